@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tongbao",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tongbao", targets: ["tongbao"]),
+        .library(name: "Scoring", targets: ["Scoring"]),
+        .library(name: "Bulletins", targets: ["Bulletins"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // A strict, position-tracking JSON reader for untrusted input and data files.
+        .target(name: "StrictJSON"),
+        // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
+        .target(name: "Scoring", dependencies: ["StrictJSON"]),
+        // The bulletin model (envelope and bodies) and its JSON codec.
+        .target(name: "Bulletins", dependencies: ["Scoring", "StrictJSON"]),
+        .executableTarget(
+            name: "tongbao",
+            dependencies: [
+                "Scoring", "Bulletins",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "ReplayBenchmark",
+            dependencies: ["Scoring", "Bulletins"],
+            path: "Benchmarks/ReplayBenchmark"
+        ),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring"]),
+        .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
+        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,89 @@
+/// How one situation of one finding scored for one person, with the pack keys used.
+public struct SituationScore: Sendable, Equatable {
+    /// The situation.
+    public var situation: SituationCode
+    /// The pack rule applied.
+    public var rule: SituationRule
+    /// Points before the adjustment (nil for status-only situations).
+    public var base: Int?
+    /// Points after the adjustment (nil for status-only situations).
+    public var points: Int?
+    /// The pack keys that produced the points.
+    public var keys: [String]
+}
+
+/// How one finding scored for one person: the highest of its situations.
+public struct FindingScore: Sendable, Equatable {
+    /// The violation id.
+    public var violation: String
+    /// The person's responsibility.
+    public var responsibility: Responsibility
+    /// The adjustment.
+    public var adjustment: Adjustment
+    /// Each situation's score.
+    public var situations: [SituationScore]
+    /// The finding's points: the highest situation, 0 when only status situations apply.
+    public var points: Int
+}
+
+/// The result of scoring one act for one person (scoring.md §4).
+public struct ActPoints: Sendable, Equatable {
+    /// The findings that name the person.
+    public var findings: [FindingScore]
+    /// The one-time score: the sum over findings.
+    public var points: Int
+    /// Status effects of institution-event situations.
+    public var statusEffects: Set<InstitutionStatusEffect>
+
+    /// Scores `act` for `person` under `pack`.
+    ///
+    /// - Throws: `situation-not-applicable` when the act uses a situation the pack does not have.
+    public static func score(_ act: ScoringAct, person: String, pack: RulePack) throws(ScoringError) -> ActPoints {
+        var findings: [FindingScore] = []
+        var effects = Set<InstitutionStatusEffect>()
+        for (findingIndex, finding) in act.findings.enumerated() {
+            for responsible in finding.persons where responsible.code == person {
+                var scores: [SituationScore] = []
+                for situation in finding.situations {
+                    let score = try scoreSituation(situation, responsible: responsible, pack: pack, act: act, findingIndex: findingIndex)
+                    if case .institutionStatus(let effect) = score.rule { effects.insert(effect) }
+                    scores.append(score)
+                }
+                let points = scores.compactMap(\.points).max() ?? 0
+                findings.append(FindingScore(
+                    violation: finding.violation, responsibility: responsible.responsibility,
+                    adjustment: responsible.adjustment, situations: scores, points: points))
+            }
+        }
+        return ActPoints(findings: findings, points: findings.reduce(0) { $0 + $1.points }, statusEffects: effects)
+    }
+
+    private static func scoreSituation(
+        _ situation: SituationCode, responsible: ResponsiblePerson, pack: RulePack, act: ScoringAct, findingIndex: Int
+    ) throws(ScoringError) -> SituationScore {
+        let rule = pack.rule(for: situation)
+        let key = "situations.\(situation.rawValue)"
+        switch rule {
+        case .notApplicable:
+            throw ScoringError(
+                code: "situation-not-applicable", source: act.id.description, field: "/body/findings/\(findingIndex)/situations",
+                message: "situation \"\(situation.rawValue)\" is not applicable under the \(pack.name) rules")
+        case .institutionStatus:
+            return SituationScore(situation: situation, rule: rule, base: nil, points: nil, keys: [key])
+        case .fixed(let points):
+            return SituationScore(situation: situation, rule: rule, base: points, points: points, keys: [key])
+        case .tier(let tierName):
+            let tier = pack.tiers[tierName] ?? pack.scale
+            let offset = pack.responsibilityOffsets[responsible.responsibility] ?? 0
+            let base = min(tier.lowerBound + offset, tier.upperBound)
+            var keys = [key, "tiers.\(tierName.rawValue)", "responsibility.\(responsible.responsibility.rawValue)"]
+            var points = base
+            if responsible.adjustment != .none, let adjustment = pack.adjustments[responsible.adjustment] {
+                keys.append("adjustments.\(responsible.adjustment.rawValue)")
+                let bounds = adjustment.bound == .tier ? tier : pack.scale
+                points = min(max(base + adjustment.delta, bounds.lowerBound), bounds.upperBound)
+            }
+            return SituationScore(situation: situation, rule: rule, base: base, points: points, keys: keys)
+        }
+    }
+}

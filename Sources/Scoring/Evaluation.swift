@@ -1,0 +1,82 @@
+/// The result of folding facts up to an as-of date.
+public struct Evaluation: Sendable, Equatable {
+    /// The as-of date.
+    public var asOf: CalendarDate
+    /// Every person known from the facts, sorted by person code.
+    public var persons: [PersonState]
+    /// Indicators of every institution named in acts or registrations, for the as-of year, sorted by code.
+    public var institutions: [InstitutionIndicators]
+    /// Facts that were not applied, or applied with a remark, with the reason; sorted by fact.
+    public var diagnostics: [Diagnostic]
+}
+
+/// A person's state on the as-of date.
+public struct PersonState: Sendable, Equatable {
+    /// The personnel code.
+    public var person: String
+    /// The calendar year of the as-of date.
+    public var year: Int
+    /// The yearly total on the as-of date.
+    public var points: Int
+    /// The status on the as-of date.
+    public var status: RegistrationStatus
+    /// Suspended: the first day the suspension no longer applies (nil when open-ended or awaiting
+    /// restoration); terminated: the first day re-registration is allowed; normal: nil.
+    public var until: CalendarDate?
+    /// The notices of the latest act on or before the as-of date, sorted.
+    public var actions: [Notice]
+    /// Open items: `overdue-restoration`, `pending-final-decision`.
+    public var items: [String]
+    /// What happened, in the order applied (filled when explanations are asked for).
+    public var history: [HistoryEntry]
+}
+
+/// One applied fact in a person's history, for `--explain`.
+public struct HistoryEntry: Sendable, Equatable {
+    /// The fact.
+    public var fact: FactID
+    /// The kind (`act`, `repair`, `restoration`, `agreement-resumed`, `registration`).
+    public var kind: String
+    /// The date it took effect in the fold (the score date for acts).
+    public var date: CalendarDate
+    /// For acts: the per-finding arithmetic.
+    public var points: ActPoints?
+    /// Points added (acts) or removed (repairs, negative).
+    public var change: Int
+    /// The yearly total after the fact.
+    public var total: Int
+    /// What happened to the status, in words, with the pack keys used.
+    public var outcome: String
+    /// The pack keys used.
+    public var keys: [String]
+}
+
+/// A remark about a fact: not applied, or applied with a note (a late restoration application…).
+public struct Diagnostic: Sendable, Equatable {
+    /// The fact.
+    public var fact: FactID
+    /// A stable code.
+    public var code: String
+    /// What happened, in words.
+    public var message: String
+    /// Whether the fact was applied despite the remark.
+    public var applied: Bool
+}
+
+/// An institution's indicators for a year (scoring.md §7).
+public struct InstitutionIndicators: Sendable, Equatable {
+    /// The institution code.
+    public var institution: String
+    /// The year.
+    public var year: Int
+    /// Person-times (人次) that became suspended or terminated through acts at the institution.
+    public var sanctionedPersonTimes: Int
+    /// Persons registered at the institution during the year (or named in its acts).
+    public var registeredPersons: Int
+    /// Whether sanctioned person-times exceed the pack's share of registered persons.
+    public var overThreshold: Bool
+    /// Whether the institution had a fraud-flagged act in the year (key supervision, 重点监管).
+    public var keySupervision: Bool
+    /// The fraud-flagged acts.
+    public var fraudActs: [FactID]
+}
