@@ -5,7 +5,7 @@ extension RulePackLoader {
     /// tiers, thresholds and bands, and references between keys.
     static func validate(_ pack: RulePack, root: JSONNode) throws(JSONDecodingError) {
         func fail(_ pointer: String, _ message: String) -> JSONDecodingError {
-            JSONDecodingError(pointer: pointer, line: line(of: pointer, in: root), message: message)
+            JSONDecodingError(pointer: pointer, line: root.line(at: pointer), message: message)
         }
         let orderedTiers = TierName.allCases.compactMap { pack.tiers[$0] }
         for (index, tier) in orderedTiers.enumerated() {
@@ -63,36 +63,5 @@ extension RulePackLoader {
                 }
             }
         }
-    }
-
-    /// The line of the node at a JSON pointer, or the document's first line when it cannot be found.
-    static func line(of pointer: String, in root: JSONNode) -> Int {
-        var node = root
-        for token in pointer.split(separator: "/", omittingEmptySubsequences: true) {
-            let key = token.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            switch node.value {
-            case .object(let members):
-                guard let member = members.first(where: { $0.key == key }) else { return node.line }
-                node = member.node
-            case .array(let elements):
-                guard let index = Int(key), elements.indices.contains(index) else { return node.line }
-                node = elements[index]
-            default:
-                return node.line
-            }
-        }
-        return node.line
-    }
-}
-
-extension Substring {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        String(self).replacing(target, with: replacement)
-    }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        replacing(target, with: replacement)
     }
 }

@@ -1,0 +1,73 @@
+import Scoring
+
+extension Bulletin {
+    /// The scoring fact this bulletin carries, checked against the rule pack it is applied under.
+    ///
+    /// - Throws: `rules-invalid` when the bulletin names another pack, or uses a situation or repair
+    ///   category the pack does not have, with the JSON pointer of the offending value. `line` is the
+    ///   line to report (the bulletin's first line when no finer position is known).
+    public func fact(under pack: RulePack, line: Int = 1) throws(BulletinError) -> Fact {
+        if let rules, rules != pack.name {
+            throw BulletinError(code: "rules-invalid", pointer: "/rules", line: line,
+                                message: "bulletin is issued under \"\(rules)\" but is being applied under \"\(pack.name)\"")
+        }
+        let id = factID
+        switch body {
+        case .penaltyDecision(let body):
+            return .act(try act(body, source: .penaltyDecision, pack: pack, line: line))
+        case .agreementHandling(let body):
+            if body.measure == .agreementResumed {
+                return .resumption(AgreementResumption(id: id, institution: body.institution.code, decidedOn: body.decidedOn))
+            }
+            return .act(try act(body, source: .agreementHandling, pack: pack, line: line))
+        case .licenceRevocation(let body):
+            try checkApplicable(.licenceRevoked, pack: pack, pointer: "/body/action", line: line)
+            let person = ResponsiblePerson(code: body.person.code, responsibility: body.responsibility)
+            return .act(ScoringAct(
+                id: id, source: .licenceRevocation, decidedOn: body.decidedOn, scoredOn: body.scoredOn,
+                institutions: body.institutions, fraud: false,
+                findings: [Finding(violation: "licence", situations: [.licenceRevoked], persons: [person])]))
+        case .repairDecision(let body):
+            guard pack.repair.categories[body.category] != nil else {
+                throw BulletinError(code: "rules-invalid", pointer: "/body/category", line: line,
+                                    message: "repair category \"\(body.category.rawValue)\" does not exist under the \(pack.name) rules")
+            }
+            return .repair(RepairDecision(
+                id: id, person: body.person.code, decidedOn: body.decidedOn, category: body.category,
+                examScore: body.examScore, fraudReport: body.fraudReport ?? false))
+        case .restorationDecision(let body):
+            return .restoration(RestorationDecision(id: id, person: body.person.code, decidedOn: body.decidedOn, appliedOn: body.appliedOn))
+        case .finalScoreDecision(let body):
+            return .finalDecision(FinalScoreDecision(
+                id: id, decidedOn: body.decidedOn, target: FactID(issuer: body.target.issuer, id: body.target.id), outcome: body.outcome))
+        case .correction(let body):
+            return .correction(CorrectionDecision(id: id, decidedOn: body.decidedOn, target: FactID(issuer: body.target.issuer, id: body.target.id)))
+        case .registration(let body):
+            return .registration(RegistrationFact(
+                id: id, person: body.person.code, institution: body.institution.code, action: body.action, on: body.on))
+        }
+    }
+
+    private func act(_ body: ScoringDecisionBody, source: ScoringAct.Source, pack: RulePack, line: Int) throws(BulletinError) -> ScoringAct {
+        var findings: [Finding] = []
+        for (findingIndex, finding) in body.findings.enumerated() {
+            for (situationIndex, situation) in finding.situations.enumerated() {
+                try checkApplicable(situation, pack: pack, pointer: "/body/findings/\(findingIndex)/situations/\(situationIndex)", line: line)
+            }
+            findings.append(Finding(
+                violation: finding.violation, situations: finding.situations,
+                persons: finding.persons.map {
+                    ResponsiblePerson(code: $0.person.code, responsibility: $0.responsibility, adjustment: $0.adjustment)
+                }))
+        }
+        return ScoringAct(
+            id: factID, source: source, decidedOn: body.decidedOn, scoredOn: body.scoredOn,
+            institutions: [body.institution.code], fraud: body.fraud ?? false, findings: findings)
+    }
+
+    private func checkApplicable(_ situation: SituationCode, pack: RulePack, pointer: String, line: Int) throws(BulletinError) {
+        guard pack.rule(for: situation) == .notApplicable else { return }
+        throw BulletinError(code: "rules-invalid", pointer: pointer, line: line,
+                            message: "situation \"\(situation.rawValue)\" is not applicable under the \(pack.name) rules")
+    }
+}

@@ -1,0 +1,54 @@
+import Scoring
+import StrictJSON
+
+/// The output line of `tongbao replay` for one person (cli.md): the key order is part of the contract.
+enum ReplayLine {
+    static func render(_ person: PersonState, explain: Bool) -> String {
+        var members: [(String, String)] = [
+            ("person", JSONText.quoted(person.person)),
+            ("year", String(person.year)),
+            ("points", String(person.points)),
+            ("status", JSONText.quoted(person.status.rawValue)),
+            ("until", person.until.map { JSONText.quoted($0.description) } ?? "null"),
+            ("actions", JSONText.array(person.actions.map(\.rawValue))),
+        ]
+        if explain {
+            members.append(("items", JSONText.array(person.items)))
+            members.append(("explain", "[" + person.history.map(entry).joined(separator: ",") + "]"))
+        }
+        return JSONText.object(members)
+    }
+
+    private static func entry(_ entry: HistoryEntry) -> String {
+        var members: [(String, String)] = [
+            ("fact", JSONText.quoted(entry.fact.description)),
+            ("kind", JSONText.quoted(entry.kind)),
+            ("date", JSONText.quoted(entry.date.description)),
+            ("change", String(entry.change)),
+            ("total", String(entry.total)),
+            ("outcome", JSONText.quoted(entry.outcome)),
+        ]
+        if let points = entry.points {
+            members.append(("findings", "[" + points.findings.map(finding).joined(separator: ",") + "]"))
+        }
+        members.append(("keys", JSONText.array(entry.keys)))
+        return JSONText.object(members)
+    }
+
+    private static func finding(_ finding: FindingScore) -> String {
+        JSONText.object([
+            ("violation", JSONText.quoted(finding.violation)),
+            ("responsibility", JSONText.quoted(finding.responsibility.rawValue)),
+            ("adjustment", JSONText.quoted(finding.adjustment.rawValue)),
+            ("points", String(finding.points)),
+            ("situations", "[" + finding.situations.map { situation in
+                JSONText.object([
+                    ("code", JSONText.quoted(situation.situation.rawValue)),
+                    ("rule", JSONText.quoted(situation.rule.summary)),
+                    ("base", situation.base.map(String.init) ?? "null"),
+                    ("points", situation.points.map(String.init) ?? "null"),
+                ])
+            }.joined(separator: ",") + "]"),
+        ])
+    }
+}
