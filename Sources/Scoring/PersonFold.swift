@@ -66,6 +66,7 @@ struct PersonFold {
     mutating func applyAct(_ act: ScoringAct, points: ActPoints, on date: CalendarDate) {
         roll(to: date)
         settle(on: date)
+        let totalBefore = total
         total += points.points
         if points.points >= pack.repair.barOneTimeScore { repairBarred = true }
         var outcome: [String] = []
@@ -89,8 +90,11 @@ struct PersonFold {
 
         if points.points > 0 {
             let sanctions = pack.sanctions
-            if total >= sanctions.terminationTotal {
-                let oneTime = points.points >= sanctions.terminationTotal
+            let oneTime = points.points >= sanctions.terminationTotal
+            if total >= sanctions.terminationTotal, totalBefore >= sanctions.terminationTotal, !oneTime {
+                // The total was already at the termination level: the points are recorded, the ban stands.
+                outcome.append("total \(total), already at the termination level: recorded, no new sanction")
+            } else if total >= sanctions.terminationTotal {
                 let years = oneTime ? sanctions.oneTimeBanYears : sanctions.banYears
                 let banUntil = date.adding(years: years)
                 if terminate(Termination(on: date, banUntil: banUntil, oneTime: oneTime)) {

@@ -1,0 +1,102 @@
+import Scoring
+import Testing
+
+/// A small, seeded generator so that failures reproduce (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Property: for random sets of facts, every arrival order gives identical output.
+@Suite("order independence")
+struct OrderIndependenceTests {
+    static func randomFacts(count: Int, shanghai: Bool, using random: inout SeededGenerator) -> [Fact] {
+        let persons = ["D1", "D2", "N3"]
+        let institutions = ["H1", "H2"]
+        let situations: [SituationCode] = [.otherT1, .otherT2, .otherT3, .otherT4, .procurementNonSelected, .penaltyArt38to39,
+                                           .impersonation, .penaltyArt40, .agreementSuspended, .agreementTerminated]
+        func date() -> String {
+            let year = Int.random(in: 2025...2026, using: &random)
+            let month = Int.random(in: 1...12, using: &random)
+            let day = Int.random(in: 1...28, using: &random)
+            return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        }
+        var facts: [Fact] = []
+        var actIDs: [FactID] = []
+        for index in 0..<count {
+            let id = "F\(index)"
+            let person = persons.randomElement(using: &random) ?? "D1"
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<5:
+                let findings = (0..<Int.random(in: 1...2, using: &random)).map { number in
+                    Finding(violation: "V\(number)", situations: [situations.randomElement(using: &random) ?? .otherT1],
+                            persons: [ResponsiblePerson(code: person, responsibility: Responsibility.allCases.randomElement(using: &random) ?? .main,
+                                                        adjustment: Adjustment.allCases.randomElement(using: &random) ?? .none)])
+                }
+                let decided = d(date())
+                let scored = shanghai && Bool.random(using: &random) ? nil : decided
+                facts.append(.act(ScoringAct(id: FactID(issuer: issuer, id: id), source: .penaltyDecision, decidedOn: decided,
+                                             scoredOn: scored, institutions: [institutions.randomElement(using: &random) ?? "H1"], findings: findings)))
+                actIDs.append(FactID(issuer: issuer, id: id))
+            case 5:
+                facts.append(repair(id, on: date(), person: person, RepairCategory.allCases.randomElement(using: &random) ?? .publicity,
+                                    exam: nil, fraud: Bool.random(using: &random)))
+            case 6:
+                let decided = date()
+                facts.append(restoration(id, on: decided, applied: decided, person: person))
+            case 7:
+                facts.append(.resumption(AgreementResumption(id: FactID(issuer: "440800-INS-AGENCY", id: id),
+                                                             institution: institutions.randomElement(using: &random) ?? "H1", decidedOn: d(date()))))
+            case 8:
+                if let target = actIDs.randomElement(using: &random) {
+                    if shanghai {
+                        facts.append(.finalDecision(FinalScoreDecision(id: FactID(issuer: "AGENCY", id: id), decidedOn: d(date()), target: target,
+                                                                       outcome: Bool.random(using: &random) ? .confirmed : .annulled)))
+                    } else {
+                        facts.append(.correction(CorrectionDecision(id: FactID(issuer: issuer, id: id), decidedOn: d(date()), target: target)))
+                    }
+                }
+            default:
+                facts.append(.registration(RegistrationFact(id: FactID(issuer: "440800-INS-AGENCY", id: id), person: person,
+                                                            institution: institutions.randomElement(using: &random) ?? "H1",
+                                                            action: Bool.random(using: &random) ? .register : .deregister, on: d(date()))))
+            }
+        }
+        return facts
+    }
+
+    static func permutations<T>(_ items: [T]) -> [[T]] {
+        guard items.count > 1 else { return [items] }
+        return items.indices.flatMap { index -> [[T]] in
+            var rest = items
+            let first = rest.remove(at: index)
+            return permutations(rest).map { [first] + $0 }
+        }
+    }
+
+    @Test("every permutation of arrival order gives identical output", arguments: ["guangdong", "shanghai", "inner-mongolia"])
+    func permutationsAgree(packName: String) throws {
+        let pack = try Fixtures.pack(packName)
+        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
+        var random = SeededGenerator(state: 20_251_123)
+        var compared = 0
+        for round in 0..<120 {
+            let facts = Self.randomFacts(count: 2 + round % 5, shanghai: packName == "shanghai", using: &random)
+            for asOf in ["2025-06-30", "2026-03-01", "2026-12-31"] {
+                let expected = try scorer.evaluate(facts, asOf: d(asOf), explain: true)
+                let orders = facts.count <= 5 ? Self.permutations(facts) : (0..<30).map { _ in facts.shuffled(using: &random) }
+                for order in orders {
+                    #expect(try scorer.evaluate(order, asOf: d(asOf), explain: true) == expected)
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared > 1000)
+    }
+}
