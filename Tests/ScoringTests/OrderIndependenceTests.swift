@@ -21,12 +21,9 @@ struct OrderIndependenceTests {
         let institutions = ["H1", "H2"]
         let situations: [SituationCode] = [.otherT1, .otherT2, .otherT3, .otherT4, .procurementNonSelected, .penaltyArt38to39,
                                            .impersonation, .penaltyArt40, .agreementSuspended, .agreementTerminated]
-        func date() -> String {
-            let year = Int.random(in: 2025...2026, using: &random)
-            let month = Int.random(in: 1...12, using: &random)
-            let day = Int.random(in: 1...28, using: &random)
-            return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
-        }
+        // A small pool of dates, so that several facts often fall on one day and the tie-break matters.
+        let pool = ["2025-01-06", "2025-03-03", "2025-03-03", "2025-06-02", "2025-09-01", "2025-12-22", "2026-01-05", "2026-05-06"]
+        func date() -> String { pool.randomElement(using: &random) ?? "2025-03-03" }
         var facts: [Fact] = []
         var actIDs: [FactID] = []
         for index in 0..<count {
