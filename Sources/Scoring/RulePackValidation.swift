@@ -24,12 +24,12 @@ extension RulePackLoader {
                            "offset takes tier \(TierName.allCases[index].rawValue) above its high end")
             }
         }
-        for (situation, rule) in pack.situations {
-            if case .fixed(let points) = rule, !pack.scale.contains(points) {
+        for situation in SituationCode.allCases {
+            if case .fixed(let points) = pack.rule(for: situation), !pack.scale.contains(points) {
                 throw fail(JSONObject.join("/situations", situation.rawValue), "fixed points \(points) lie outside the scale \(pack.scale)")
             }
         }
-        for situation in pack.fraudSituations where pack.rule(for: situation) == .notApplicable {
+        for situation in pack.fraudSituations.sorted() where pack.rule(for: situation) == .notApplicable {
             throw fail("/fraudSituations", "\"\(situation.rawValue)\" is marked not applicable in /situations")
         }
         let steps = pack.sanctions.steps
@@ -51,7 +51,8 @@ extension RulePackLoader {
                 throw fail("/notices/\(index)/from", "band from \(band.from) overlaps the band before it")
             }
         }
-        for (category, rule) in pack.repair.categories {
+        for category in RepairCategory.allCases {
+            guard let rule = pack.repair.categories[category] else { continue }
             let pointer = "/repair/categories/\(category.rawValue)"
             if let group = rule.capGroup, pack.repair.capGroups[group] == nil {
                 throw fail(pointer + "/capGroup", "cap group \"\(group)\" is not defined in /repair/capGroups")

@@ -39,7 +39,7 @@ struct WorkdaysCommand: ParsableCommand {
         @Option(help: "The start date (YYYY-MM-DD).")
         var from: DateArgument
 
-        @Option(help: "How many working days (negative counts backwards).")
+        @Option(help: "How many working days; negative counts backwards (write it as --days=-15).")
         var days: Int
 
         @OptionGroup var rulesDirectory: RulesDirectoryOption

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@Suite("tongbao replay")
+struct ReplayCommandTests {
+    let scenario = CLI.example("examples/replay/guangdong-2025.jsonl")
+
+    @Test("prints one line per person, sorted, in cli.md's exact shape")
+    func output() throws {
+        let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", scenario])
+        #expect(result.status == 0)
+        #expect(result.lines == [
+            #"{"person":"D440802000123","year":2025,"points":10,"status":"suspended","until":"2025-10-01","actions":["agency-talk","internal-bulletin","training"]}"#,
+            #"{"person":"D440802000789","year":2025,"points":12,"status":"terminated","until":"2028-05-20","actions":["agency-talk","exam","internal-bulletin"]}"#,
+            #"{"person":"N440802000456","year":2025,"points":4,"status":"normal","until":null,"actions":["institution-talk","training"]}"#,
+        ])
+        #expect(result.stderr.isEmpty)   // no progress in piped output
+    }
+
+    @Test("reads standard input with -, and single pretty-printed documents")
+    func stdinAndDocuments() throws {
+        let text = try String(contentsOfFile: scenario, encoding: .utf8)
+        let piped = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", "-"], stdin: text)
+        #expect(piped.lines.count == 3)
+        let single = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", CLI.example("examples/bulletins/penalty-decision.json")])
+        #expect(single.status == 0)
+        #expect(single.lines.first == #"{"person":"D440802000123","year":2025,"points":6,"status":"normal","until":null,"actions":["agency-talk","internal-bulletin","training"]}"#)
+    }
+
+    @Test("--explain shows the arithmetic and the pack keys")
+    func explain() throws {
+        let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", "--explain", scenario])
+        let first = try #require(result.lines.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        let explain = try #require(object["explain"] as? [[String: Any]])
+        #expect(explain.count == 2)   // two acts; the restoration of 20 July is after --as-of
+        let findings = try #require(explain.first?["findings"] as? [[String: Any]])
+        #expect(findings.first?["points"] as? Int == 6)
+        let keys = try #require(explain.first?["keys"] as? [String])
+        #expect(keys.contains("situations.penalty.art38-39"))
+        #expect(keys.contains("responsibility.main"))
+    }
+
+    @Test("an unknown field exits 65 naming file, line and field")
+    func unknownField() throws {
+        let path = try CLI.file(
+            try String(contentsOfFile: scenario, encoding: .utf8).replacingOccurrences(of: "\"legalBasis\"", with: "\"legalbasis\""))
+        let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", path])
+        #expect(result.status == 65)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("\(path):1: /body/legalbasis: unknown field \"legalbasis\" [schema-invalid]"))
+    }
+
+    @Test("a situation the pack marks not applicable exits 65 with its line in a pretty-printed file")
+    func notApplicable() throws {
+        let text = try String(contentsOfFile: CLI.example("examples/bulletins/penalty-decision.json"), encoding: .utf8)
+            .replacingOccurrences(of: "penalty.art38-39", with: "penalty.shanghai-63")
+        let path = try CLI.file(text, name: "bulletin.json")
+        let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(path):17: /body/findings/0/situations/0: situation \"penalty.shanghai-63\" is not applicable under the guangdong rules [rules-invalid]"))
+    }
+
+    @Test("bad dates and enums exit 65; every problem is listed")
+    func badValues() throws {
+        let lines = try String(contentsOfFile: scenario, encoding: .utf8).split(separator: "\n").map(String.init)
+        let broken = [
+            lines[0].replacingOccurrences(of: "2025-06-03\",\"institution", with: "2025-13-03\",\"institution"),
+            lines[1].replacingOccurrences(of: "liquidated-damages\",\"findings", with: "fine\",\"findings"),
+        ]
+        let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", try CLI.file(broken.joined(separator: "\n"))])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains(":1: /body/decidedOn: \"2025-13-03\" is not a YYYY-MM-DD date"))
+        #expect(result.stderr.contains(":2: /body/measure: \"fine\" is not one of"))
+    }
+
+    @Test("a skipped repair is said on stderr; usage and I/O errors have their codes")
+    func skippedAndCodes() throws {
+        let repair = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", CLI.example("examples/bulletins/repair-decision.json")])
+        #expect(repair.status == 0)
+        #expect(repair.stderr.contains("skipped 440800-INS-AGENCY/440800-INS-AGENCY-2025-0101"))
+        #expect(repair.stderr.contains("[nothing-to-repair]"))
+        #expect(try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-13-01", scenario]).status == 64)
+        #expect(try CLI.run(["replay", "--rules", "nowhere", "--as-of", "2025-12-01", scenario]).status == 64)
+        let missing = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-01", "/nonexistent/file.jsonl"])
+        #expect(missing.status == 74)
+        #expect(missing.stderr.contains("/nonexistent/file.jsonl: no such file"))
+    }
+
+    @Test("a broken pack file exits 65 naming file, key and problem")
+    func brokenPack() throws {
+        let pack = try String(contentsOfFile: CLI.example("rules/packs/national.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"banYears\": 1,", with: "\"banYears\": 1, \"banYear\": 2,")
+        let path = try CLI.file(pack, name: "pack.json")
+        let result = try CLI.run(["replay", "--rules", path, "--as-of", "2025-12-01", scenario])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(path):"))
+        #expect(result.stderr.contains("/sanctions/termination/banYear: unknown field"))
+    }
+
+    @Test("the rules folder is found from the executable when the working directory has none")
+    func findsRulesFromExecutable() throws {
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["rules", "list"]
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "TONGBAO_RULES_DIR")
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text.split(separator: "\n").count == 5)
+    }
+}
+
+@Suite("tongbao workdays and rules")
+struct WorkdaysAndRulesTests {
+    @Test("workdays list prints 248 days for 2025 and exits 65 for a year without data")
+    func list() throws {
+        let result = try CLI.run(["workdays", "list", "--year", "2025"])
+        #expect(result.status == 0)
+        #expect(result.lines.count == 248)
+        #expect(result.lines.first == "2025-01-02")
+        #expect(result.lines.contains("2025-10-11"))
+        #expect(!result.lines.contains("2025-10-08"))
+        let missing = try CLI.run(["workdays", "list", "--year", "2027"])
+        #expect(missing.status == 65)
+        #expect(missing.stderr.contains("no working-day calendar for 2027"))
+    }
+
+    @Test("workdays add counts forward and backward; outside the data exits 65")
+    func add() throws {
+        #expect(try CLI.run(["workdays", "add", "--from", "2025-09-30", "--days", "3"]).stdout == "2025-10-11\n")
+        #expect(try CLI.run(["workdays", "add", "--from", "2025-10-31", "--days=-15"]).stdout == "2025-10-11\n")
+        #expect(try CLI.run(["workdays", "add", "--from", "2026-12-30", "--days", "5"]).status == 65)
+        #expect(try CLI.run(["workdays", "add", "--from", "2026-02-30", "--days", "5"]).status == 64)
+    }
+
+    @Test("rules show prints the effective settings with the keys --explain uses")
+    func show() throws {
+        let result = try CLI.run(["rules", "show", "shanghai"])
+        #expect(result.status == 0)
+        #expect(result.lines.contains("situations.agreement.suspended = fixed 11"))
+        #expect(result.lines.contains("scoreDate = final-decision"))
+        #expect(result.lines.contains("repair.shortening = fixed 1 month(s), once per year"))
+        #expect(result.lines.contains("restoration.windowWorkingDays = 10"))
+    }
+}
