@@ -14,6 +14,11 @@ public struct BulletinJSONDecoder: Sendable {
     /// Decodes one bulletin; `firstLine` is the line of its first byte in the file (JSON Lines).
     public func decode<Bytes: Collection>(_ bytes: Bytes, firstLine: Int = 1) throws(BulletinError) -> Bulletin
     where Bytes.Element == UInt8 {
+        try decode(ArraySlice(bytes), firstLine: firstLine)
+    }
+
+    /// Decodes one bulletin held in an array slice (the fast path: no copy).
+    public func decode(_ bytes: ArraySlice<UInt8>, firstLine: Int = 1) throws(BulletinError) -> Bulletin {
         guard bytes.count <= Self.maxBytes else {
             throw BulletinError(code: "too-large", pointer: "", line: firstLine, message: "bulletin larger than \(Self.maxBytes) bytes")
         }
@@ -33,7 +38,7 @@ public struct BulletinJSONDecoder: Sendable {
     // MARK: Envelope
 
     static func bulletin(_ root: JSONNode) throws(JSONDecodingError) -> Bulletin {
-        let envelope = try JSONObject(root, pointer: "", allowedKeys: ["id", "type", "issuer", "issuedAt", "region", "rules", "body"])
+        let envelope = try JSONObject(root, pointer: "", allowedKeys: Self.envelopeKeys)
         let id = try code(envelope, "id", pattern: "bulletin id", maxLength: 128)
         let type: BulletinType = try envelope.enumeration("type")
         let issuer = try code(envelope, "issuer", pattern: "participant code", maxLength: 64)
@@ -78,7 +83,7 @@ public struct BulletinJSONDecoder: Sendable {
         case .licenceRevocation:
             return .licenceRevocation(try licenceRevocation(node, pointer: pointer))
         case .repairDecision:
-            let body = try JSONObject(node, pointer: pointer, allowedKeys: ["decisionNo", "decidedOn", "person", "category", "examScore", "fraudReport"])
+            let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.repairKeys)
             let category: RepairCategory = try body.enumeration("category")
             let examScore = try body.optionalInt("examScore", in: 0...100)
             if examScore != nil, category != .trainingExam {
@@ -93,7 +98,7 @@ public struct BulletinJSONDecoder: Sendable {
                 person: try person(body.object("person", allowedKeys: personKeys)), category: category,
                 examScore: examScore, fraudReport: fraudReport))
         case .restorationDecision:
-            let body = try JSONObject(node, pointer: pointer, allowedKeys: ["decisionNo", "decidedOn", "appliedOn", "person"])
+            let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.restorationKeys)
             let decidedOn = try date(body, "decidedOn")
             let appliedOn = try date(body, "appliedOn")
             guard appliedOn <= decidedOn else { throw body.error("appliedOn", "application \(appliedOn) is after the decision \(decidedOn)") }
@@ -101,17 +106,17 @@ public struct BulletinJSONDecoder: Sendable {
                 decisionNo: try decisionNo(body), decidedOn: decidedOn, appliedOn: appliedOn,
                 person: try person(body.object("person", allowedKeys: personKeys))))
         case .finalScoreDecision:
-            let body = try JSONObject(node, pointer: pointer, allowedKeys: ["decisionNo", "decidedOn", "target", "outcome"])
+            let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.finalDecisionKeys)
             return .finalScoreDecision(FinalScoreDecisionBody(
                 decisionNo: try decisionNo(body), decidedOn: try date(body, "decidedOn"),
                 target: try reference(body), outcome: try body.enumeration("outcome")))
         case .correction:
-            let body = try JSONObject(node, pointer: pointer, allowedKeys: ["decisionNo", "decidedOn", "target", "action"])
+            let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.correctionKeys)
             return .correction(CorrectionBody(
                 decisionNo: try decisionNo(body), decidedOn: try date(body, "decidedOn"),
                 target: try reference(body), action: try body.enumeration("action")))
         case .registration:
-            let body = try JSONObject(node, pointer: pointer, allowedKeys: ["person", "institution", "action", "on"])
+            let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.registrationKeys)
             return .registration(RegistrationBody(
                 person: try person(body.object("person", allowedKeys: personKeys)),
                 institution: try institution(body.object("institution", allowedKeys: institutionKeys)),
@@ -119,14 +124,28 @@ public struct BulletinJSONDecoder: Sendable {
         }
     }
 
+    // The fields each object may carry (bulletins.md); built once, not per bulletin.
+    static let envelopeKeys: Set<String> = ["id", "type", "issuer", "issuedAt", "region", "rules", "body"]
+    static let penaltyKeys: Set<String> = ["decisionNo", "decidedOn", "scoredOn", "institution", "legalBasis", "fraud", "findings"]
+    static let agreementKeys: Set<String> = ["decisionNo", "decidedOn", "scoredOn", "institution", "measure", "fraud", "findings"]
+    static let findingKeys: Set<String> = ["violation", "situations", "persons"]
+    static let revocationKeys: Set<String> = [
+        "decisionNo", "decidedOn", "scoredOn", "person", "institutions", "certificate", "action", "reason",
+    ]
+    static let certificateKeys: Set<String> = ["kind", "number"]
+    static let repairKeys: Set<String> = ["decisionNo", "decidedOn", "person", "category", "examScore", "fraudReport"]
+    static let restorationKeys: Set<String> = ["decisionNo", "decidedOn", "appliedOn", "person"]
+    static let finalDecisionKeys: Set<String> = ["decisionNo", "decidedOn", "target", "outcome"]
+    static let correctionKeys: Set<String> = ["decisionNo", "decidedOn", "target", "action"]
+    static let registrationKeys: Set<String> = ["person", "institution", "action", "on"]
+    static let referenceKeys: Set<String> = ["issuer", "id"]
     static let personKeys: Set<String> = ["code", "name", "category"]
+    static let findingPersonKeys: Set<String> = ["code", "name", "category", "responsibility", "adjustment"]
+    static let revocationPersonKeys: Set<String> = ["code", "name", "category", "responsibility"]
     static let institutionKeys: Set<String> = ["code", "name", "kind"]
 
     static func scoringDecision(_ node: JSONNode, pointer: String, penalty: Bool) throws(JSONDecodingError) -> ScoringDecisionBody {
-        let extra = penalty ? "legalBasis" : "measure"
-        let body = try JSONObject(node, pointer: pointer, allowedKeys: [
-            "decisionNo", "decidedOn", "scoredOn", "institution", extra, "fraud", "findings",
-        ])
+        let body = try JSONObject(node, pointer: pointer, allowedKeys: penalty ? Self.penaltyKeys : Self.agreementKeys)
         let decidedOn = try date(body, "decidedOn")
         let scoredOn = try optionalDate(body, "scoredOn")
         if let scoredOn, scoredOn < decidedOn {
@@ -157,7 +176,7 @@ public struct BulletinJSONDecoder: Sendable {
     }
 
     static func finding(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> FindingBody {
-        let finding = try JSONObject(node, pointer: pointer, allowedKeys: ["violation", "situations", "persons"])
+        let finding = try JSONObject(node, pointer: pointer, allowedKeys: Self.findingKeys)
         var situations: [SituationCode] = []
         for element in try finding.array("situations", maxCount: 20) {
             situations.append(try JSONObject.enumeration(element.node, pointer: element.pointer, as: SituationCode.self))
@@ -166,7 +185,7 @@ public struct BulletinJSONDecoder: Sendable {
         var persons: [FindingPerson] = []
         var seen = Set<String>()
         for element in try finding.array("persons", maxCount: 1000) {
-            let object = try JSONObject(element.node, pointer: element.pointer, allowedKeys: personKeys.union(["responsibility", "adjustment"]))
+            let object = try JSONObject(element.node, pointer: element.pointer, allowedKeys: findingPersonKeys)
             let ref = try person(object)
             guard seen.insert(ref.code).inserted else {
                 throw object.error("code", "person \(ref.code) is named twice in this finding")
@@ -180,10 +199,8 @@ public struct BulletinJSONDecoder: Sendable {
     }
 
     static func licenceRevocation(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> LicenceRevocationBody {
-        let body = try JSONObject(node, pointer: pointer, allowedKeys: [
-            "decisionNo", "decidedOn", "scoredOn", "person", "institutions", "certificate", "action", "reason",
-        ])
-        let personObject = try body.object("person", allowedKeys: personKeys.union(["responsibility"]))
+        let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.revocationKeys)
+        let personObject = try body.object("person", allowedKeys: revocationPersonKeys)
         var institutions: [String] = []
         for element in try body.array("institutions", maxCount: 100) {
             let code = try JSONObject.string(element.node, pointer: element.pointer, maxLength: 32)
@@ -192,7 +209,7 @@ public struct BulletinJSONDecoder: Sendable {
             }
             institutions.append(code)
         }
-        let certificate = try body.object("certificate", allowedKeys: ["kind", "number"])
+        let certificate = try body.object("certificate", allowedKeys: Self.certificateKeys)
         let decidedOn = try date(body, "decidedOn")
         let scoredOn = try optionalDate(body, "scoredOn")
         if let scoredOn, scoredOn < decidedOn {
@@ -243,7 +260,7 @@ public struct BulletinJSONDecoder: Sendable {
     }
 
     static func reference(_ body: JSONObject) throws(JSONDecodingError) -> BulletinRef {
-        let target = try body.object("target", allowedKeys: ["issuer", "id"])
+        let target = try body.object("target", allowedKeys: Self.referenceKeys)
         return BulletinRef(
             issuer: try code(target, "issuer", pattern: "participant code", maxLength: 64),
             id: try code(target, "id", pattern: "bulletin id", maxLength: 128))

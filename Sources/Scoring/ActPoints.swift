@@ -8,8 +8,21 @@ public struct SituationScore: Sendable, Equatable {
     public var base: Int?
     /// Points after the adjustment (nil for status-only situations).
     public var points: Int?
-    /// The pack keys that produced the points.
-    public var keys: [String]
+    /// The responsibility the points were read with.
+    public var responsibility: Responsibility
+    /// The adjustment applied.
+    public var adjustment: Adjustment
+
+    /// The pack keys that produced the points (derived on demand: replay without `--explain` never needs them).
+    public var keys: [String] {
+        var keys = ["situations.\(situation.rawValue)"]
+        if case .tier(let tier) = rule {
+            keys.append("tiers.\(tier.rawValue)")
+            keys.append("responsibility.\(responsibility.rawValue)")
+            if adjustment != .none { keys.append("adjustments.\(adjustment.rawValue)") }
+        }
+        return keys
+    }
 }
 
 /// How one finding scored for one person: the highest of its situations.
@@ -62,28 +75,27 @@ public struct ActPoints: Sendable, Equatable {
         _ situation: SituationCode, responsible: ResponsiblePerson, pack: RulePack, act: ScoringAct, findingIndex: Int
     ) throws(ScoringError) -> SituationScore {
         let rule = pack.rule(for: situation)
-        let key = "situations.\(situation.rawValue)"
+        let responsibility = responsible.responsibility
+        let adjustment = responsible.adjustment
         switch rule {
         case .notApplicable:
             throw ScoringError(
                 code: "situation-not-applicable", source: act.id.description, field: "/body/findings/\(findingIndex)/situations",
                 message: "situation \"\(situation.rawValue)\" is not applicable under the \(pack.name) rules")
         case .institutionStatus:
-            return SituationScore(situation: situation, rule: rule, base: nil, points: nil, keys: [key])
+            return SituationScore(situation: situation, rule: rule, base: nil, points: nil, responsibility: responsibility, adjustment: adjustment)
         case .fixed(let points):
-            return SituationScore(situation: situation, rule: rule, base: points, points: points, keys: [key])
+            return SituationScore(situation: situation, rule: rule, base: points, points: points, responsibility: responsibility, adjustment: adjustment)
         case .tier(let tierName):
             let tier = pack.tiers[tierName] ?? pack.scale
-            let offset = pack.responsibilityOffsets[responsible.responsibility] ?? 0
+            let offset = pack.responsibilityOffsets[responsibility] ?? 0
             let base = min(tier.lowerBound + offset, tier.upperBound)
-            var keys = [key, "tiers.\(tierName.rawValue)", "responsibility.\(responsible.responsibility.rawValue)"]
             var points = base
-            if responsible.adjustment != .none, let adjustment = pack.adjustments[responsible.adjustment] {
-                keys.append("adjustments.\(responsible.adjustment.rawValue)")
-                let bounds = adjustment.bound == .tier ? tier : pack.scale
-                points = min(max(base + adjustment.delta, bounds.lowerBound), bounds.upperBound)
+            if adjustment != .none, let rule = pack.adjustments[adjustment] {
+                let bounds = rule.bound == .tier ? tier : pack.scale
+                points = min(max(base + rule.delta, bounds.lowerBound), bounds.upperBound)
             }
-            return SituationScore(situation: situation, rule: rule, base: base, points: points, keys: keys)
+            return SituationScore(situation: situation, rule: rule, base: base, points: points, responsibility: responsibility, adjustment: adjustment)
         }
     }
 }

@@ -3,26 +3,25 @@
 /// The core works on calendar dates only, so that "today" is always an explicit parameter and no
 /// clock or time-zone arithmetic can shift a score into another day or year.
 public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// `year << 9 | month << 5 | day`: four bytes that order like the date itself (millions of facts hold dates).
+    private let packed: UInt32
+
     /// The year, 1…9999.
-    public let year: Int
+    public var year: Int { Int(packed >> 9) }
     /// The month, 1…12.
-    public let month: Int
+    public var month: Int { Int((packed >> 5) & 0xF) }
     /// The day of the month, 1…28/29/30/31.
-    public let day: Int
+    public var day: Int { Int(packed & 0x1F) }
 
     /// Creates a date, or returns nil when the parts do not name a real day.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               (1...Self.daysIn(month: month, year: year)).contains(day) else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        self.init(unchecked: year, month, day)
     }
 
     private init(unchecked year: Int, _ month: Int, _ day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
+        packed = UInt32(truncatingIfNeeded: year) << 9 | UInt32(truncatingIfNeeded: month) << 5 | UInt32(truncatingIfNeeded: day)
     }
 
     /// Parses the strict `YYYY-MM-DD` form; anything else (other separators, missing zeros, 2025-02-30) is nil.
@@ -51,9 +50,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
-    public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
-        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
-    }
+    public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool { lhs.packed < rhs.packed }
 
     /// Whether `year` is a Gregorian leap year.
     public static func isLeap(_ year: Int) -> Bool {

@@ -69,8 +69,8 @@ struct PersonFold {
         let totalBefore = total
         total += points.points
         if points.points >= pack.repair.barOneTimeScore { repairBarred = true }
-        var outcome: [String] = []
-        var keys: [String] = []
+        var outcome = Notes(enabled: recordHistory)
+        var keys = Notes(enabled: recordHistory)
         var sanctioned = false
 
         if points.statusEffects.contains(.terminate) {
@@ -121,9 +121,11 @@ struct PersonFold {
         }
         lastActions = pack.notices.first { $0.contains(total) }?.actions ?? []
         keys.append("notices")
-        record(act.id, kind: "act", date: date, points: points, change: points.points,
-               outcome: outcome.isEmpty ? "no sanction (total \(total))" : outcome.joined(separator: "; "),
-               keys: points.findings.flatMap { $0.situations.flatMap(\.keys) } + keys)
+        if recordHistory {
+            record(act.id, kind: "act", date: date, points: points, change: points.points,
+                   outcome: outcome.items.isEmpty ? "no sanction (total \(total))" : outcome.items.joined(separator: "; "),
+                   keys: points.findings.flatMap { $0.situations.flatMap(\.keys) } + keys.items)
+        }
     }
 
     /// The suspension months for a total reached by an act of `points`, with the pack key used.
@@ -215,8 +217,10 @@ struct PersonFold {
         total = max(0, total - points)
         let shortening = shortenSanction(on: date)
         keys.append("repair.shortening")
-        record(repair.id, kind: "repair", date: date, points: nil, change: total - before,
-               outcome: "total \(before) → \(total)" + (shortening.map { "; \($0)" } ?? ""), keys: keys)
+        if recordHistory {
+            record(repair.id, kind: "repair", date: date, points: nil, change: total - before,
+                   outcome: "total \(before) → \(total)" + (shortening.map { "; \($0)" } ?? ""), keys: keys)
+        }
     }
 
     /// The period of the points sanction running on `date` (a termination's period is its ban).
@@ -289,15 +293,19 @@ struct PersonFold {
                 message: "applied on \(restoration.appliedOn), after the window closed on \(due); accepted, effective \(returnsOn)",
                 applied: true))
         }
-        record(restoration.id, kind: "restoration", date: date, points: nil, change: 0, outcome: outcome,
-               keys: ["restoration.windowWorkingDays"])
+        if recordHistory {
+            record(restoration.id, kind: "restoration", date: date, points: nil, change: 0, outcome: outcome,
+                   keys: ["restoration.windowWorkingDays"])
+        }
     }
 
     mutating func applyResumption(_ resumption: AgreementResumption) {
         guard linked.removeValue(forKey: resumption.institution) != nil else { return }
-        record(resumption.id, kind: "agreement-resumed", date: resumption.decidedOn, points: nil, change: 0,
-               outcome: linked.isEmpty ? "linked suspension ends" : "linked suspension ends for \(resumption.institution)",
-               keys: [])
+        if recordHistory {
+            record(resumption.id, kind: "agreement-resumed", date: resumption.decidedOn, points: nil, change: 0,
+                   outcome: linked.isEmpty ? "linked suspension ends" : "linked suspension ends for \(resumption.institution)",
+                   keys: [])
+        }
     }
 
     mutating func applyRegistration(_ registration: RegistrationFact) {
@@ -306,8 +314,10 @@ struct PersonFold {
             return reject(registration.id, "registration-barred", "re-registration is barred until \(current.banUntil)")
         }
         termination = nil
-        record(registration.id, kind: "registration", date: registration.on, points: nil, change: 0,
-               outcome: "registered again after the ban", keys: [])
+        if recordHistory {
+            record(registration.id, kind: "registration", date: registration.on, points: nil, change: 0,
+                   outcome: "registered again after the ban", keys: [])
+        }
     }
 
     // MARK: Reading
@@ -346,12 +356,25 @@ struct PersonFold {
         diagnostics.append(Diagnostic(fact: fact, code: code, message: message, applied: false))
     }
 
+    /// Records a history entry; callers build the texts only when `recordHistory` is set.
     private mutating func record(
-        _ fact: FactID, kind: String, date: CalendarDate, points: ActPoints?, change: Int, outcome: String, keys: [String]
+        _ fact: FactID, kind: String, date: CalendarDate, points: ActPoints?, change: Int,
+        outcome: String, keys: [String]
     ) {
-        guard recordHistory else { return }
         history.append(HistoryEntry(
             fact: fact, kind: kind, date: date, points: points, change: change, total: total, outcome: outcome,
             keys: Array(Set(keys)).sorted()))
+    }
+}
+
+/// Explanation texts collected while folding, only when explanations were asked for.
+private struct Notes {
+    let enabled: Bool
+    private(set) var items: [String] = []
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func append(_ text: @autoclosure () -> String) {
+        if enabled { items.append(text()) }
     }
 }

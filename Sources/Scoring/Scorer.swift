@@ -49,15 +49,18 @@ public struct Scorer: Sendable {
                 if fraud && date.year == asOf.year {
                     for institution in act.institutions { fraudActs[institution, default: []].append(act.id) }
                 }
+                let hasStatusEffect = act.findings.contains { $0.situations.contains { situation in
+                    if case .institutionStatus = pack.rule(for: situation) { return true }
+                    return false
+                } }
                 for person in act.personCodes {
-                    let points = try ActPoints.score(act, person: person, pack: pack)
-                    if !points.statusEffects.isEmpty {
+                    if hasStatusEffect {
                         for institution in act.institutions { linkedPersons[institution, default: []].insert(person) }
                     }
                     if date.year == asOf.year {
                         for institution in act.institutions { actPersons[institution, default: []].insert(person) }
                     }
-                    events[person, default: []].append(PersonEvent(date: date, phase: 1, id: act.id, kind: .act(act, points)))
+                    events[person, default: []].append(PersonEvent(date: date, phase: 1, id: act.id, kind: .act(act)))
                 }
             case .resumption(let resumption):
                 if resumption.decidedOn <= asOf { resumptions.append(resumption) }
@@ -94,7 +97,7 @@ public struct Scorer: Sendable {
             var fold = PersonFold(code: person, pack: pack, calendar: calendar, recordHistory: explain)
             for event in (events[person] ?? []).sorted() {
                 switch event.kind {
-                case .act(let act, let points): fold.applyAct(act, points: points, on: event.date)
+                case .act(let act): fold.applyAct(act, points: try ActPoints.score(act, person: person, pack: pack), on: event.date)
                 case .repair(let repair): fold.applyRepair(repair)
                 case .restoration(let restoration): fold.applyRestoration(restoration)
                 case .resumption(let resumption): fold.applyResumption(resumption)
@@ -211,7 +214,7 @@ public struct Scorer: Sendable {
 /// One event in a person's timeline, ordered by (date, phase, fact id).
 struct PersonEvent: Comparable {
     enum Kind {
-        case act(ScoringAct, ActPoints)
+        case act(ScoringAct)
         case repair(RepairDecision)
         case restoration(RestorationDecision)
         case resumption(AgreementResumption)

@@ -7,30 +7,32 @@ public struct JSONObject: Sendable {
     public let pointer: String
     /// The line the object starts on.
     public let line: Int
-    private let members: [String: JSONNode]
+    /// The members in document order (keys are unique: the parser refuses duplicates). Objects in
+    /// bulletins are small, so a linear scan beats hashing every key.
+    private let members: [JSONMember]
 
     /// Reads `node` as an object whose keys must all be in `allowedKeys`.
     public init(_ node: JSONNode, pointer: String, allowedKeys: Set<String>) throws(JSONDecodingError) {
         guard case .object(let list) = node.value else {
             throw JSONDecodingError(pointer: pointer, line: node.line, message: "expected an object, found \(node.kindDescription)")
         }
-        var members: [String: JSONNode] = [:]
-        members.reserveCapacity(list.count)
-        for member in list {
-            guard allowedKeys.contains(member.key) else {
-                throw JSONDecodingError(
-                    pointer: Self.join(pointer, member.key), line: member.node.line,
-                    message: "unknown field \"\(member.key)\"")
-            }
-            members[member.key] = member.node
+        for member in list where !allowedKeys.contains(member.key) {
+            throw JSONDecodingError(
+                pointer: Self.join(pointer, member.key), line: member.node.line,
+                message: "unknown field \"\(member.key)\"")
         }
         self.pointer = pointer
         self.line = node.line
-        self.members = members
+        self.members = list
     }
 
-    /// The keys present, in no particular order.
-    public var keys: Dictionary<String, JSONNode>.Keys { members.keys }
+    /// The keys present, in document order.
+    public var keys: [String] { members.map(\.key) }
+
+    private func member(_ key: String) -> JSONNode? {
+        for member in members where member.key == key { return member.node }
+        return nil
+    }
 
     /// The JSON pointer of a member of this object.
     public func pointer(of key: String) -> String { Self.join(pointer, key) }
@@ -42,14 +44,14 @@ public struct JSONObject: Sendable {
 
     /// The raw node of a member, or nil when absent. JSON `null` counts as absent.
     public func node(_ key: String) -> JSONNode? {
-        guard let node = members[key] else { return nil }
+        guard let node = member(key) else { return nil }
         if case .null = node.value { return nil }
         return node
     }
 
     /// An error about a member of this object.
     public func error(_ key: String, _ message: String) -> JSONDecodingError {
-        JSONDecodingError(pointer: pointer(of: key), line: members[key]?.line ?? line, message: message)
+        JSONDecodingError(pointer: pointer(of: key), line: member(key)?.line ?? line, message: message)
     }
 
     private func require(_ key: String) throws(JSONDecodingError) -> JSONNode {
@@ -74,12 +76,12 @@ public struct JSONObject: Sendable {
     }
 
     /// Reads a node as a string.
-    public static func string(_ node: JSONNode, pointer: String, maxLength: Int = 4096) throws(JSONDecodingError) -> String {
+    public static func string(_ node: JSONNode, pointer: @autoclosure () -> String, maxLength: Int = 4096) throws(JSONDecodingError) -> String {
         guard case .string(let text) = node.value else {
-            throw JSONDecodingError(pointer: pointer, line: node.line, message: "expected a string, found \(node.kindDescription)")
+            throw JSONDecodingError(pointer: pointer(), line: node.line, message: "expected a string, found \(node.kindDescription)")
         }
         guard text.utf8.count <= maxLength else {
-            throw JSONDecodingError(pointer: pointer, line: node.line, message: "longer than \(maxLength) bytes")
+            throw JSONDecodingError(pointer: pointer(), line: node.line, message: "longer than \(maxLength) bytes")
         }
         return text
     }
@@ -99,12 +101,12 @@ public struct JSONObject: Sendable {
     }
 
     /// Reads a node as one of an enum's raw values; the error lists the allowed values.
-    public static func enumeration<E: RawRepresentable & CaseIterable>(_ node: JSONNode, pointer: String, as type: E.Type = E.self) throws(JSONDecodingError) -> E
+    public static func enumeration<E: RawRepresentable & CaseIterable>(_ node: JSONNode, pointer: @autoclosure () -> String, as type: E.Type = E.self) throws(JSONDecodingError) -> E
     where E.RawValue == String {
-        let text = try string(node, pointer: pointer, maxLength: 256)
+        let text = try string(node, pointer: pointer(), maxLength: 256)
         guard let value = E(rawValue: text) else {
             let allowed = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw JSONDecodingError(pointer: pointer, line: node.line, message: "\"\(text)\" is not one of \(allowed)")
+            throw JSONDecodingError(pointer: pointer(), line: node.line, message: "\"\(text)\" is not one of \(allowed)")
         }
         return value
     }
@@ -124,12 +126,12 @@ public struct JSONObject: Sendable {
     }
 
     /// Reads a node as an integer within `range`.
-    public static func int(_ node: JSONNode, pointer: String, in range: ClosedRange<Int> = Int.min...Int.max) throws(JSONDecodingError) -> Int {
+    public static func int(_ node: JSONNode, pointer: @autoclosure () -> String, in range: ClosedRange<Int> = Int.min...Int.max) throws(JSONDecodingError) -> Int {
         guard case .number(let lexeme) = node.value, let value = Int(lexeme) else {
-            throw JSONDecodingError(pointer: pointer, line: node.line, message: "expected an integer, found \(node.kindDescription)")
+            throw JSONDecodingError(pointer: pointer(), line: node.line, message: "expected an integer, found \(node.kindDescription)")
         }
         guard range.contains(value) else {
-            throw JSONDecodingError(pointer: pointer, line: node.line, message: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
+            throw JSONDecodingError(pointer: pointer(), line: node.line, message: "\(value) is outside \(range.lowerBound)…\(range.upperBound)")
         }
         return value
     }
@@ -207,7 +209,7 @@ public struct JSONObject: Sendable {
 
 extension String {
     fileprivate func replacingTilde() -> String {
-        guard contains("~") || contains("/") else { return self }
+        guard utf8.contains(UInt8(ascii: "~")) || utf8.contains(UInt8(ascii: "/")) else { return self }
         var result = ""
         for character in self {
             switch character {

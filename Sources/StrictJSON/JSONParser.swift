@@ -44,8 +44,12 @@ public struct JSONParser: Sendable {
     /// - Parameter firstLine: the line number of the first byte, for documents cut out of a larger file.
     public func parse<Bytes: Collection>(_ bytes: Bytes, firstLine: Int = 1) throws(JSONSyntaxError) -> JSONNode
     where Bytes.Element == UInt8 {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONNode in
+        try parse(ArraySlice(bytes), firstLine: firstLine)
+    }
+
+    /// Parses one JSON document held in an array slice (the fast path: no copy).
+    public func parse(_ bytes: ArraySlice<UInt8>, firstLine: Int = 1) throws(JSONSyntaxError) -> JSONNode {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONNode in
             var scanner = Scanner(bytes: buffer, limits: limits, line: firstLine)
             scanner.skipWhitespace()
             let node = try scanner.parseValue(depth: 0)
@@ -53,6 +57,11 @@ public struct JSONParser: Sendable {
             if !scanner.atEnd { throw scanner.error("unexpected content after the JSON value") }
             return node
         }
+    }
+
+    /// Parses one JSON document held in an array.
+    public func parse(_ bytes: [UInt8], firstLine: Int = 1) throws(JSONSyntaxError) -> JSONNode {
+        try parse(bytes[...], firstLine: firstLine)
     }
 
     /// Parses a JSON document given as a string.
@@ -129,7 +138,8 @@ private struct Scanner {
         guard depth <= limits.maxDepth else { throw error("nesting deeper than \(limits.maxDepth) levels") }
         index += 1
         var members: [JSONMember] = []
-        var seen = Set<String>()
+        // Duplicate keys: a linear scan for small objects, a set once an object grows past 16 members.
+        var seen: Set<String>?
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -139,7 +149,10 @@ private struct Scanner {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw error("expected a string key in an object") }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw error("duplicate key \"\(key)\" in an object") }
+            if members.count == 16 { seen = Set(members.map(\.key)) }
+            let duplicate = seen?.contains(key) ?? members.contains { $0.key == key }
+            guard !duplicate else { throw error("duplicate key \"\(key)\" in an object") }
+            seen?.insert(key)
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
             index += 1

@@ -49,6 +49,15 @@ struct JSONParserTests {
         }
     }
 
+    @Test("duplicate keys are found in small and large objects")
+    func duplicatesInLargeObjects() throws {
+        let keys = (0..<40).map { "\"k\($0)\": \($0)" }
+        #expect(throws: Never.self) { try parser.parse("{" + keys.joined(separator: ",") + "}") }
+        #expect(throws: JSONSyntaxError.self) { try parser.parse("{" + (keys + ["\"k3\": 0"]).joined(separator: ",") + "}") }
+        #expect(throws: JSONSyntaxError.self) { try parser.parse("{" + (keys + ["\"k39\": 0"]).joined(separator: ",") + "}") }
+        #expect(throws: JSONSyntaxError.self) { try parser.parse("{\"a\": 1, \"b\": 2, \"a\": 3}") }
+    }
+
     @Test("invalid UTF-8 is refused")
     func invalidUTF8() {
         #expect(throws: JSONSyntaxError.self) { try parser.parse([0x22, 0xC3, 0x28, 0x22]) }
