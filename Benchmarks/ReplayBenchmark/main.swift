@@ -75,12 +75,6 @@ func peakChildMemoryMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
-func peakSelfMemoryMiB() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
-
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -177,4 +171,3 @@ for size in sizes {
     let time = try seconds { persons = try scorer.evaluate(facts, asOf: CalendarDate(year: 2025, month: 12, day: 31) ?? CalendarDate(dayNumber: 0)).persons.count }
     print("\(size)\t\(String(format: "%.2f", time))\t\(Int(Double(size) / time))\t\(String(format: "%.2f", time * 1e6 / Double(size)))\t(\(persons) persons)")
 }
-print("\npeak RSS of this process (holding all facts): \(String(format: "%.0f", peakSelfMemoryMiB())) MiB")

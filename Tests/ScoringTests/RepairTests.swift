@@ -70,9 +70,12 @@ struct RepairTests {
             repair("S1", on: "2025-03-04", .supervision),             // 4
             repair("P2", on: "2025-03-05", .publicity),               // 3
             repair("S2", on: "2025-03-06", .supervision),             // refused: shared cap of 3
+            repair("W1", on: "2025-03-07", .whistleblowing),          // refused: not applicable
         ]
         #expect(try scorer.state(facts, asOf: "2025-03-31").points == 3)
-        #expect(try diagnostics(scorer, facts, asOf: "2025-03-31") == ["T2": "repair-cap-reached", "S2": "repair-cap-reached"])
+        #expect(try diagnostics(scorer, facts, asOf: "2025-03-31") == [
+            "T2": "repair-cap-reached", "S2": "repair-cap-reached", "W1": "repair-not-applicable",
+        ])
     }
 
     @Test("inner-mongolia exam bands: <60 → 0, 60–75 → 1, 76–90 → 2, 91–100 → 3",
@@ -95,9 +98,10 @@ struct RepairTests {
         #expect(try diagnostics(scorer, banked, asOf: "2025-03-01") == ["R1": "nothing-to-repair"])
     }
 
-    @Test("guangdong: half the sanction must have run; table shortening recomputes from the cumulative column")
-    func gdHalfPeriodAndTable() throws {
-        let scorer = Scorer(pack: try Fixtures.pack("guangdong"))
+    @Test("guangdong/national/shandong: half the sanction must have run; table shortening recomputes from the cumulative column",
+          arguments: ["guangdong", "national", "shandong"])
+    func gdHalfPeriodAndTable(packName: String) throws {
+        let scorer = Scorer(pack: try Fixtures.pack(packName))
         // 5 + 6 = 11 on 10 January → 5 months → until 10 June. 151 days; half (76 days) is reached on 27 March.
         let acts = [act("A1", on: "2025-01-06", [.otherT2], responsibility: .important), act("A2", on: "2025-01-10", [.otherT2])]
         let early = acts + [repair("R1", on: "2025-03-26", .trainingExam)]
@@ -110,9 +114,10 @@ struct RepairTests {
         #expect(state.until == d("2025-04-10"))
     }
 
-    @Test("guangdong: a repaired total below 9 ends the suspension on the approval date (restoration still needed)")
-    func gdBelowNine() throws {
-        let scorer = Scorer(pack: try Fixtures.pack("guangdong"))
+    @Test("guangdong/national/shandong: a repaired total below 9 ends the suspension on the approval date (restoration still needed)",
+          arguments: ["guangdong", "national", "shandong"])
+    func gdBelowNine(packName: String) throws {
+        let scorer = Scorer(pack: try Fixtures.pack(packName))
         // One-time 9 on 10 January → until 10 March (59 days; half reached 9 February). Repair 20 February → 8.
         let facts = [act("A1", on: "2025-01-10", [.otherT3]), repair("R1", on: "2025-02-20", .publicity)]
         let state = try scorer.state(facts, asOf: "2025-02-20")
@@ -123,9 +128,10 @@ struct RepairTests {
         #expect(try scorer.state(restored, asOf: "2025-02-25").status == .normal)
     }
 
-    @Test("guangdong: a cumulative-12 termination repaired below 12 becomes a suspension from the termination date")
-    func gdTerminationBecomesSuspension() throws {
-        let scorer = Scorer(pack: try Fixtures.pack("guangdong"))
+    @Test("guangdong/national/shandong: a cumulative-12 termination repaired below 12 becomes a suspension from the termination date",
+          arguments: ["guangdong", "national", "shandong"])
+    func gdTerminationBecomesSuspension(packName: String) throws {
+        let scorer = Scorer(pack: try Fixtures.pack(packName))
         // 6 + 6 on 2 January → terminated, ban to 2026-01-02 (365 days; half reached 4 July).
         let acts = [act("A1", on: "2025-01-02", [.otherT2]), act("A2", on: "2025-01-02", [.otherT2])]
         #expect(try diagnostics(scorer, acts + [repair("R0", on: "2025-07-03", .trainingExam)], asOf: "2025-07-03") == ["R0": "repair-too-early"])

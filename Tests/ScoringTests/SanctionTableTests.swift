@@ -160,9 +160,10 @@ struct InstitutionEventTests {
         #expect(terminated.until == d("2028-05-06"))   // one-time 12 → 3-year ban
     }
 
-    @Test("over-threshold: sanctioned person-times above 50% of registered persons; key supervision on fraud")
-    func indicators() throws {
-        let scorer = Scorer(pack: try Fixtures.pack("guangdong"))
+    @Test("over-threshold: sanctioned person-times above 50% of registered persons; key supervision on fraud",
+          arguments: Fixtures.allPacks)
+    func indicators(packName: String) throws {
+        let scorer = Scorer(pack: try Fixtures.pack(packName))
         func register(_ person: String) -> Fact {
             .registration(RegistrationFact(id: FactID(issuer: "440800-INS-AGENCY", id: "R-\(person)"), person: person,
                                            institution: "H1", action: .register, on: d("2024-12-01")))

@@ -4,8 +4,13 @@ import Testing
 /// scoring.md §5, §6 and §11, and the edge cases the issue names.
 @Suite("§5 §6 §11 timelines and edges")
 struct TimelineTests {
-    let guangdong = Scorer(pack: (try? Fixtures.pack("guangdong"))!)
-    let shanghai = Scorer(pack: (try? Fixtures.pack("shanghai"))!)
+    let guangdong: Scorer
+    let shanghai: Scorer
+
+    init() throws {
+        guangdong = Scorer(pack: try Fixtures.pack("guangdong"))
+        shanghai = Scorer(pack: try Fixtures.pack("shanghai"))
+    }
 
     func provisional(_ id: String, on date: String, _ situation: SituationCode = .otherT2) -> Fact {
         act(id, on: date, [situation], scored: false)

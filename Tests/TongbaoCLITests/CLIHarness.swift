@@ -24,9 +24,9 @@ enum CLI {
 
     /// Runs `tongbao ARGS` in a scratch folder (so the checkout's rules/ is found through the executable,
     /// not the working directory), feeding `stdin`.
-    static func run(_ arguments: [String], stdin: String = "", in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], stdin: String = "", in directory: URL? = nil, executable: URL? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = executable ?? Self.executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? repository
         var environment = ProcessInfo.processInfo.environment

@@ -41,6 +41,17 @@ struct ReplayCommandTests {
         #expect(keys.contains("responsibility.main"))
     }
 
+    @Test("on a terminal, progress goes to stderr (the pipe tests above see none)")
+    func progressOnTerminal() throws {
+        // `script` (util-linux) runs the command on a pseudo-terminal, as a person at a shell would.
+        let command = [CLI.executable.path, "replay", "--rules", "guangdong", "--as-of", "2025-07-15", scenario]
+            .map { "'" + $0 + "'" }.joined(separator: " ")
+        let result = try CLI.run(["-qec", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"))
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("replay: folding 4 facts"))
+        #expect(result.stdout.contains(#""person":"D440802000123""#))
+    }
+
     @Test("an unknown field exits 65 naming file, line and field")
     func unknownField() throws {
         let path = try CLI.file(
