@@ -26,13 +26,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Helpers shared by tests and benchmarks (seeded data generation).
+        .target(name: "TongbaoTestSupport"),
         .executableTarget(
             name: "ReplayBenchmark",
-            dependencies: ["Scoring", "Bulletins"],
+            dependencies: ["Scoring", "Bulletins", "TongbaoTestSupport"],
             path: "Benchmarks/ReplayBenchmark"
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
-        .testTarget(name: "ScoringTests", dependencies: ["Scoring"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao"]),
     ],

@@ -10,6 +10,7 @@
 import Bulletins
 import Foundation
 import Scoring
+import TongbaoTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -39,20 +40,7 @@ struct Options {
     }
 }
 
-/// SplitMix64: deterministic data, the same on every run.
-struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
-
-func line(index: Int, persons: Int, random: inout Generator) -> String {
+func line(index: Int, persons: Int, random: inout SeededGenerator) -> String {
     let situations = ["procurement.non-selected", "penalty.art38-39", "agreement.liquidated-damages", "other.t1", "other.t2", "impersonation"]
     let responsibilities = ["general", "important", "main"]
     let person = random.below(persons)
@@ -87,7 +75,7 @@ let sizes = [options.acts / 4, options.acts / 2, options.acts]
 func fileURL(_ folder: URL, _ size: Int) -> URL { folder.appendingPathComponent("acts-\(size).jsonl") }
 
 if let target = options.generateInto {
-    var random = Generator(state: 2025)
+    var random = SeededGenerator(seed: 2025)
     var lines: [String] = []
     lines.reserveCapacity(options.acts)
     for index in 0..<options.acts { lines.append(line(index: index, persons: options.persons, random: &random)) }
@@ -159,7 +147,7 @@ let rulesURL = here.deletingLastPathComponent().deletingLastPathComponent().dele
 let pack = try RulePackLoader.load(try Data(contentsOf: rulesURL), source: rulesURL.path)
 let decoder = BulletinJSONDecoder()
 var allFacts: [Fact] = []
-var decodeRandom = Generator(state: 2025)
+var decodeRandom = SeededGenerator(seed: 2025)
 for index in 0..<options.acts {
     let bytes = Array(line(index: index, persons: options.persons, random: &decodeRandom).utf8)
     allFacts.append(try decoder.decode(bytes).fact(under: pack))

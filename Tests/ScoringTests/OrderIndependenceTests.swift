@@ -1,17 +1,6 @@
 import Scoring
 import Testing
-
-/// A small, seeded generator so that failures reproduce (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import TongbaoTestSupport
 
 /// Property: for random sets of facts, every arrival order gives identical output.
 @Suite("order independence")
@@ -81,7 +70,7 @@ struct OrderIndependenceTests {
     func permutationsAgree(packName: String) throws {
         let pack = try Fixtures.pack(packName)
         let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
-        var random = SeededGenerator(state: 20_251_123)
+        var random = SeededGenerator(seed: 20_251_123)
         var compared = 0
         for round in 0..<120 {
             let facts = Self.randomFacts(count: 2 + round % 5, shanghai: packName == "shanghai", using: &random)
