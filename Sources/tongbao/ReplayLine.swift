@@ -52,3 +52,18 @@ enum ReplayLine {
         ])
     }
 }
+
+/// The output line of `tongbao indicators` for one institution.
+enum IndicatorLine {
+    static func render(_ indicators: InstitutionIndicators) -> String {
+        JSONText.object([
+            ("institution", JSONText.quoted(indicators.institution)),
+            ("year", String(indicators.year)),
+            ("sanctionedPersonTimes", String(indicators.sanctionedPersonTimes)),
+            ("registeredPersons", String(indicators.registeredPersons)),
+            ("overThreshold", String(indicators.overThreshold)),
+            ("keySupervision", String(indicators.keySupervision)),
+            ("fraudActs", JSONText.array(indicators.fraudActs.map(\.description))),
+        ])
+    }
+}

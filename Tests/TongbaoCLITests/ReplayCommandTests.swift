@@ -129,6 +129,25 @@ struct ReplayCommandTests {
     }
 }
 
+@Suite("tongbao indicators")
+struct IndicatorsCommandTests {
+    @Test("one line per institution: sanctioned person-times against registered persons, and key supervision")
+    func indicators() throws {
+        let scenario = CLI.example("examples/replay/guangdong-2025.jsonl")
+        let result = try CLI.run(["indicators", "--rules", "guangdong", "--as-of", "2025-07-15", scenario])
+        #expect(result.status == 0)
+        // H…001: three persons named, one sanctioned (the revoked licence) → 1 of 3, not over 50%.
+        // H…002: one person named and suspended there → 1 of 1, over the threshold.
+        #expect(result.lines == [
+            #"{"institution":"H44080200001","year":2025,"sanctionedPersonTimes":1,"registeredPersons":3,"overThreshold":false,"keySupervision":false,"fraudActs":[]}"#,
+            #"{"institution":"H44080200002","year":2025,"sanctionedPersonTimes":1,"registeredPersons":1,"overThreshold":true,"keySupervision":false,"fraudActs":[]}"#,
+        ])
+        let fraud = try String(contentsOfFile: scenario, encoding: .utf8).replacingOccurrences(of: "penalty.art38-39", with: "penalty.art40")
+        let flagged = try CLI.run(["indicators", "--rules", "guangdong", "--as-of", "2025-07-15", try CLI.file(fraud)])
+        #expect(flagged.lines.first?.contains(#""keySupervision":true,"fraudActs":["440800-INS-ADMIN/440800-INS-ADMIN-2025-0001"]"#) == true)
+    }
+}
+
 @Suite("tongbao workdays and rules")
 struct WorkdaysAndRulesTests {
     @Test("workdays list prints 248 days for 2025 and exits 65 for a year without data")
