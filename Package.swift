@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // libxml2, via pkg-config; only XMLSupport imports it.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // Hardened XML parsing, XSD validation and exclusive C14N: the only code that touches libxml2.
+        .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
@@ -34,6 +38,7 @@ let package = Package(
             path: "Benchmarks/ReplayBenchmark"
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao"]),

@@ -1,0 +1,63 @@
+import CLibXML2
+
+/// A compiled XSD schema. Loading and validating never reach the network.
+public final class XMLSchema {
+    private let pointer: xmlSchemaPtr
+
+    /// Compiles the schema in the file at `path` (its `xs:include`s are read relative to it).
+    public init(path: String) throws(XMLError) {
+        tongbao_xml_silence_errors()
+        guard let parser = xmlSchemaNewParserCtxt(path) else {
+            throw XMLError(code: "schema-unavailable", message: "cannot read the schema \(path)")
+        }
+        defer { xmlSchemaFreeParserCtxt(parser) }
+        let collector = ErrorCollector()
+        xmlSchemaSetParserStructuredErrors(parser, collectError, Unmanaged.passUnretained(collector).toOpaque())
+        let compiled = withExtendedLifetime(collector) { xmlSchemaParse(parser) }
+        guard let compiled else {
+            throw XMLError(code: "schema-unavailable",
+                           message: "the schema \(path) does not compile: \(collector.errors.first?.message ?? "unknown error")")
+        }
+        pointer = compiled
+    }
+
+    deinit {
+        xmlSchemaFree(pointer)
+    }
+
+    /// Validates `document`; returns every problem found (empty when valid), each with line and XPath.
+    public func validate(_ document: XMLDocument) -> [XMLError] {
+        guard let context = xmlSchemaNewValidCtxt(pointer) else {
+            return [XMLError(code: "schema-invalid", message: "cannot create a schema validation context")]
+        }
+        defer { xmlSchemaFreeValidCtxt(context) }
+        let collector = ErrorCollector()
+        collector.document = document
+        xmlSchemaSetValidStructuredErrors(context, collectError, Unmanaged.passUnretained(collector).toOpaque())
+        let result = withExtendedLifetime(collector) { xmlSchemaValidateDoc(context, document.pointer) }
+        if result != 0 && collector.errors.isEmpty {
+            return [XMLError(code: "schema-invalid", message: "the document does not match the schema")]
+        }
+        return collector.errors
+    }
+}
+
+/// Gathers libxml2's structured errors for one parse or validation.
+private final class ErrorCollector {
+    var errors: [XMLError] = []
+    var document: XMLDocument?
+}
+
+private let collectError: xmlStructuredErrorFunc = { context, error in
+    guard let context, let error else { return }
+    let collector = Unmanaged<ErrorCollector>.fromOpaque(context).takeUnretainedValue()
+    guard collector.errors.count < 100 else { return }
+    let message = error.pointee.message.map { String(cString: $0).trimmingWhitespace() } ?? "invalid"
+    var path: String?
+    if let document = collector.document, let raw = error.pointee.node {
+        let node = raw.assumingMemoryBound(to: xmlNode.self)
+        if node.pointee.type == XML_ELEMENT_NODE { path = XMLElement(document: document, node: node).path }
+    }
+    let line = error.pointee.line > 0 ? Int(error.pointee.line) : nil
+    collector.errors.append(XMLError(code: "schema-invalid", message: message, line: line, path: path))
+}
