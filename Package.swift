@@ -22,7 +22,7 @@ let package = Package(
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
         .target(name: "Scoring", dependencies: ["StrictJSON"]),
         // The bulletin model (envelope and bodies) and its JSON codec.
-        .target(name: "Bulletins", dependencies: ["Scoring", "StrictJSON"]),
+        .target(name: "Bulletins", dependencies: ["Scoring", "StrictJSON", "XMLSupport"]),
         .executableTarget(
             name: "tongbao",
             dependencies: [

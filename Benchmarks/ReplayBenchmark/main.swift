@@ -150,7 +150,7 @@ var allFacts: [Fact] = []
 var decodeRandom = SeededGenerator(seed: 2025)
 for index in 0..<options.acts {
     let bytes = Array(line(index: index, persons: options.persons, random: &decodeRandom).utf8)
-    allFacts.append(try decoder.decode(bytes).fact(under: pack))
+    if let fact = try decoder.decode(bytes).fact(under: pack) { allFacts.append(fact) }
 }
 let scorer = Scorer(pack: pack)
 for size in sizes {

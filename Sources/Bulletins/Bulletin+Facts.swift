@@ -1,12 +1,13 @@
 import Scoring
 
 extension Bulletin {
-    /// The scoring fact this bulletin carries, checked against the rule pack it is applied under.
+    /// The scoring fact this bulletin carries, checked against the rule pack it is applied under; nil for
+    /// the types that are not scoring facts (``BulletinType/isScoringFact``).
     ///
     /// - Throws: `rules-invalid` when the bulletin names another pack, or uses a situation or repair
     ///   category the pack does not have, with the JSON pointer of the offending value. `line` is the
     ///   line to report (the bulletin's first line when no finer position is known).
-    public func fact(under pack: RulePack, line: Int = 1) throws(BulletinError) -> Fact {
+    public func fact(under pack: RulePack, line: Int = 1) throws(BulletinError) -> Fact? {
         if let rules, rules != pack.name {
             throw BulletinError(code: "rules-invalid", pointer: "/rules", line: line,
                                 message: "bulletin is issued under \"\(rules)\" but is being applied under \"\(pack.name)\"")
@@ -45,6 +46,8 @@ extension Bulletin {
         case .registration(let body):
             return .registration(RegistrationFact(
                 id: id, person: body.person.code, institution: body.institution.code, action: body.action, on: body.on))
+        case .practiceNotice, .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
+            return nil
         }
     }
 

@@ -31,6 +31,22 @@ public enum BulletinType: String, Sendable, Hashable, CaseIterable {
     case finalScoreDecision = "FinalScoreDecision"
     case correction = "Correction"
     case registration = "Registration"
+    case practiceNotice = "PracticeNotice"
+    case suspectedViolation = "SuspectedViolation"
+    case referral = "Referral"
+    case scoreBulletin = "ScoreBulletin"
+    case creditRating = "CreditRating"
+    case scoreNotice = "ScoreNotice"
+    case receipt = "Receipt"
+
+    /// Whether bulletins of this type are scoring facts (`replay` applies them).
+    public var isScoringFact: Bool {
+        switch self {
+        case .penaltyDecision, .agreementHandling, .licenceRevocation, .repairDecision, .restorationDecision,
+             .finalScoreDecision, .correction, .registration: true
+        case .practiceNotice, .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt: false
+        }
+    }
 }
 
 /// A bulletin body, one case per type.
@@ -43,6 +59,13 @@ public enum BulletinBody: Sendable, Equatable {
     case finalScoreDecision(FinalScoreDecisionBody)
     case correction(CorrectionBody)
     case registration(RegistrationBody)
+    case practiceNotice(PracticeNoticeBody)
+    case suspectedViolation(SuspectedViolationBody)
+    case referral(ReferralBody)
+    case scoreBulletin(ScoreBulletinBody)
+    case creditRating(CreditRatingBody)
+    case scoreNotice(ScoreNoticeBody)
+    case receipt(ReceiptBody)
 }
 
 /// An institution as named in a bulletin.

@@ -9,14 +9,20 @@ public struct BulletinError: Error, Sendable, Equatable, CustomStringConvertible
     public let line: Int
     /// What is wrong, naming the field.
     public let message: String
+    /// For XML input, the XPath of the offending element.
+    public let path: String?
 
     /// Creates an error.
-    public init(code: String, pointer: String, line: Int, message: String) {
+    public init(code: String, pointer: String, line: Int, message: String, path: String? = nil) {
         self.code = code
         self.pointer = pointer
         self.line = line
         self.message = message
+        self.path = path
     }
 
-    public var description: String { "line \(line): \(pointer.isEmpty ? "/" : pointer): \(message) [\(code)]" }
+    /// Where, as a reader of the input would look: the XPath for XML, the JSON pointer for JSON.
+    public var location: String { path ?? (pointer.isEmpty ? "/" : pointer) }
+
+    public var description: String { "line \(line): \(location): \(message) [\(code)]" }
 }

@@ -28,8 +28,15 @@ public struct BulletinJSONDecoder: Sendable {
         } catch {
             throw BulletinError(code: "malformed", pointer: "", line: error.line, message: "not valid JSON: \(error.message) (column \(error.column))")
         }
+        return try Self.bulletin(fromTree: root)
+    }
+
+    /// Decodes a parsed bulletin (from JSON, or from XML through ``BulletinXML``): first the structure every
+    /// schema states (``BulletinShapes``), then the typed body and its cross-field rules.
+    public static func bulletin(fromTree root: JSONNode) throws(BulletinError) -> Bulletin {
         do {
-            return try Self.bulletin(root)
+            try ShapeValidator.validateBulletin(root)
+            return try bulletin(root)
         } catch {
             throw BulletinError(code: "schema-invalid", pointer: error.pointer, line: error.line, message: error.message)
         }
@@ -39,7 +46,7 @@ public struct BulletinJSONDecoder: Sendable {
 
     static func bulletin(_ root: JSONNode) throws(JSONDecodingError) -> Bulletin {
         let envelope = try JSONObject(root, pointer: "", allowedKeys: Self.envelopeKeys)
-        let id = try code(envelope, "id", pattern: "bulletin id", maxLength: 128)
+        let id = try code(envelope, "id", pattern: "bulletin id", maxLength: 64)
         let type: BulletinType = try envelope.enumeration("type")
         let issuer = try code(envelope, "issuer", pattern: "participant code", maxLength: 64)
         let issuedAt = try envelope.string("issuedAt", maxLength: 40)
@@ -115,6 +122,13 @@ public struct BulletinJSONDecoder: Sendable {
             return .correction(CorrectionBody(
                 decisionNo: try decisionNo(body), decidedOn: try date(body, "decidedOn"),
                 target: try reference(body), action: try body.enumeration("action")))
+        case .practiceNotice: return .practiceNotice(try practiceNotice(node, pointer: pointer))
+        case .suspectedViolation: return .suspectedViolation(try suspectedViolation(node, pointer: pointer))
+        case .referral: return .referral(try referral(node, pointer: pointer))
+        case .scoreBulletin: return .scoreBulletin(try scoreBulletin(node, pointer: pointer))
+        case .creditRating: return .creditRating(try creditRating(node, pointer: pointer))
+        case .scoreNotice: return .scoreNotice(try scoreNotice(node, pointer: pointer))
+        case .receipt: return .receipt(try receipt(node, pointer: pointer))
         case .registration:
             let body = try JSONObject(node, pointer: pointer, allowedKeys: Self.registrationKeys)
             return .registration(RegistrationBody(

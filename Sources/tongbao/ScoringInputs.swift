@@ -55,7 +55,11 @@ struct ScoringInputs: ParsableArguments {
                 guard problems.count < 50 else { return }
                 do {
                     let bulletin = try decoder.decode(bytes, firstLine: line)
-                    facts.append(try bulletin.fact(under: pack, line: line))
+                    if let fact = try bulletin.fact(under: pack, line: line) {
+                        facts.append(fact)
+                    } else {
+                        StandardError.write("tongbao \(command): ignored \(name):\(line): a \(bulletin.type.rawValue) is not a scoring fact\n")
+                    }
                 } catch let error as BulletinError {
                     let where_ = Self.line(of: error, in: bytes, firstLine: line)
                     problems.append("\(name):\(where_): \(error.pointer.isEmpty ? "/" : error.pointer): \(error.message) [\(error.code)]")
