@@ -5,11 +5,28 @@ public final class XMLSchema {
     private let pointer: xmlSchemaPtr
 
     /// Compiles the schema in the file at `path` (its `xs:include`s are read relative to it).
-    public init(path: String) throws(XMLError) {
+    public convenience init(path: String) throws(XMLError) {
         tongbao_xml_silence_errors()
         guard let parser = xmlSchemaNewParserCtxt(path) else {
             throw XMLError(code: "schema-unavailable", message: "cannot read the schema \(path)")
         }
+        try self.init(parser: parser, name: path)
+    }
+
+    /// Compiles a schema given as text (a self-contained schema: no includes or imports).
+    public convenience init(text: String) throws(XMLError) {
+        tongbao_xml_silence_errors()
+        let bytes = Array(text.utf8)
+        let parser = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress.flatMap { base in
+                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { xmlSchemaNewMemParserCtxt($0, Int32(buffer.count)) }
+            }
+        }
+        guard let parser else { throw XMLError(code: "schema-unavailable", message: "cannot read the schema text") }
+        try self.init(parser: parser, name: "the schema text")
+    }
+
+    private init(parser: xmlSchemaParserCtxtPtr, name path: String) throws(XMLError) {
         defer { xmlSchemaFreeParserCtxt(parser) }
         let collector = ErrorCollector()
         xmlSchemaSetParserStructuredErrors(parser, collectError, Unmanaged.passUnretained(collector).toOpaque())

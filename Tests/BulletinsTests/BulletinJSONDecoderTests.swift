@@ -89,7 +89,7 @@ struct BulletinJSONDecoderTests {
         #expect {
             try decoder.decode(Array(text.utf8))
         } throws: { error in
-            (error as? BulletinError)?.line == 20 && (error as? BulletinError)?.pointer == "/body/findings/0/persons/1/responsibility"
+            (error as? BulletinError)?.line == 34 && (error as? BulletinError)?.pointer == "/body/findings/0/persons/1/responsibility"
         }
     }
 

@@ -69,7 +69,7 @@ struct ReplayCommandTests {
         let path = try CLI.file(text, name: "bulletin.json")
         let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-07-15", path])
         #expect(result.status == 65)
-        #expect(result.stderr.contains("\(path):17: /body/findings/0/situations/0: situation \"penalty.shanghai-63\" is not applicable under the guangdong rules [rules-invalid]"))
+        #expect(result.stderr.contains("\(path):21: /body/findings/0/situations/0: situation \"penalty.shanghai-63\" is not applicable under the guangdong rules [rules-invalid]"))
     }
 
     @Test("bad dates and enums exit 65; every problem is listed")
