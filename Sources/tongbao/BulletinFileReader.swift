@@ -4,7 +4,7 @@ import Foundation
 /// line), streamed in blocks so that large inputs never sit in memory whole.
 ///
 /// A file is JSON Lines when its first non-blank line is a complete object on its own (`{…}`);
-/// otherwise the whole file is one document.
+/// otherwise the whole file is one document (pretty-printed JSON, or XML).
 struct BulletinFileReader {
     /// The largest single-document file accepted.
     static let maxDocumentBytes = 1 << 20
@@ -45,6 +45,7 @@ struct BulletinFileReader {
                 }
                 return
             }
+            // One document: a pretty-printed JSON bulletin, or an XML bulletin.
             var document = Array(line)
             document.append(0x0A)
             while let (next, _) = try nextLine() {

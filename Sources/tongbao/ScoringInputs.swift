@@ -45,6 +45,7 @@ struct ScoringInputs: ParsableArguments {
     /// Reads and checks every bulletin; collects up to 50 problems before giving up with exit 65.
     private func readFacts(pack: RulePack, command: String) throws -> [Fact] {
         let decoder = BulletinJSONDecoder()
+        var xmlReader: BulletinReader?
         let progress = Progress(enabled: StandardError.isTerminal)
         var facts: [Fact] = []
         var problems: [String] = []
@@ -54,7 +55,13 @@ struct ScoringInputs: ParsableArguments {
             try reader.forEachDocument { bytes, line in
                 guard problems.count < 50 else { return }
                 do {
-                    let bulletin = try decoder.decode(bytes, firstLine: line)
+                    let bulletin: Bulletin
+                    if bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "<") {
+                        if xmlReader == nil { xmlReader = try BulletinReader() }
+                        bulletin = try (xmlReader ?? BulletinReader()).read(Array(bytes)).bulletin
+                    } else {
+                        bulletin = try decoder.decode(bytes, firstLine: line)
+                    }
                     if let fact = try bulletin.fact(under: pack, line: line) {
                         facts.append(fact)
                     } else {
@@ -62,7 +69,7 @@ struct ScoringInputs: ParsableArguments {
                     }
                 } catch let error as BulletinError {
                     let where_ = Self.line(of: error, in: bytes, firstLine: line)
-                    problems.append("\(name):\(where_): \(error.pointer.isEmpty ? "/" : error.pointer): \(error.message) [\(error.code)]")
+                    problems.append("\(name):\(where_): \(error.location): \(error.message) [\(error.code)]")
                 }
                 if facts.count % 100_000 == 0 { progress.message("\(command): \(facts.count) bulletins read…") }
             }
