@@ -193,6 +193,11 @@ struct FormatConformanceTests {
             let start = ContinuousClock.now
             #expect(reader.problems(Array(attack.utf8)).map(\.code) == ["dtd-forbidden"])
             #expect(ContinuousClock.now - start < .milliseconds(500))
+            // xmllint rejects these too (entity loop; unresolvable entity), so the two still agree.
+            #expect(try ExternalValidators.xmllintAccepts([try ExternalValidators.temporaryFile(Array(attack.utf8), suffix: "xml")]).0 == false)
         }
+        // A bare DOCTYPE is where tongbao is deliberately stricter than the schema: gateway.md §3 allows none.
+        let bare = valid.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "<?xml version=\"1.0\"?><!DOCTYPE Bulletin>")
+        #expect(reader.problems(Array(bare.utf8)).map(\.code) == ["dtd-forbidden"])
     }
 }
