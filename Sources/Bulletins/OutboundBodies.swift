@@ -20,26 +20,43 @@ public struct PracticeNoticeBody: Sendable, Equatable {
         case registrationCancelled = "registration-cancelled"
     }
 
+    /// The decision's document number (文号).
     public var decisionNo: String
+    /// The decision date.
     public var decidedOn: CalendarDate
+    /// The person concerned.
     public var person: PersonRef
+    /// The institutions where the person is registered (all of them, for multi-site practice).
     public var institutions: [String]
+    /// What happened.
     public var event: Event
+    /// The first day the event applies.
     public var effectiveFrom: CalendarDate
+    /// The first day it no longer applies, when it ends.
     public var effectiveUntil: CalendarDate?
+    /// The certificate concerned, if any.
     public var certificate: Certificate?
+    /// Further detail in words.
     public var detail: String?
 }
 
 /// The body of a `SuspectedViolation`: found by a sector regulator, queued for the insurance agency.
 public struct SuspectedViolationBody: Sendable, Equatable {
+    /// The regulator's case number.
     public var caseNo: String
+    /// The date the suspected violation was found.
     public var foundOn: CalendarDate
+    /// The institution.
     public var institution: InstitutionRef
+    /// The persons concerned.
     public var persons: [PersonRef]
+    /// The suspected situations (scoring.md §3).
     public var situations: [SituationCode]
+    /// What was found, in words.
     public var description: String
+    /// References to the evidence held.
     public var evidence: [String]
+    /// The date the regulator asks for an answer by.
     public var replyBy: CalendarDate?
 }
 
@@ -50,41 +67,63 @@ public struct ReferralBody: Sendable, Equatable {
         case suspended, terminated
     }
 
+    /// The person concerned.
     public var person: PersonRef
+    /// The institutions where the person is registered (all of them, for multi-site practice).
     public var institutions: [String]
+    /// The sanction referred.
     public var sanction: Sanction
+    /// The first day of the sanction.
     public var from: CalendarDate
     /// Suspended: the first day it no longer applies; terminated: the first day re-registration is allowed.
     public var until: CalendarDate?
+    /// The points.
     public var points: Int
+    /// The calendar year of the points.
     public var year: Int
+    /// The rule pack the sanction follows from.
     public var rules: String
+    /// The decision that caused it.
     public var cause: DecisionRef
+    /// What the recipient is asked to do.
     public var followUp: String?
+    /// The date a response is due by.
     public var respondBy: CalendarDate?
 }
 
 /// One person in a `ScoreBulletin`.
 public struct ScoredPerson: Sendable, Equatable {
+    /// The person concerned.
     public var person: PersonRef
+    /// The points.
     public var points: Int
+    /// The registration status.
     public var status: RegistrationStatus
+    /// Suspended: the first day it no longer applies; terminated: the first day re-registration is allowed.
     public var until: CalendarDate?
 }
 
 /// One institution's entry in a `ScoreBulletin`.
 public struct ScoreBulletinEntry: Sendable, Equatable {
+    /// The institution.
     public var institution: InstitutionRef
+    /// Persons registered at the institution.
     public var registeredPersons: Int
+    /// Person-times (人次) suspended or terminated at the institution.
     public var sanctionedPersonTimes: Int
+    /// The persons concerned.
     public var persons: [ScoredPerson]
 }
 
 /// The body of a `ScoreBulletin` (定期通报): persons scored and sanctioned in a period, per institution.
 public struct ScoreBulletinBody: Sendable, Equatable {
+    /// The first day of the period.
     public var periodFrom: CalendarDate
+    /// The last day of the period.
     public var periodTo: CalendarDate
+    /// The rule pack the sanction follows from.
     public var rules: String
+    /// The institutions where the person is registered (all of them, for multi-site practice).
     public var institutions: [ScoreBulletinEntry]
 }
 
@@ -95,15 +134,25 @@ public struct CreditRatingBody: Sendable, Equatable {
         case a = "A", b = "B", c = "C", d = "D", e = "E"
     }
 
+    /// The institution.
     public var institution: InstitutionRef
+    /// The calendar year of the points.
     public var year: Int
+    /// The date the inputs are computed for.
     public var asOf: CalendarDate
+    /// Persons registered at the institution.
     public var registeredPersons: Int
+    /// Persons scored in the year.
     public var scoredPersons: Int
+    /// Person-times (人次) suspended or terminated at the institution.
     public var sanctionedPersonTimes: Int
+    /// Whether sanctioned person-times exceed the pack's share of registered persons.
     public var overThreshold: Bool
+    /// Whether the institution had a fraud-flagged act in the year (重点监管).
     public var keySupervision: Bool
+    /// The fraud-flagged acts.
     public var fraudActs: [BulletinRef]
+    /// The credit grade, when the credit system derives one.
     public var grade: Grade?
 }
 
@@ -119,20 +168,33 @@ public struct ScoreNoticeBody: Sendable, Equatable {
 
     /// A workflow deadline.
     public struct Deadline: Sendable, Equatable {
+        /// The workflow step (a deadline name of the rule pack).
         public var step: String
+        /// The day the step was due.
         public var due: CalendarDate
     }
 
+    /// What the notice is about.
     public var notice: Kind
+    /// The person concerned.
     public var person: PersonRef?
+    /// The institutions where the person is registered (all of them, for multi-site practice).
     public var institutions: [String]
+    /// The scoring act concerned.
     public var act: DecisionRef?
+    /// The points.
     public var points: Int?
+    /// The person's yearly total after the act.
     public var yearTotal: Int?
+    /// The registration status.
     public var status: RegistrationStatus?
+    /// Suspended: the first day it no longer applies; terminated: the first day re-registration is allowed.
     public var until: CalendarDate?
+    /// The notices of the act (scoring.md §7).
     public var actions: [Notice]
+    /// The deadline concerned.
     public var deadline: Deadline?
+    /// Further detail in words.
     public var detail: String?
 }
 
@@ -145,14 +207,22 @@ public struct ReceiptBody: Sendable, Equatable {
 
     /// Why a bulletin was rejected.
     public struct Rejection: Sendable, Equatable {
+        /// A stable error code.
         public var code: String
+        /// The problem in words.
         public var message: String
     }
 
+    /// The bulletin acknowledged.
     public var bulletin: BulletinRef
+    /// SHA-256 of the exact bytes received, in lower-case hex.
     public var sha256: String
+    /// When the gateway received it.
     public var receivedAt: String
+    /// Accepted or rejected.
     public var outcome: Outcome
+    /// Why it was rejected.
     public var error: Rejection?
+    /// Its position in the gateway's message log.
     public var logPosition: Int?
 }
