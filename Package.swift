@@ -17,6 +17,10 @@ let package = Package(
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // Hardened XML parsing, XSD validation and exclusive C14N: the only code that touches libxml2.
         .target(name: "XMLSupport", dependencies: ["CLibXML2"]),
+        // OpenSSL's libcrypto, via pkg-config; only Trust imports it.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Keys, certificates, chains, CRLs and signatures: the only code that touches OpenSSL.
+        .target(name: "Trust", dependencies: ["COpenSSL"]),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
@@ -39,6 +43,7 @@ let package = Package(
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao"]),

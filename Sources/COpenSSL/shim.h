@@ -1,0 +1,57 @@
+// The only C header of OpenSSL (libcrypto) that Swift sees: includes, and tiny wrappers for macros and
+// for stack operations Swift cannot call.
+#ifndef TONGBAO_COPENSSL_SHIM_H
+#define TONGBAO_COPENSSL_SHIM_H
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+static inline void tongbao_openssl_free(void *pointer) { OPENSSL_free(pointer); }
+
+static inline STACK_OF(X509) *tongbao_x509_stack_new(void) { return sk_X509_new_null(); }
+static inline int tongbao_x509_stack_push(STACK_OF(X509) *stack, X509 *certificate) { return sk_X509_push(stack, certificate); }
+static inline void tongbao_x509_stack_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
+
+/// The number of URI subjectAltNames of a certificate.
+static inline int tongbao_x509_uri_count(X509 *certificate) {
+    GENERAL_NAMES *names = X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) return 0;
+    int count = 0;
+    for (int index = 0; index < sk_GENERAL_NAME_num(names); index++) {
+        if (sk_GENERAL_NAME_value(names, index)->type == GEN_URI) count++;
+    }
+    GENERAL_NAMES_free(names);
+    return count;
+}
+
+/// Copies the `wanted`-th URI subjectAltName into `buffer`; returns its length, or -1.
+static inline int tongbao_x509_uri(X509 *certificate, int wanted, char *buffer, int capacity) {
+    GENERAL_NAMES *names = X509_get_ext_d2i(certificate, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) return -1;
+    int seen = 0, length = -1;
+    for (int index = 0; index < sk_GENERAL_NAME_num(names); index++) {
+        GENERAL_NAME *name = sk_GENERAL_NAME_value(names, index);
+        if (name->type != GEN_URI) continue;
+        if (seen++ != wanted) continue;
+        int size = ASN1_STRING_length(name->d.uniformResourceIdentifier);
+        if (size < capacity) {
+            memcpy(buffer, ASN1_STRING_get0_data(name->d.uniformResourceIdentifier), (size_t)size);
+            length = size;
+        }
+        break;
+    }
+    GENERAL_NAMES_free(names);
+    return length;
+}
+
+#endif
