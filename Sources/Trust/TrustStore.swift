@@ -1,0 +1,91 @@
+import COpenSSL
+import Foundation
+
+/// The roots, intermediates and CRLs a signer's certificate must chain to (cli.md: `roots/`,
+/// `intermediates/`, `crl/`), and the checks of gateway.md §3: chain, validity, revocation (CRLs for
+/// every certificate of the chain), `digitalSignature` key usage and the participant binding.
+public final class TrustStore: @unchecked Sendable {
+    // Immutable after creation.
+    public let roots: [Certificate]
+    public let intermediates: [Certificate]
+    public let revocationLists: [RevocationList]
+
+    /// Creates a store.
+    public init(roots: [Certificate], intermediates: [Certificate] = [], revocationLists: [RevocationList] = []) {
+        self.roots = roots
+        self.intermediates = intermediates
+        self.revocationLists = revocationLists
+    }
+
+    /// Loads `DIR/roots/*.pem`, `DIR/intermediates/*.pem` and `DIR/crl/*.pem`.
+    public convenience init(directory: String) throws(TrustError) {
+        func files(_ folder: String) -> [URL] {
+            let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            return names.filter { $0.hasSuffix(".pem") }.sorted().map { url.appendingPathComponent($0) }
+        }
+        func read(_ url: URL) throws(TrustError) -> [UInt8] {
+            do {
+                return Array(try Data(contentsOf: url))
+            } catch {
+                throw TrustError(code: "trust-store-unreadable", message: "cannot read \(url.path)")
+            }
+        }
+        var roots: [Certificate] = []
+        for url in files("roots") { roots += try Certificate.all(pem: try read(url)) }
+        guard !roots.isEmpty else {
+            throw TrustError(code: "trust-store-unreadable", message: "\(directory)/roots holds no PEM certificate")
+        }
+        var intermediates: [Certificate] = []
+        for url in files("intermediates") { intermediates += try Certificate.all(pem: try read(url)) }
+        var lists: [RevocationList] = []
+        for url in files("crl") { lists.append(try RevocationList(pem: try read(url))) }
+        self.init(roots: roots, intermediates: intermediates, revocationLists: lists)
+    }
+
+    /// Verifies that `certificate` (with `chain`, the other certificates the signer sent) chains to a root,
+    /// is valid and unrevoked at `time` (seconds since 1970), allows `digitalSignature`, and — when
+    /// `participant` is given — belongs to that participant. Returns the participant codes it is bound to.
+    @discardableResult
+    public func verify(_ certificate: Certificate, chain: [Certificate] = [], at time: Int, participant: String? = nil) throws(TrustError) -> [String] {
+        TrustError.clearQueue()
+        guard let store = X509_STORE_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a certificate store") }
+        defer { X509_STORE_free(store) }
+        for root in roots { X509_STORE_add_cert(store, root.pointer) }
+        for list in revocationLists { X509_STORE_add_crl(store, list.pointer) }
+        X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT))
+        guard let untrusted = tongbao_x509_stack_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a stack") }
+        defer { tongbao_x509_stack_free(untrusted) }
+        for other in intermediates + chain { _ = tongbao_x509_stack_push(untrusted, other.pointer) }
+        guard let context = X509_STORE_CTX_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a verification context") }
+        defer { X509_STORE_CTX_free(context) }
+        guard X509_STORE_CTX_init(context, store, certificate.pointer, untrusted) == 1 else {
+            throw TrustError.openSSL("crypto-failure", "cannot start verification")
+        }
+        X509_STORE_CTX_set_time(context, 0, time_t(time))
+        guard X509_verify_cert(context) == 1 else {
+            let error = X509_STORE_CTX_get_error(context)
+            let reason = String(cString: X509_verify_cert_error_string(Int(error)))
+            TrustError.clearQueue()
+            switch error {
+            case X509_V_ERR_CERT_REVOKED:
+                throw TrustError(code: "certificate-revoked", message: "the signer's certificate (or one above it) is revoked")
+            case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID:
+                throw TrustError(code: "certificate-expired", message: "a certificate of the chain is not valid at that time: \(reason)")
+            case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID, X509_V_ERR_UNABLE_TO_GET_CRL:
+                throw TrustError(code: "untrusted-signer", message: "revocation cannot be checked: \(reason); update the CRLs of the trust store")
+            default:
+                throw TrustError(code: "untrusted-signer", message: "the certificate does not chain to a trusted root: \(reason)")
+            }
+        }
+        guard certificate.allowsDigitalSignature else {
+            throw TrustError(code: "key-usage", message: "the certificate's key usage does not include digitalSignature")
+        }
+        let codes = certificate.participantCodes
+        if let participant, !codes.contains(participant) {
+            throw TrustError(code: "issuer-mismatch",
+                             message: "the certificate belongs to \(codes.isEmpty ? "no participant" : codes.joined(separator: ", ")), not \(participant)")
+        }
+        return codes
+    }
+}

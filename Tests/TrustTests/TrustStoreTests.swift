@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import Trust
+
+@Suite("trust store: chains, CRLs, validity, key usage, participant binding")
+struct TrustStoreTests {
+    static let now = Int(Date().timeIntervalSince1970)
+    static let day = 86_400
+
+    struct PKI {
+        let authority: CertificateAuthority
+        let store: TrustStore
+        let leafKey: PrivateKey
+        let leaf: Certificate
+    }
+
+    /// A root with a CRL revoking serial 99, and a valid certificate for 440800-HEALTH (serial 10).
+    static func pki(_ algorithm: KeyAlgorithm) throws -> PKI {
+        let authority = try CertificateAuthority.root(name: "Tongbao Test Root", algorithm: algorithm, notBefore: now - day, notAfter: now + 365 * day)
+        let crl = try authority.revocationList(revokedSerials: [99], thisUpdate: now - day, nextUpdate: now + 300 * day)
+        let key = try PrivateKey.generate(algorithm)
+        let leaf = try authority.issue(commonName: "湛江市卫生健康局", participant: "440800-HEALTH", subjectKey: key, serial: 10,
+                                       notBefore: now - day, notAfter: now + 90 * day)
+        return PKI(authority: authority, store: TrustStore(roots: [authority.certificate], revocationLists: [crl]), leafKey: key, leaf: leaf)
+    }
+
+    func code(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as TrustError {
+            return error.code
+        } catch {
+            return "unexpected"
+        }
+    }
+
+    @Test("a participant certificate verifies and names its participant", arguments: KeyAlgorithm.allCases)
+    func valid(algorithm: KeyAlgorithm) throws {
+        let pki = try Self.pki(algorithm)
+        #expect(try pki.store.verify(pki.leaf, at: Self.now, participant: "440800-HEALTH") == ["440800-HEALTH"])
+        #expect(pki.leaf.allowsDigitalSignature)
+        #expect(pki.leaf.serialNumber == 10)
+        #expect(try pki.leaf.publicKey().algorithm == algorithm)
+        #expect(try Certificate(der: try pki.leaf.der()).participantCodes == ["440800-HEALTH"])
+    }
+
+    @Test("each failure has its code", arguments: KeyAlgorithm.allCases)
+    func failures(algorithm: KeyAlgorithm) throws {
+        let pki = try Self.pki(algorithm)
+        let key = try PrivateKey.generate(algorithm)
+        let revoked = try pki.authority.issue(commonName: "revoked", participant: "440800-HEALTH", subjectKey: key, serial: 99,
+                                              notBefore: Self.now - Self.day, notAfter: Self.now + 90 * Self.day)
+        #expect(code { try pki.store.verify(revoked, at: Self.now) } == "certificate-revoked")
+        let expired = try pki.authority.issue(commonName: "expired", participant: "440800-HEALTH", subjectKey: key, serial: 11,
+                                              notBefore: Self.now - 10 * Self.day, notAfter: Self.now - 2 * Self.day)
+        #expect(code { try pki.store.verify(expired, at: Self.now) } == "certificate-expired")
+        #expect(code { try pki.store.verify(pki.leaf, at: Self.now + 200 * Self.day) } == "certificate-expired")
+        let noSigning = try pki.authority.issue(commonName: "no signing", participant: "440800-HEALTH", subjectKey: key, serial: 12,
+                                                notBefore: Self.now - Self.day, notAfter: Self.now + 90 * Self.day, keyUsage: "critical,keyAgreement")
+        #expect(code { try pki.store.verify(noSigning, at: Self.now) } == "key-usage")
+        #expect(code { try pki.store.verify(pki.leaf, at: Self.now, participant: "440800-DRUG") } == "issuer-mismatch")
+        // A self-made authority claiming the same participant is not trusted.
+        let impostor = try CertificateAuthority.root(name: "Tongbao Test Root", algorithm: algorithm, notBefore: Self.now - Self.day, notAfter: Self.now + 365 * Self.day)
+        let forged = try impostor.issue(commonName: "湛江市卫生健康局", participant: "440800-HEALTH", subjectKey: key, serial: 10,
+                                        notBefore: Self.now - Self.day, notAfter: Self.now + 90 * Self.day)
+        #expect(code { try pki.store.verify(forged, at: Self.now, participant: "440800-HEALTH") } == "untrusted-signer")
+        #expect(code { try pki.store.verify(impostor.certificate, at: Self.now) } == "untrusted-signer")
+        // An out-of-date CRL stops everything: revocation could not be checked.
+        let stale = TrustStore(roots: [pki.authority.certificate], revocationLists: [
+            try pki.authority.revocationList(revokedSerials: [], thisUpdate: Self.now - 60 * Self.day, nextUpdate: Self.now - Self.day),
+        ])
+        #expect(code { try stale.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
+        // Without a CRL for the root, nothing verifies: revocation is checked for every certificate.
+        let noCRL = TrustStore(roots: [pki.authority.certificate])
+        #expect(code { try noCRL.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
+    }
+
+    @Test("a trust store loads from the cli.md layout")
+    func directoryLayout() throws {
+        let pki = try Self.pki(.ecdsa)
+        let folder = try OpenSSLCLI.scratch()
+        for sub in ["roots", "intermediates", "crl"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try Data(try pki.authority.certificate.pem()).write(to: folder.appendingPathComponent("roots/root.pem"))
+        let crl = try pki.authority.revocationList(revokedSerials: [10], thisUpdate: Self.now - Self.day, nextUpdate: Self.now + 30 * Self.day)
+        try Data(try crl.pem()).write(to: folder.appendingPathComponent("crl/root.pem"))
+        let store = try TrustStore(directory: folder.path)
+        #expect(code { try store.verify(pki.leaf, at: Self.now) } == "certificate-revoked")
+        #expect(code { _ = try TrustStore(directory: folder.appendingPathComponent("nowhere").path) } == "trust-store-unreadable")
+    }
+
+    @Test("openssl verify accepts our chains and sees our revocations", arguments: KeyAlgorithm.allCases)
+    func openSSLVerify(algorithm: KeyAlgorithm) throws {
+        let pki = try Self.pki(algorithm)
+        let folder = try OpenSSLCLI.scratch()
+        try Data(try pki.authority.certificate.pem()).write(to: folder.appendingPathComponent("root.pem"))
+        try Data(try pki.leaf.pem()).write(to: folder.appendingPathComponent("leaf.pem"))
+        let crl = try pki.authority.revocationList(revokedSerials: [99], thisUpdate: Self.now - Self.day, nextUpdate: Self.now + 30 * Self.day)
+        try Data(try crl.pem()).write(to: folder.appendingPathComponent("crl.pem"))
+        let sm2 = algorithm == .sm2 ? ["-vfyopt", "distid:1234567812345678"] : []
+        let result = try OpenSSLCLI.run(["verify", "-CAfile", "root.pem", "-crl_check", "-CRLfile", "crl.pem"] + sm2 + ["leaf.pem"], in: folder)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("leaf.pem: OK"))
+        let revokedCRL = try pki.authority.revocationList(revokedSerials: [10], thisUpdate: Self.now - Self.day, nextUpdate: Self.now + 30 * Self.day)
+        try Data(try revokedCRL.pem()).write(to: folder.appendingPathComponent("revoked.pem"))
+        let refused = try OpenSSLCLI.run(["verify", "-CAfile", "root.pem", "-crl_check", "-CRLfile", "revoked.pem"] + sm2 + ["leaf.pem"], in: folder)
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("revoked"))
+    }
+}
