@@ -30,7 +30,7 @@ let package = Package(
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins",
+                "Scoring", "Bulletins", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
-        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao"]),
+        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust"]),
     ],
     swiftLanguageModes: [.v6]
 )
