@@ -20,7 +20,7 @@ let package = Package(
         // OpenSSL's libcrypto, via pkg-config; only Trust imports it.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Keys, certificates, chains, CRLs and signatures: the only code that touches OpenSSL.
-        .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON"]),
+        .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON", "XMLSupport"]),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
