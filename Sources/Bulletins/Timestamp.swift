@@ -15,10 +15,10 @@ enum Timestamp {
             return value
         }
         guard let year = digits(0..<4), bytes[4] == UInt8(ascii: "-"), let month = digits(5..<7), bytes[7] == UInt8(ascii: "-"),
-              let day = digits(8..<10), bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+              let day = digits(8..<10), bytes[10] == UInt8(ascii: "T"),
               let hour = digits(11..<13), bytes[13] == UInt8(ascii: ":"), let minute = digits(14..<16),
               bytes[16] == UInt8(ascii: ":"), let second = digits(17..<19),
-              hour < 24, minute < 60, second < 61,
+              hour < 24, minute < 60, second < 60,
               CalendarDate(year: year, month: month, day: day) != nil else { return false }
         var index = 19
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -28,7 +28,7 @@ enum Timestamp {
             guard index > start else { return false }
         }
         guard index < bytes.count else { return false }
-        if bytes[index] == UInt8(ascii: "Z") || bytes[index] == UInt8(ascii: "z") { return index + 1 == bytes.count }
+        if bytes[index] == UInt8(ascii: "Z") { return index + 1 == bytes.count }
         guard bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"), index + 6 == bytes.count,
               let offsetHour = digits(index + 1..<index + 3), bytes[index + 3] == UInt8(ascii: ":"),
               let offsetMinute = digits(index + 4..<index + 6) else { return false }
@@ -36,3 +36,31 @@ enum Timestamp {
     }
 }
 
+
+extension Bulletin {
+    /// `issuedAt` as seconds since 1970 (UTC), or nil when it is not a valid RFC 3339 timestamp with offset.
+    public var issuedAtSeconds: Int? { Timestamp.secondsSince1970(issuedAt) }
+}
+
+extension Timestamp {
+    /// Seconds since 1970 (UTC) of an RFC 3339 timestamp with offset; fractions are dropped.
+    static func secondsSince1970(_ text: String) -> Int? {
+        guard isRFC3339WithOffset(text) else { return nil }
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int {
+            range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) }
+        }
+        guard let date = CalendarDate(year: number(0..<4), month: number(5..<7), day: number(8..<10)) else { return nil }
+        var seconds = date.dayNumber * 86_400 + number(11..<13) * 3600 + number(14..<16) * 60 + number(17..<19)
+        var index = 19
+        if bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+        }
+        if bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let offset = number(index + 1..<index + 3) * 3600 + number(index + 4..<index + 6) * 60
+            seconds += bytes[index] == UInt8(ascii: "+") ? -offset : offset
+        }
+        return seconds
+    }
+}

@@ -32,12 +32,16 @@ public enum DevelopmentPKI {
     }
 
     /// Writes the PKI into `directory` (created if needed; existing files are replaced).
+    ///
+    /// - Parameter backdatedDays: how long before `now` the certificates start, so that bulletins issued
+    ///   earlier (the examples are dated 2025) verify at their `issuedAt`.
     public static func generate(
-        members: [Member], algorithm: KeyAlgorithm, into directory: URL, now: Int, validDays: Int = 825
+        members: [Member], algorithm: KeyAlgorithm, into directory: URL, now: Int, validDays: Int = 825, backdatedDays: Int = 730
     ) throws(TrustError) -> Result {
         let day = 86_400
+        let start = now - backdatedDays * day
         let authority = try CertificateAuthority.root(
-            name: "Tongbao Development Root CA", algorithm: algorithm, notBefore: now - day, notAfter: now + (validDays + 30) * day)
+            name: "Tongbao Development Root CA", algorithm: algorithm, notBefore: start, notAfter: now + (validDays + 30) * day)
         let trust = directory.appendingPathComponent("trust")
         let participants = directory.appendingPathComponent("participants")
         try write(try authority.certificate.pem(), to: trust.appendingPathComponent("roots/root.pem"))
@@ -50,7 +54,7 @@ public enum DevelopmentPKI {
             let key = try PrivateKey.generate(algorithm)
             let certificate = try authority.issue(
                 commonName: member.name, participant: member.code, subjectKey: key, serial: 100 + index,
-                notBefore: now - day, notAfter: now + validDays * day)
+                notBefore: start, notAfter: now + validDays * day)
             let certificateURL = participants.appendingPathComponent("\(member.code).cert.pem")
             let keyURL = participants.appendingPathComponent("\(member.code).key.pem")
             try write(try certificate.pem(), to: certificateURL)
