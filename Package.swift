@@ -41,9 +41,14 @@ let package = Package(
             dependencies: ["Scoring", "Bulletins", "TongbaoTestSupport"],
             path: "Benchmarks/ReplayBenchmark"
         ),
+        .executableTarget(
+            name: "SignatureBenchmark",
+            dependencies: ["Trust"],
+            path: "Benchmarks/SignatureBenchmark"
+        ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust"]),

@@ -74,3 +74,21 @@ struct SignatureCommandTests {
         #expect(result.lines.first?.hasPrefix("\(path): issuer-mismatch") == true)
     }
 }
+
+@Suite("committed signed examples")
+struct SignedExampleTests {
+    @Test("examples/signed verify against certs/test-trust, and fixture keys re-sign what verifies")
+    func committedExamples() throws {
+        let folder = CLI.repository.appendingPathComponent("examples/signed")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map { folder.appendingPathComponent($0).path }
+        #expect(files.count == 3)
+        let result = try CLI.run(["verify", "--trust", CLI.example("certs/test-trust")] + files)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.lines.map { $0.components(separatedBy: ": ").last ?? "" } == ["ok 440800-HEALTH", "ok 440800-HEALTH", "ok 440800-INS-ADMIN"])
+        let resigned = try CLI.run(["sign", "--key", CLI.example("Tests/TrustTests/Fixtures/440800-HEALTH.key.pem"),
+                                    "--cert", CLI.example("certs/test-trust/participants/440800-HEALTH.cert.pem"),
+                                    CLI.example("examples/bulletins/licence-revocation.xml")])
+        #expect(resigned.status == 0)
+        #expect(try CLI.run(["verify", "--trust", CLI.example("certs/test-trust"), try CLI.file(resigned.stdout, name: "r.xml")]).status == 0)
+    }
+}

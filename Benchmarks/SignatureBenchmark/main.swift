@@ -1,0 +1,48 @@
+// Signature verification benchmark (issue 4): XML-DSig and JWS verifications per second on one core,
+// for RSA-2048, P-256 and SM2, each a full verification (profile, signature, chain and CRL check).
+//
+//   swift run -c release SignatureBenchmark [--seconds S]
+//
+// Compare with `openssl speed -seconds S rsa2048 ecdsap256 sm2` (raw verify operations, no parsing).
+import Foundation
+import Trust
+
+let arguments = CommandLine.arguments
+let seconds = arguments.firstIndex(of: "--seconds").flatMap { arguments.indices.contains($0 + 1) ? Double(arguments[$0 + 1]) : nil } ?? 2
+let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let bulletinXML = Array(try Data(contentsOf: repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
+let bulletinJSON = Array(try Data(contentsOf: repository.appendingPathComponent("examples/bulletins/licence-revocation.json")))
+let now = Int(Date().timeIntervalSince1970)
+
+/// Runs `body` repeatedly for `seconds`; returns operations per second.
+func rate(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    var count = 0
+    var elapsed = 0.0
+    repeat {
+        for _ in 0..<20 { try body() }
+        count += 20
+        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    } while elapsed < seconds
+    return Double(count) / elapsed
+}
+
+print("verifications per second, one core, \(seconds) s each (full verification: profile, signature, chain, CRL)")
+print("algorithm\tXML-DSig/s\tJWS/s\tsign (XML)/s")
+for algorithm in KeyAlgorithm.allCases {
+    let authority = try CertificateAuthority.root(name: "Bench Root", algorithm: algorithm, notBefore: now - 86_400, notAfter: now + 86_400 * 365)
+    let crl = try authority.revocationList(revokedSerials: [], thisUpdate: now - 86_400, nextUpdate: now + 86_400 * 30)
+    let key = try PrivateKey.generate(algorithm)
+    let certificate = try authority.issue(commonName: "bench", participant: "440800-HEALTH", subjectKey: key, serial: 2,
+                                          notBefore: now - 86_400, notAfter: now + 86_400 * 90)
+    let store = TrustStore(roots: [authority.certificate], revocationLists: [crl])
+    let signer = XMLSignature()
+    let signedXML = try signer.sign(bulletinXML, key: key, certificate: certificate)
+    let jws = JWS()
+    let token = Array(try jws.sign(bulletinJSON, key: key, chain: [certificate]).utf8)
+    let xmlRate = try rate { _ = try signer.verify(signedXML, trust: store, at: [now], participant: "440800-HEALTH") }
+    let jwsRate = try rate { _ = try jws.verify(token, trust: store, at: [now], participant: "440800-HEALTH") }
+    let signRate = try rate { _ = try signer.sign(bulletinXML, key: key, certificate: certificate) }
+    print("\(algorithm.rawValue)\t\(Int(xmlRate))\t\(Int(jwsRate))\t\(Int(signRate))")
+}
