@@ -48,7 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust"]),

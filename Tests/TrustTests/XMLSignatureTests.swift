@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Trust
+import XMLSupport
 
 @Suite("XML-DSig")
 struct XMLSignatureTests {
@@ -153,5 +154,44 @@ struct XMLSignatureAttackTests {
         let noSigning = try pki.authority.issue(commonName: "n", participant: "440800-HEALTH", subjectKey: key, serial: 15, notBefore: now - day,
                                                 notAfter: now + day, keyUsage: "critical,keyAgreement")
         #expect(code(try signedBy(noSigning, key), store: pki.store) == "key-usage")
+        // A self-signed certificate (made by openssl) that claims the participant and allows signing.
+        let folder = try OpenSSLCLI.scratch()
+        let made = try OpenSSLCLI.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "self.key",
+                                       "-out", "self.pem", "-days", "30", "-subj", "/CN=湛江市卫生健康局",
+                                       "-addext", "subjectAltName=URI:urn:tongbao:participant:440800-HEALTH",
+                                       "-addext", "keyUsage=critical,digitalSignature"], in: folder)
+        #expect(made.status == 0, "\(made.output)")
+        let selfKey = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("self.key"))))
+        let selfSigned = try Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("self.pem"))))
+        #expect(selfSigned.participantCodes == ["440800-HEALTH"])
+        #expect(code(try signedBy(selfSigned, selfKey), store: pki.store) == "untrusted-signer")
+    }
+}
+
+@Suite("XML-DSig SM2 interop with openssl")
+struct XMLSignatureSM2Tests {
+    @Test("the SM2 SignatureValue verifies in openssl dgst -sm3 over the canonical SignedInfo, and openssl's verifies here")
+    func sm2() throws {
+        let pki = try TrustStoreTests.pki(.sm2)
+        let signed = try XMLSignature().sign(XMLSignatureTests.bulletin, key: pki.leafKey, certificate: pki.leaf)
+        let document = try XMLDocument(parsing: signed)
+        let signature = try #require(document.root.children.last)
+        let signedInfo = try #require(signature.children.first)
+        let canonical = try document.exclusiveCanonicalForm(of: signedInfo, excluding: nil)
+        #expect(String(decoding: canonical, as: UTF8.self).hasPrefix("<ds:SignedInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">"))
+        let value = try #require(Data(base64Encoded: signature.children[1].text))
+        let folder = try OpenSSLCLI.scratch()
+        try Data(canonical).write(to: folder.appendingPathComponent("signedinfo"))
+        try Data(try Signature.derSignature(fromRaw: Array(value))).write(to: folder.appendingPathComponent("sig.der"))
+        try Data(try pki.leafKey.publicKeyPEM()).write(to: folder.appendingPathComponent("pub.pem"))
+        try Data(try pki.leafKey.pem()).write(to: folder.appendingPathComponent("key.pem"))
+        let check = try OpenSSLCLI.run(["dgst", "-sm3", "-verify", "pub.pem", "-sigopt", "distid:1234567812345678", "-signature", "sig.der", "signedinfo"], in: folder)
+        #expect(check.output.contains("Verified OK"), "\(check.output)")
+        // openssl signs the same SignedInfo; with its value in place the document verifies here.
+        #expect(try OpenSSLCLI.run(["dgst", "-sm3", "-sign", "key.pem", "-sigopt", "distid:1234567812345678", "-out", "theirs.der", "signedinfo"], in: folder).status == 0)
+        let theirs = try Signature.rawSignature(fromDER: Array(try Data(contentsOf: folder.appendingPathComponent("theirs.der"))))
+        let replaced = String(decoding: signed, as: UTF8.self).replacingOccurrences(of: signature.children[1].text, with: Data(theirs).base64EncodedString())
+        let verified = try XMLSignature().verify(Array(replaced.utf8), trust: pki.store, at: [TrustStoreTests.now], participant: "440800-HEALTH")
+        #expect(verified.participants == ["440800-HEALTH"])
     }
 }
