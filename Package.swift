@@ -34,7 +34,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Helpers shared by tests and benchmarks (seeded data generation).
+        // Helpers shared by tests and benchmarks (seeded data generation, external programs).
         .target(name: "TongbaoTestSupport"),
         .executableTarget(
             name: "ReplayBenchmark",
@@ -48,9 +48,9 @@ let package = Package(
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
-        .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring"]),
+        .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,23 +2,15 @@ import Bulletins
 import Foundation
 import StrictJSON
 import Testing
+import TongbaoTestSupport
 import XMLSupport
 
 /// External validators run as a user would: `xmllint --schema` and Python's `jsonschema`.
 enum ExternalValidators {
     static let schemas = Samples.repository.appendingPathComponent("schemas")
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String]) throws -> ExternalCommand.Result {
+        try ExternalCommand.run(executable, arguments)
     }
 
     /// Whether `xmllint` finds every file valid against schemas/bulletin.xsd.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TongbaoTestSupport
 import Trust
 
 func base64url(_ bytes: [UInt8]) -> String {
@@ -13,16 +14,7 @@ struct JWSTests {
     let payload = Array(#"{"id":"440800-HEALTH-2025-0012","type":"LicenceRevocation","issuer":"440800-HEALTH"}"#.utf8)
     let jws = JWS()
 
-    func code(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as TrustError {
-            return error.code
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+    func code(_ body: () throws -> Void) -> String? { trustErrorCode(body) }
 
     @Test("compact and flattened round trips for every algorithm", arguments: KeyAlgorithm.allCases)
     func roundTrip(algorithm: KeyAlgorithm) throws {
@@ -155,18 +147,8 @@ struct JWSTests {
         #expect(try jws.verify(Array(token.utf8), trust: pki.store, at: [Self.now]).payload == payload)
     }
 
-    static func python(_ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.currentDirectoryURL = folder
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func python(_ arguments: [String], in folder: URL) throws -> ExternalCommand.Result {
+        try ExternalCommand.run("python3", arguments, in: folder)
     }
 }
 

@@ -1,27 +1,26 @@
 import Foundation
 import Testing
+import TongbaoTestSupport
 import Trust
 
-/// Runs the `openssl` command line as an independent implementation.
+/// The `openssl` command line, an independent implementation.
 enum OpenSSLCLI {
-    static func run(_ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = folder
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ arguments: [String], in folder: URL) throws -> ExternalCommand.Result {
+        try ExternalCommand.run("openssl", arguments, in: folder)
     }
 
-    static func scratch() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-trust-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return folder
+    static func scratch() throws -> URL { try ExternalCommand.scratchFolder("tongbao-trust") }
+}
+
+/// The code of the `TrustError` `body` throws, nil when it succeeds.
+func trustErrorCode(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch let error as TrustError {
+        return error.code
+    } catch {
+        return "unexpected \(error)"
     }
 }
 

@@ -24,16 +24,7 @@ struct TrustStoreTests {
         return PKI(authority: authority, store: TrustStore(roots: [authority.certificate], revocationLists: [crl]), leafKey: key, leaf: leaf)
     }
 
-    func code(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as TrustError {
-            return error.code
-        } catch {
-            return "unexpected"
-        }
-    }
+    func code(_ body: () throws -> Void) -> String? { trustErrorCode(body) }
 
     @Test("a participant certificate verifies and names its participant", arguments: KeyAlgorithm.allCases)
     func valid(algorithm: KeyAlgorithm) throws {

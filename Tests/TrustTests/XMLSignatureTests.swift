@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TongbaoTestSupport
 import Trust
 import XMLSupport
 
@@ -25,18 +26,8 @@ struct XMLSignatureTests {
 
 @Suite("XML-DSig interop with xmlsec1")
 struct XMLSecInteropTests {
-    static func xmlsec(_ arguments: [String], in folder: URL) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["xmlsec1"] + arguments
-        process.currentDirectoryURL = folder
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func xmlsec(_ arguments: [String], in folder: URL) throws -> ExternalCommand.Result {
+        try ExternalCommand.run("xmlsec1", arguments, in: folder)
     }
 
     @Test("xmlsec1 verifies our signatures, and its signatures of the profile's shape verify here", arguments: [KeyAlgorithm.rsa, .ecdsa])

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Runs an external program (openssl, xmlsec1, xmllint, python3) as an independent implementation in tests.
+public enum ExternalCommand {
+    /// The exit status and the combined standard output and error.
+    public struct Result: Sendable {
+        /// The exit status.
+        public let status: Int32
+        /// Standard output and standard error, interleaved.
+        public let output: String
+    }
+
+    /// Runs `executable` (looked up on PATH) with `arguments` in `folder`.
+    public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        if let folder { process.currentDirectoryURL = folder }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A new, empty temporary folder.
+    public static func scratchFolder(_ prefix: String = "tongbao") throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+}
