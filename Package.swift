@@ -21,6 +21,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Keys, certificates, chains, CRLs and signatures: the only code that touches OpenSSL.
         .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON", "XMLSupport"]),
+        // SQLite, via pkg-config; only Ledger imports it.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The message log (hash-chained, durable) and projections; SQLite is the embedded default.
+        .target(name: "Ledger", dependencies: ["CSQLite", "Trust"]),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
@@ -30,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins", "Trust",
+                "Scoring", "Bulletins", "Trust", "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,11 +51,12 @@ let package = Package(
             path: "Benchmarks/SignatureBenchmark"
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TongbaoTestSupport"]),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring", "TongbaoTestSupport"]),
-        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust"]),
+        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust", "Ledger"]),
     ],
     swiftLanguageModes: [.v6]
 )

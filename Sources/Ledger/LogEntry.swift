@@ -1,0 +1,102 @@
+import Trust
+
+/// What the gateway records for one received bulletin, before it has a place in the log.
+public struct NewEntry: Sendable, Equatable {
+    /// The bulletin's issuer (empty when the bulletin could not be read far enough to know it).
+    public var issuer: String
+    /// The bulletin's id (empty when unknown).
+    public var id: String
+    /// The bulletin type (empty when unknown).
+    public var type: String
+    /// The participant whose TLS identity sent it.
+    public var sender: String
+    /// When it was received (RFC 3339).
+    public var receivedAt: String
+    /// `accepted` or `rejected`.
+    public var outcome: String
+    /// The rejection code, for rejected bulletins.
+    public var errorCode: String?
+    /// The exact bytes received.
+    public var bytes: [UInt8]
+
+    /// Creates an entry.
+    public init(issuer: String, id: String, type: String, sender: String, receivedAt: String, outcome: String, errorCode: String? = nil, bytes: [UInt8]) {
+        self.issuer = issuer
+        self.id = id
+        self.type = type
+        self.sender = sender
+        self.receivedAt = receivedAt
+        self.outcome = outcome
+        self.errorCode = errorCode
+        self.bytes = bytes
+    }
+}
+
+/// One entry of the append-only message log, committed to the entry before it by a hash chain.
+public struct LogEntry: Sendable, Equatable {
+    /// The position, 1 for the first entry.
+    public var position: Int
+    /// What was recorded.
+    public var content: NewEntry
+    /// SHA-256 of the exact bytes, lower-case hex.
+    public var sha256: String
+    /// The previous entry's hash (64 zeros for the first).
+    public var previousHash: String
+    /// This entry's hash: SHA-256 over the previous hash and every recorded field.
+    public var hash: String
+
+    /// The hash that entry `position` with `content` must carry after `previousHash`.
+    public static func chainHash(position: Int, content: NewEntry, sha256: String, previousHash: String) -> String {
+        var material: [UInt8] = []
+        func field(_ text: String) {
+            let bytes = Array(text.utf8)
+            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { material += $0 }
+            material += bytes
+        }
+        field(previousHash)
+        withUnsafeBytes(of: UInt64(position).bigEndian) { material += $0 }
+        for text in [content.issuer, content.id, content.type, content.sender, content.receivedAt, content.outcome,
+                     content.errorCode ?? "", sha256] {
+            field(text)
+        }
+        return SHA256.hex(material)
+    }
+
+    /// The hash the first entry chains to.
+    public static let genesisHash = String(repeating: "0", count: 64)
+}
+
+/// The outcome of an append.
+public enum AppendOutcome: Sendable, Equatable {
+    /// A new entry was committed.
+    case appended(LogEntry)
+    /// The same (issuer, id) with the same bytes was accepted before: the original entry, nothing new.
+    case duplicate(LogEntry)
+}
+
+/// The result of walking the hash chain.
+public struct ChainReport: Sendable, Equatable {
+    /// How many entries were checked.
+    public var entries: Int
+    /// The first entry that does not match the chain, and why; nil when the chain is intact.
+    public var firstBroken: (position: Int, reason: String)?
+
+    public static func == (lhs: ChainReport, rhs: ChainReport) -> Bool {
+        lhs.entries == rhs.entries && lhs.firstBroken?.position == rhs.firstBroken?.position
+    }
+}
+
+/// The message log: the source of truth, append-only and hash-chained; SQLite now, PostgreSQL later.
+public protocol MessageLog: Sendable {
+    /// Appends durably (committed before it returns). An accepted bulletin whose (issuer, id) was accepted
+    /// before returns `.duplicate` with the same bytes and throws `duplicate-conflict` with other bytes.
+    func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome
+    /// The accepted entry for (issuer, id).
+    func accepted(issuer: String, id: String) throws(LedgerError) -> LogEntry?
+    /// Entries after `position`, in order, at most `limit`.
+    func entries(after position: Int, limit: Int) throws(LedgerError) -> [LogEntry]
+    /// The number of entries.
+    func count() throws(LedgerError) -> Int
+    /// Walks the whole chain and reports the first broken entry.
+    func verifyChain() throws(LedgerError) -> ChainReport
+}
