@@ -11,6 +11,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libxml2, via pkg-config; only XMLSupport imports it.
@@ -25,6 +30,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The message log (hash-chained, durable) and projections; SQLite is the embedded default.
         .target(name: "Ledger", dependencies: ["CSQLite", "Trust"]),
+        // The gateway service: mutual-TLS intake, receipts, the eligibility API.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
@@ -34,8 +51,10 @@ let package = Package(
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger",
+                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Helpers shared by tests and benchmarks (seeded data generation, external programs).
@@ -52,6 +71,14 @@ let package = Package(
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TongbaoTestSupport"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Trust", "TongbaoTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),

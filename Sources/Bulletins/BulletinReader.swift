@@ -18,7 +18,8 @@ public struct ParsedBulletin {
 
 /// Reads bulletins in either encoding: JSON (checked against the shapes, then decoded) or XML (parsed
 /// hardened, validated against the XSD, converted, then decoded through the same model).
-public final class BulletinReader {
+/// Immutable after creation, and safe to share across threads (see ``XMLSchema``).
+public final class BulletinReader: @unchecked Sendable {
     private let schema: XMLSchema
 
     /// Creates a reader; compiles the XSD generated from ``BulletinShapes`` (the text of `schemas/bulletin.xsd`).

@@ -95,6 +95,11 @@ public protocol MessageLog: Sendable {
     func accepted(issuer: String, id: String) throws(LedgerError) -> LogEntry?
     /// Entries after `position`, in order, at most `limit`.
     func entries(after position: Int, limit: Int) throws(LedgerError) -> [LogEntry]
+    /// Keeps the signed receipt sent for the entry at `position` (the first one stored wins), so that a
+    /// resubmission gets the very same receipt.
+    func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError)
+    /// The receipt stored for `position`.
+    func receipt(for position: Int) throws(LedgerError) -> [UInt8]?
     /// The number of entries.
     func count() throws(LedgerError) -> Int
     /// Walks the whole chain and reports the first broken entry.

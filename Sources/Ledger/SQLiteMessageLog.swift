@@ -17,6 +17,7 @@ public final class SQLiteMessageLog: MessageLog {
                 previous_hash TEXT NOT NULL, hash TEXT NOT NULL
             );
             CREATE UNIQUE INDEX IF NOT EXISTS log_accepted ON log (issuer, id) WHERE outcome = 'accepted';
+            CREATE TABLE IF NOT EXISTS receipts (position INTEGER PRIMARY KEY REFERENCES log (position), bytes BLOB NOT NULL);
             """)
         self.connection = Mutex(SQLiteConnectionBox(connection))
     }
@@ -59,6 +60,20 @@ public final class SQLiteMessageLog: MessageLog {
             var result: [LogEntry] = []
             while try statement.step() { result.append(Self.entry(statement)) }
             return result
+        }
+    }
+
+    public func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError) {
+        try connection.withLock { (box) throws(LedgerError) in
+            try box.connection.prepare("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)").run([.integer(position), .blob(bytes)])
+        }
+    }
+
+    public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {
+        try connection.withLock { (box) throws(LedgerError) -> [UInt8]? in
+            let statement = try box.connection.prepare("SELECT bytes FROM receipts WHERE position = ?")
+            try statement.bind([.integer(position)])
+            return try statement.step() ? statement.blob(0) : nil
         }
     }
 

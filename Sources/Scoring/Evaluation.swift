@@ -29,6 +29,19 @@ public struct PersonState: Sendable, Equatable {
     public var items: [String]
     /// What happened, in the order applied (filled when explanations are asked for).
     public var history: [HistoryEntry]
+
+    /// Creates a state.
+    public init(person: String, year: Int, points: Int, status: RegistrationStatus, until: CalendarDate?,
+                actions: [Notice], items: [String], history: [HistoryEntry]) {
+        self.person = person
+        self.year = year
+        self.points = points
+        self.status = status
+        self.until = until
+        self.actions = actions
+        self.items = items
+        self.history = history
+    }
 }
 
 /// One applied fact in a person's history, for `--explain`.

@@ -180,3 +180,20 @@ public struct JWS: Sendable {
 private func violation(_ message: String) -> TrustError {
     TrustError(code: "profile-violation", message: message)
 }
+
+extension JWS {
+    /// The payload of a compact or flattened JWS **without verifying it**: only for bytes the gateway
+    /// verified before it stored them (rebuilding projections from its own log).
+    public static func unverifiedPayload(_ text: [UInt8]) -> [UInt8]? {
+        let first = text.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        if first == UInt8(ascii: "{") {
+            guard let root = try? JSONParser(limits: JSONLimits(maxDepth: 8, maxStringBytes: 2 << 20, maxContainerCount: 100)).parse(text),
+                  case .object(let members) = root.value, let node = members.first(where: { $0.key == "payload" })?.node,
+                  case .string(let payload) = node.value else { return nil }
+            return Base64URL.decode(payload.utf8)
+        }
+        let pieces = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard pieces.count == 3 else { return nil }
+        return Base64URL.decode(pieces[1])
+    }
+}

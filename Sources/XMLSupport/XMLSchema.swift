@@ -1,7 +1,8 @@
 import CLibXML2
 
 /// A compiled XSD schema. Loading and validating never reach the network.
-public final class XMLSchema {
+/// Immutable after compilation; libxml2 validates concurrently when each validation has its own context, as here.
+public final class XMLSchema: @unchecked Sendable {
     private let pointer: xmlSchemaPtr
 
     /// Compiles the schema in the file at `path` (its `xs:include`s are read relative to it).

@@ -1,0 +1,40 @@
+import Bulletins
+import Scoring
+import Synchronization
+
+/// The scoring facts of every accepted bulletin, indexed by person, rebuilt from the log at start and
+/// kept current by intake; eligibility folds one person's facts with the same ``Scorer`` as `replay`.
+public final class FactProjection: Sendable {
+    private struct State {
+        var byPerson: [String: [Fact]] = [:]
+        /// Facts that can change anyone's state: corrections, final decisions, agreement resumptions.
+        var shared: [Fact] = []
+    }
+
+    private let state = Mutex(State())
+    private let scorer: Scorer
+
+    /// Creates an empty projection folded with `scorer`.
+    public init(scorer: Scorer) {
+        self.scorer = scorer
+    }
+
+    /// Adds the fact of an accepted bulletin.
+    public func add(_ fact: Fact) {
+        state.withLock { state in
+            switch fact {
+            case .correction, .finalDecision, .resumption: state.shared.append(fact)
+            default: for person in Set(fact.personCodes) { state.byPerson[person, default: []].append(fact) }
+            }
+        }
+    }
+
+    /// The person's state on `date`, exactly as `tongbao replay` would report it; an unknown person is
+    /// normal with 0 points.
+    public func state(of person: String, on date: CalendarDate) throws(ScoringError) -> PersonState {
+        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared }
+        let evaluation = try scorer.evaluate(facts, asOf: date)
+        return evaluation.persons.first { $0.person == person }
+            ?? PersonState(person: person, year: date.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
+    }
+}

@@ -1,0 +1,143 @@
+import Bulletins
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Ledger
+import Logging
+import NIOCore
+import NIOSSL
+import Scoring
+import StrictJSON
+import Trust
+
+/// The request context: it keeps the channel, whose TLS peer certificate names the participant.
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The connection's channel.
+    public let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// Bulletins are at most 1 MiB; a little more lets intake answer `too-large` itself.
+    public var maxUploadSize: Int { (1 << 20) + 4096 }
+}
+
+/// The gateway's HTTP API over mutual TLS (gateway.md §6).
+public struct GatewayServer: Sendable {
+    let pipeline: IntakePipeline
+    let configuration: GatewayConfiguration
+    let participants: [String: Participant]
+
+    /// Creates the server over an intake pipeline.
+    public init(pipeline: IntakePipeline) {
+        self.pipeline = pipeline
+        configuration = pipeline.configuration
+        participants = Dictionary(pipeline.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The router of the API.
+    public func router() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
+        router.post("/v1/bulletins") { request, context -> Response in
+            let sender = try await participant(of: context)
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let result = pipeline.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
+            return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
+                            body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
+        }
+        router.get("/v1/bulletins/{issuer}/{id}/receipt") { _, context -> Response in
+            _ = try await participant(of: context)
+            let issuer = try context.parameters.require("issuer")
+            let id = try context.parameters.require("id")
+            guard let entry = try pipeline.log.accepted(issuer: issuer, id: id), let receipt = try pipeline.log.receipt(for: entry.position) else {
+                return problem(GatewayError(code: "not-found", status: 404, detail: "no accepted bulletin \(issuer)/\(id)"))
+            }
+            let type = BulletinReader.encoding(of: receipt) == .xml ? "application/xml" : "application/jose+json"
+            return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
+        }
+        router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
+            try await eligibility(request, context)
+        }
+        router.get("/healthz") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        return router
+    }
+
+    /// `GET /v1/persons/{code}/eligibility?date=YYYY-MM-DD`: status, until and points exactly as
+    /// `tongbao replay` says for that date; an unknown person is normal with 0 points.
+    func eligibility(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let code = try context.parameters.require("code")
+        guard CodeFormat.personCode.matches(code) else {
+            return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not a personnel code"))
+        }
+        let dateText = request.uri.queryParameters.get("date")
+        let date: CalendarDate
+        if let dateText {
+            guard let parsed = CalendarDate(iso: dateText) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(dateText) is not a YYYY-MM-DD date"))
+            }
+            date = parsed
+        } else {
+            date = Timestamps.chinaDate(Date())
+        }
+        let state = try pipeline.projection.state(of: code, on: date)
+        let eligible = state.status == .normal
+        let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
+        let body = JSONText.object([
+            ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
+            ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
+            ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
+        ])
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The participant of the TLS client certificate, checked against the trust store (chain, CRL, validity).
+    func participant(of context: GatewayRequestContext) async throws -> Participant {
+        guard let certificate = try await context.channel.nioSSL_peerCertificate().get() else {
+            throw HTTPError(.unauthorized, message: "a client certificate is required")
+        }
+        let der = try certificate.toDERBytes()
+        let codes: [String]
+        do {
+            codes = try configuration.trust.verify(try Trust.Certificate(der: der), at: Int(Date().timeIntervalSince1970))
+        } catch {
+            throw HTTPError(.forbidden, message: "the client certificate is not trusted: \(error.message)")
+        }
+        guard let participant = codes.lazy.compactMap({ participants[$0] }).first else {
+            throw HTTPError(.forbidden, message: "the client certificate names no known participant")
+        }
+        return participant
+    }
+
+    func problem(_ error: GatewayError) -> Response {
+        Response(status: .init(code: error.status), headers: [.contentType: "application/problem+json"],
+                 body: .init(byteBuffer: ByteBuffer(string: error.problemJSON)))
+    }
+
+    /// The TLS configuration: the gateway's certificate, and client certificates required, chained to the
+    /// trust store's roots (the full chain, CRL and participant checks follow per request).
+    public static func tlsConfiguration(certificatePEM: String, keyPEM: String, rootsPEM: [String]) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)))
+        tls.trustRoots = .certificates(try rootsPEM.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
+        tls.certificateVerification = .noHostnameVerification
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
+    /// A Hummingbird application serving the API over mutual TLS at `host:port`.
+    public func application(host: String, port: Int, tls: TLSConfiguration, logger: Logger,
+                            onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port), serverName: "tongbao"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+}

@@ -1,0 +1,257 @@
+import AsyncHTTPClient
+import Bulletins
+import Foundation
+import Gateway
+import Hummingbird
+import Ledger
+import Logging
+import NIOCore
+import NIOSSL
+import Scoring
+import Synchronization
+import Testing
+import TongbaoTestSupport
+import Trust
+
+/// A real gateway on a random loopback port, with a generated PKI, driven over real mutual TLS.
+final class LiveGateway: Sendable {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let folder: URL
+    let port: Int
+    let task: Task<Void, any Error>
+    let log: SQLiteMessageLog
+
+    static func start() async throws -> LiveGateway {
+        let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
+        let now = Int(Date().timeIntervalSince1970)
+        let pki = try DevelopmentPKI.generate(
+            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) }, algorithm: .ecdsa, into: folder, now: now)
+        // A revoked and an expired certificate for the health department, and a CRL that lists the first.
+        let authority = try CertificateAuthority(
+            key: try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("ca/root.key.pem")))),
+            certificatePEM: Array(try Data(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"))))
+        for (name, serial, notAfter) in [("revoked", 900, now + 86_400 * 30), ("expired", 901, now - 86_400)] {
+            let key = try PrivateKey.generate(.ecdsa)
+            let certificate = try authority.issue(commonName: name, participant: "440800-HEALTH", subjectKey: key, serial: serial,
+                                                  notBefore: now - 86_400 * 800, notAfter: notAfter)
+            try Data(try key.pem()).write(to: folder.appendingPathComponent("participants/health-\(name).key.pem"))
+            try Data(try certificate.pem()).write(to: folder.appendingPathComponent("participants/health-\(name).cert.pem"))
+        }
+        let crl = try authority.revocationList(revokedSerials: [900], thisUpdate: now - 86_400, nextUpdate: now + 86_400 * 30)
+        try Data(try crl.pem()).write(to: pki.trustDirectory.appendingPathComponent("crl/root.pem"))
+
+        let store = try TrustStore(directory: pki.trustDirectory.path)
+        var packs: [String: RulePack] = [:]
+        for name in ["guangdong", "shanghai", "inner-mongolia", "shandong", "national"] {
+            let url = repository.appendingPathComponent("rules/packs/\(name).json")
+            packs[name] = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
+        }
+        let gatewayKey = folder.appendingPathComponent("participants/440800-GATEWAY.key.pem")
+        let gatewayCert = folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem")
+        let configuration = GatewayConfiguration(
+            code: "440800-GATEWAY", region: "440800", participants: ParticipantsFile.defaults, trust: store,
+            signingKey: try PrivateKey(pem: Array(try Data(contentsOf: gatewayKey))),
+            signingCertificate: try Trust.Certificate(pem: Array(try Data(contentsOf: gatewayCert))),
+            packs: packs, defaultPack: "guangdong")
+        let log = try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
+        let logger = Logger(label: "test")
+        let guangdong = try #require(packs["guangdong"])
+        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: logger)
+        let tls = try GatewayServer.tlsConfiguration(
+            certificatePEM: try String(contentsOf: gatewayCert, encoding: .utf8), keyPEM: try String(contentsOf: gatewayKey, encoding: .utf8),
+            rootsPEM: [try String(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"), encoding: .utf8)])
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = try GatewayServer(pipeline: pipeline).application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+        }
+        let task = Task { try await app.run() }
+        var port = 0
+        for await bound in stream {
+            port = bound
+            break
+        }
+        return LiveGateway(folder: folder, port: port, task: task, log: log)
+    }
+
+    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog) {
+        self.folder = folder
+        self.port = port
+        self.task = task
+        self.log = log
+    }
+
+    var url: String { "https://127.0.0.1:\(port)" }
+
+    func credentials(_ name: String) throws -> (key: PrivateKey, certificate: Trust.Certificate, keyPEM: [UInt8], certPEM: [UInt8]) {
+        let keyPEM = Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(name).key.pem")))
+        let certPEM = Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(name).cert.pem")))
+        return (try PrivateKey(pem: keyPEM), try Trust.Certificate(pem: certPEM), keyPEM, certPEM)
+    }
+
+    /// An HTTP client presenting `name`'s certificate (nil: none).
+    func client(_ name: String?) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let name {
+            let credentials = try credentials(name)
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(credentials.certPEM).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: credentials.keyPEM, format: .pem))
+        }
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try Data(contentsOf: folder.appendingPathComponent("trust/roots/root.pem")))))
+        tls.certificateVerification = .noHostnameVerification
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }
+
+    func stop() { task.cancel() }
+}
+
+/// The example bulletin `name` re-issued by `issuer` with id `id` (JSON text).
+func reissued(_ name: String, issuer: String, id: String) throws -> String {
+    let text = try String(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/\(name).json"), encoding: .utf8)
+    // The envelope's issuer and id come first in the examples.
+    var result = text
+    if let range = result.range(of: #""issuer": "[^"]*""#, options: .regularExpression) {
+        result.replaceSubrange(range, with: "\"issuer\": \"\(issuer)\"")
+    }
+    if let range = result.range(of: #""id": "[^"]*""#, options: .regularExpression) {
+        result.replaceSubrange(range, with: "\"id\": \"\(id)\"")
+    }
+    return result
+}
+
+struct Answer {
+    let status: Int
+    let body: [UInt8]
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+func post(_ client: HTTPClient, _ gateway: LiveGateway, _ body: [UInt8], type: String) async throws -> Answer {
+    var request = HTTPClientRequest(url: gateway.url + "/v1/bulletins")
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: type)
+    request.body = .bytes(ByteBuffer(bytes: body))
+    let response = try await client.execute(request, timeout: .seconds(30))
+    return Answer(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 4 << 20)))
+}
+
+func get(_ client: HTTPClient, _ gateway: LiveGateway, _ path: String) async throws -> Answer {
+    let response = try await client.execute(HTTPClientRequest(url: gateway.url + path), timeout: .seconds(30))
+    return Answer(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 4 << 20)))
+}
+
+@Suite("gateway end to end over mutual TLS", .serialized)
+struct EndToEndTests {
+    @Test("intake: accepted, refused with each code, idempotent, and a revocation changes eligibility at once")
+    func intake() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        let admin = try gateway.client("440800-INS-ADMIN")
+        let anonymous = try gateway.client(nil)
+        let healthKey = try gateway.credentials("440800-HEALTH")
+        let revocationXML = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
+        let signed = try XMLSignature().sign(revocationXML, key: healthKey.key, certificate: healthKey.certificate)
+        let store = try TrustStore(directory: gateway.folder.appendingPathComponent("trust").path)
+
+        // Before: the person is eligible.
+        let before = try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01")
+        #expect(before.status == 200)
+        #expect(before.text == #"{"person":"D440802000789","date":"2025-06-01","eligible":true,"status":"normal","until":null,"points":0,"reason":"normal"}"#)
+
+        // Accepted, with a receipt signed by the gateway.
+        let accepted = try await post(health, gateway, signed, type: "application/xml")
+        #expect(accepted.status == 201, "\(accepted.text)")
+        let receipt = try XMLSignature().verify(accepted.body, trust: store, at: [Int(Date().timeIntervalSince1970)], participant: "440800-GATEWAY")
+        let receiptText = String(decoding: receipt.canonical, as: UTF8.self)
+        #expect(receiptText.contains("<sha256>\(SHA256.hex(signed))</sha256>"))
+        #expect(receiptText.contains("<outcome>accepted</outcome>"))
+
+        // After: terminated, immediately (guangdong: licence revoked = fixed 12 → 3-year ban).
+        let after = try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01")
+        #expect(after.text == #"{"person":"D440802000789","date":"2025-06-01","eligible":false,"status":"terminated","until":"2028-05-20","points":12,"reason":"terminated"}"#)
+
+        // The same bulletin again: the same receipt, no second entry.
+        let again = try await post(health, gateway, signed, type: "application/xml")
+        #expect(again.status == 201)
+        #expect(again.body == accepted.body)
+        #expect(try gateway.log.count() == 1)
+        let stored = try await get(health, gateway, "/v1/bulletins/440800-HEALTH/440800-HEALTH-2025-0012/receipt")
+        #expect(stored.body == accepted.body)
+
+        // Same issuer and id, other bytes: conflict.
+        let other = try XMLSignature().sign(Array(String(decoding: revocationXML, as: UTF8.self).replacingOccurrences(of: "伪造病历", with: "伪造处方").utf8),
+                                             key: healthKey.key, certificate: healthKey.certificate)
+        let conflict = try await post(health, gateway, other, type: "application/xml")
+        #expect(conflict.status == 409)
+        #expect(conflict.text.contains(#""code":"duplicate-conflict""#))
+
+        // A role may not send another role's types.
+        let penalty = try JWS().sign(Array(try reissued("penalty-decision", issuer: "440800-HEALTH", id: "H-P-1").utf8), key: healthKey.key, chain: [healthKey.certificate])
+        let forbidden = try await post(health, gateway, Array(penalty.utf8), type: "application/jose+json")
+        #expect(forbidden.status == 403)
+        #expect(forbidden.text.contains(#""code":"not-authorized""#))
+
+        // Signed by the health department, sent over the insurance administration's TLS identity.
+        let practice = try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "H-PN-1").utf8), key: healthKey.key, chain: [healthKey.certificate])
+        let crossed = try await post(admin, gateway, Array(practice.utf8), type: "application/jose+json")
+        #expect(crossed.status == 403)
+        #expect(crossed.text.contains(#""code":"not-authorized""#))
+
+        // Tampered after signing.
+        let tampered = Array(String(decoding: signed, as: UTF8.self).replacingOccurrences(of: "D440802000789", with: "D440802000780").utf8)
+        let bad = try await post(health, gateway, tampered, type: "application/xml")
+        #expect(bad.status == 401)
+        #expect(bad.text.contains(#""code":"signature-invalid""#))
+
+        // Revoked and expired signing certificates.
+        for (name, reason) in [("health-revoked", "certificate-revoked"), ("health-expired", "certificate-expired")] {
+            let credentials = try gateway.credentials(name)
+            let token = try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "H-\(name)").utf8), key: credentials.key, chain: [credentials.certificate])
+            let refused = try await post(health, gateway, Array(token.utf8), type: "application/jose+json")
+            #expect(refused.status == 403)
+            #expect(refused.text.contains(#""reason":"\#(reason)""#))
+        }
+
+        // Signed but schema-invalid.
+        let invalid = try XMLSignature().sign(Array(String(decoding: revocationXML, as: UTF8.self)
+            .replacingOccurrences(of: "<action>revoked</action>", with: "<action>suspended</action>").replacingOccurrences(of: "2025-0012", with: "2025-0099").utf8),
+            key: healthKey.key, certificate: healthKey.certificate)
+        let schema = try await post(health, gateway, invalid, type: "application/xml")
+        #expect(schema.status == 422)
+        #expect(schema.text.contains(#""code":"schema-invalid""#))
+
+        // Too large, and an unsupported media type.
+        #expect(try await post(health, gateway, [UInt8](repeating: 0x20, count: (1 << 20) + 100), type: "application/xml").status == 413)
+        #expect(try await post(health, gateway, signed, type: "text/plain").status == 415)
+
+        // Without a client certificate the TLS handshake fails.
+        await #expect(throws: (any Error).self) { _ = try await get(anonymous, gateway, "/healthz") }
+
+        // Every refusal was logged, and the chain holds.
+        #expect(try gateway.log.count() > 1)
+        #expect(try gateway.log.verifyChain().firstBroken == nil)
+        for client in [health, admin, anonymous] { try await client.shutdown() }
+    }
+
+    @Test("each role submits each type it may (201) and none it may not (403)")
+    func roleMatrix() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let examples: [(String, BulletinType)] = [
+            ("penalty-decision", .penaltyDecision), ("agreement-handling", .agreementHandling), ("licence-revocation", .licenceRevocation),
+            ("repair-decision", .repairDecision), ("restoration-decision", .restorationDecision), ("registration", .registration),
+            ("practice-notice", .practiceNotice), ("suspected-violation", .suspectedViolation), ("correction", .correction),
+        ]
+        for participant in ParticipantsFile.defaults where participant.role != .gateway {
+            let client = try gateway.client(participant.code)
+            let credentials = try gateway.credentials(participant.code)
+            for (index, (name, type)) in examples.enumerated() {
+                let text = try reissued(name, issuer: participant.code, id: "\(participant.code)-\(index)")
+                let token = try JWS().sign(Array(text.utf8), key: credentials.key, chain: [credentials.certificate])
+                let answer = try await post(client, gateway, Array(token.utf8), type: "application/jose+json")
+                let expected = participant.role.allowedTypes.contains(type) ? 201 : 403
+                #expect(answer.status == expected, "\(participant.code) \(type.rawValue): \(answer.text)")
+            }
+            try await client.shutdown()
+        }
+    }
+}
