@@ -31,16 +31,19 @@ public final class CertificateAuthority: @unchecked Sendable {
     /// Issues a certificate for `subjectKey`, bound to participant `participant` when given.
     ///
     /// - Parameter keyUsage: the key-usage extension; participants sign with `digitalSignature`.
+    /// - Parameter serverNames: DNS names and IP addresses for a TLS server certificate.
     public func issue(
         commonName: String, participant: String?, subjectKey: PrivateKey, serial: Int, notBefore: Int, notAfter: Int,
-        keyUsage: String = "critical,digitalSignature"
+        keyUsage: String = "critical,digitalSignature", serverNames: [String] = []
     ) throws(TrustError) -> Certificate {
         var extensions: [(Int32, String)] = [
             (NID_basic_constraints, "critical,CA:FALSE"), (NID_key_usage, keyUsage),
             (NID_ext_key_usage, "clientAuth,serverAuth"), (NID_subject_key_identifier, "hash"),
             (NID_authority_key_identifier, "keyid:always"),
         ]
-        if let participant { extensions.append((NID_subject_alt_name, "URI:\(Certificate.participantURIPrefix)\(participant)")) }
+        var names = participant.map { ["URI:\(Certificate.participantURIPrefix)\($0)"] } ?? []
+        names += serverNames.map { name in name.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? "IP:\(name)" : "DNS:\(name)" }
+        if !names.isEmpty { extensions.append((NID_subject_alt_name, names.joined(separator: ","))) }
         return try Self.build(
             subjectName: commonName, subjectKey: subjectKey, issuer: certificate, issuerKey: key, serial: serial,
             notBefore: notBefore, notAfter: notAfter, extensions: extensions)

@@ -15,11 +15,14 @@ public enum DevelopmentPKI {
         public var code: String
         /// The name for the certificate's common name.
         public var name: String
+        /// DNS names and IP addresses, for a member that also serves TLS (the gateway).
+        public var serverNames: [String]
 
         /// Creates a member.
-        public init(code: String, name: String) {
+        public init(code: String, name: String, serverNames: [String] = []) {
             self.code = code
             self.name = name
+            self.serverNames = serverNames
         }
     }
 
@@ -54,7 +57,7 @@ public enum DevelopmentPKI {
             let key = try PrivateKey.generate(algorithm)
             let certificate = try authority.issue(
                 commonName: member.name, participant: member.code, subjectKey: key, serial: 100 + index,
-                notBefore: start, notAfter: now + validDays * day)
+                notBefore: start, notAfter: now + validDays * day, serverNames: member.serverNames)
             let certificateURL = participants.appendingPathComponent("\(member.code).cert.pem")
             let keyURL = participants.appendingPathComponent("\(member.code).key.pem")
             try write(try certificate.pem(), to: certificateURL)

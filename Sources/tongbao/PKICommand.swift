@@ -48,7 +48,7 @@ struct PKICommand: ParsableCommand {
                         throw CLIError.data("\(participants):\(error.line): \(error.pointer): \(error.message)")
                     }
                 } else {
-                    members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) }
+                    members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["localhost", "127.0.0.1"] : []) }
                     do {
                         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                         try Data(ParticipantsFile.text(ParticipantsFile.defaults).utf8).write(to: folder.appendingPathComponent("participants.json"))

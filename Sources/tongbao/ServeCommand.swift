@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pki = dataFolder.appendingPathComponent("pki")
         if trust == nil, !FileManager.default.fileExists(atPath: pki.appendingPathComponent("trust/roots/root.pem").path) {
             _ = try DevelopmentPKI.generate(
-                members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) }, algorithm: .ecdsa,
+                members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["localhost", "127.0.0.1"] : []) }, algorithm: .ecdsa,
                 into: pki, now: Int(Date().timeIntervalSince1970))
             try Data(ParticipantsFile.text(ParticipantsFile.defaults).utf8).write(to: pki.appendingPathComponent("participants.json"))
             FileHandle.standardOutput.write(Data("generated a development PKI in \(pki.path)\n".utf8))

@@ -25,7 +25,7 @@ final class LiveGateway: Sendable {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
         let now = Int(Date().timeIntervalSince1970)
         let pki = try DevelopmentPKI.generate(
-            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) }, algorithm: .ecdsa, into: folder, now: now)
+            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["localhost", "127.0.0.1"] : []) }, algorithm: .ecdsa, into: folder, now: now)
         // A revoked and an expired certificate for the health department, and a CRL that lists the first.
         let authority = try CertificateAuthority(
             key: try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("ca/root.key.pem")))),
