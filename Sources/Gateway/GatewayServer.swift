@@ -41,6 +41,7 @@ public struct GatewayServer: Sendable {
     /// The router of the API.
     public func router() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
+        router.addMiddleware { MetricsMiddleware(metrics: pipeline.metrics) }   // first: it wraps only later routes
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try await participant(of: context)
             let body = try await request.body.collect(upTo: context.maxUploadSize)
@@ -59,22 +60,41 @@ public struct GatewayServer: Sendable {
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
         }
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
-            try await eligibility(request, context)
+            try eligibility(code: try context.parameters.require("code"), date: request.uri.queryParameters.get("date"))
         }
+        addOperationalRoutes(router)
+        return router
+    }
+
+    /// The internal router (plain HTTP, read-only): eligibility, `/healthz` and `/metrics`, for a
+    /// co-located settlement system.
+    public func internalRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.addMiddleware { MetricsMiddleware(metrics: pipeline.metrics) }
+        router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
+            try eligibility(code: try context.parameters.require("code"), date: request.uri.queryParameters.get("date"))
+        }
+        addOperationalRoutes(router)
+        return router
+    }
+
+    private func addOperationalRoutes<Context: RequestContext>(_ router: Router<Context>) {
         router.get("/healthz") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
-        return router
+        router.get("/metrics") { _, _ -> Response in
+            let entries = (try? pipeline.log.count()) ?? 0
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: pipeline.metrics.render(ledgerEntries: entries))))
+        }
     }
 
     /// `GET /v1/persons/{code}/eligibility?date=YYYY-MM-DD`: status, until and points exactly as
     /// `tongbao replay` says for that date; an unknown person is normal with 0 points.
-    func eligibility(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let code = try context.parameters.require("code")
+    func eligibility(code: String, date dateText: String?) throws -> Response {
         guard CodeFormat.personCode.matches(code) else {
             return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not a personnel code"))
         }
-        let dateText = request.uri.queryParameters.get("date")
         let date: CalendarDate
         if let dateText {
             guard let parsed = CalendarDate(iso: dateText) else {
@@ -130,6 +150,13 @@ public struct GatewayServer: Sendable {
         return tls
     }
 
+    /// A Hummingbird application serving the internal router over plain HTTP at `host:port`.
+    public func internalApplication(host: String, port: Int, logger: Logger,
+                                    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: internalRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "tongbao-internal"),
+                    onServerRunning: onServerRunning, logger: logger)
+    }
+
     /// A Hummingbird application serving the API over mutual TLS at `host:port`.
     public func application(host: String, port: Int, tls: TLSConfiguration, logger: Logger,
                             onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
@@ -139,5 +166,24 @@ public struct GatewayServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "tongbao"),
             onServerRunning: onServerRunning,
             logger: logger)
+    }
+}
+
+/// Counts every request by route and status for `/metrics`.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: GatewayMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code))
+            return response
+        } catch let error as HTTPError {
+            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(error.status.code))
+            throw error
+        } catch {
+            metrics.request(route: context.endpointPath ?? "unmatched", status: 500)
+            throw error
+        }
     }
 }

@@ -54,6 +54,8 @@ public final class IntakePipeline: Sendable {
     let configuration: GatewayConfiguration
     let log: any MessageLog
     let projection: FactProjection
+    /// The metrics intake and the HTTP layer record.
+    public let metrics = GatewayMetrics()
     private let verifier: SignedBulletinVerifier
     private let logger: Logger
 
@@ -119,6 +121,7 @@ public final class IntakePipeline: Sendable {
                 receipt = try makeReceipt(for: logged, encoding: encoding)
                 try log.storeReceipt(receipt, for: logged.position)
                 logger.info("bulletin accepted", metadata: metadata(logged.content, position: logged.position, started: started))
+                metrics.bulletin(type: bulletin.type.rawValue, outcome: "accepted", seconds: Self.milliseconds(since: started) / 1000)
             case .duplicate(let logged):
                 if let stored = try log.receipt(for: logged.position) {
                     receipt = stored
@@ -127,6 +130,7 @@ public final class IntakePipeline: Sendable {
                     try log.storeReceipt(receipt, for: logged.position)
                 }
                 logger.info("bulletin resubmitted", metadata: metadata(logged.content, position: logged.position, started: started))
+                metrics.bulletin(type: bulletin.type.rawValue, outcome: "duplicate", seconds: Self.milliseconds(since: started) / 1000)
             }
             return IntakeResponse(status: 201, contentType: encoding == .xml ? "application/xml" : "application/jose+json", body: receipt)
         } catch {
@@ -136,6 +140,7 @@ public final class IntakePipeline: Sendable {
             _ = try? log.append(rejected)
             logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
                 ["code": .string(problem.code), "reason": .string(problem.reason ?? "")]) { $1 })
+            metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
             return IntakeResponse(status: problem.status, contentType: "application/problem+json", body: Array(problem.problemJSON.utf8))
         }
     }

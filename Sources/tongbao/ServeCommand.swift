@@ -6,6 +6,7 @@ import Hummingbird
 import Ledger
 import Logging
 import Scoring
+import ServiceLifecycle
 import Trust
 
 /// `tongbao serve`: the gateway.
@@ -38,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite).")
     var database: String?
+
+    @Option(name: .customLong("internal-listen"), help: "HOST:PORT for plain-HTTP eligibility, /healthz and /metrics (off by default).")
+    var internalListen: String?
 
     @Option(help: "The rule pack for bulletins that name none.")
     var rules: String = "guangdong"
@@ -77,13 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard let scoringPack = packs[rules] else { throw CLIError.usage("--rules \(rules): no such pack") }
         let scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
         let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
-        let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { throw CLIError.usage("--listen must be HOST:PORT") }
+        let (host, port) = try Self.address(listen, flag: "--listen")
         let tls = try GatewayServer.tlsConfiguration(
             certificatePEM: String(decoding: try readInput(certPath), as: UTF8.self), keyPEM: String(decoding: try readInput(keyPath), as: UTF8.self),
             rootsPEM: try FileManager.default.contentsOfDirectory(atPath: trustPath + "/roots").filter { $0.hasSuffix(".pem") }
                 .map { String(decoding: try readInput(trustPath + "/roots/" + $0), as: UTF8.self) })
-        let host = String(parts[0])
         let participantsFolder = pki.appendingPathComponent("participants").path
         let app = try GatewayServer(pipeline: pipeline).application(host: host, port: port, tls: tls, logger: logger) { _ in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
@@ -95,6 +97,21 @@ struct ServeCommand: AsyncParsableCommand {
 
                 """.utf8))
         }
-        try await app.runService()
+        var services: [any Service] = [app]
+        let server = GatewayServer(pipeline: pipeline)
+        if let internalListen {
+            let (internalHost, internalPort) = try Self.address(internalListen, flag: "--internal-listen")
+            services.append(server.internalApplication(host: internalHost, port: internalPort, logger: logger) { _ in
+                FileHandle.standardOutput.write(Data("internal listener (plain HTTP, read-only) on http://\(internalHost):\(internalPort)\n".utf8))
+            })
+        }
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func address(_ text: String, flag: String) throws(CLIError) -> (String, Int) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else { throw CLIError.usage("\(flag) must be HOST:PORT") }
+        return (String(parts[0]), port)
     }
 }

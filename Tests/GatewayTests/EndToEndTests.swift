@@ -20,6 +20,7 @@ final class LiveGateway: Sendable {
     let port: Int
     let task: Task<Void, any Error>
     let log: SQLiteMessageLog
+    let server: GatewayServer
 
     static func start() async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
@@ -61,7 +62,8 @@ final class LiveGateway: Sendable {
             certificatePEM: try String(contentsOf: gatewayCert, encoding: .utf8), keyPEM: try String(contentsOf: gatewayKey, encoding: .utf8),
             rootsPEM: [try String(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"), encoding: .utf8)])
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = try GatewayServer(pipeline: pipeline).application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
+        let server = GatewayServer(pipeline: pipeline)
+        let app = try server.application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
         }
         let task = Task { try await app.run() }
@@ -70,14 +72,26 @@ final class LiveGateway: Sendable {
             port = bound
             break
         }
-        return LiveGateway(folder: folder, port: port, task: task, log: log)
+        return LiveGateway(folder: folder, port: port, task: task, log: log, server: server)
     }
 
-    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog) {
+    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog, server: GatewayServer) {
         self.folder = folder
         self.port = port
         self.task = task
         self.log = log
+        self.server = server
+    }
+
+    /// Starts the internal (plain HTTP) listener; returns its port and task.
+    func startInternal() async throws -> (port: Int, task: Task<Void, any Error>) {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = server.internalApplication(host: "127.0.0.1", port: 0, logger: Logger(label: "test")) { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+        }
+        let task = Task { try await app.run() }
+        for await port in stream { return (port, task) }
+        return (0, task)
     }
 
     var url: String { "https://127.0.0.1:\(port)" }
@@ -230,6 +244,40 @@ struct EndToEndTests {
         #expect(try gateway.log.count() > 1)
         #expect(try gateway.log.verifyChain().firstBroken == nil)
         for client in [health, admin, anonymous] { try await client.shutdown() }
+    }
+
+    @Test("the internal listener answers eligibility, /healthz and /metrics over plain HTTP")
+    func internalListener() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let (port, task) = try await gateway.startInternal()
+        defer { task.cancel() }
+        let health = try gateway.client("440800-HEALTH")
+        let credentials = try gateway.credentials("440800-HEALTH")
+        let revocation = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
+        let accepted = try await post(health, gateway, try XMLSignature().sign(revocation, key: credentials.key, certificate: credentials.certificate), type: "application/xml")
+        #expect(accepted.status == 201)
+        _ = try await post(health, gateway, Array("<x/>".utf8), type: "application/xml")
+        try await health.shutdown()
+        let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+        func fetch(_ path: String) async throws -> Answer {
+            let response = try await plain.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+            return Answer(status: Int(response.status.code), body: Array(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        let eligibility = try await fetch("/v1/persons/D440802000789/eligibility?date=2025-06-01")
+        #expect(eligibility.text.contains(#""eligible":false,"status":"terminated""#))
+        #expect(try await fetch("/v1/persons/bad!/eligibility").status == 400)
+        #expect(try await fetch("/v1/persons/D1/eligibility?date=2025-02-30").status == 400)
+        #expect(try await fetch("/healthz").text == #"{"status":"ok"}"#)
+        let metrics = try await fetch("/metrics").text
+        #expect(metrics.contains(#"tongbao_bulletins_total{type="LicenceRevocation",outcome="accepted"} 1"#))
+        #expect(metrics.contains(#"tongbao_bulletins_total{type="unknown",outcome="rejected"} 1"#))
+        #expect(metrics.contains("tongbao_intake_seconds_count 2"))
+        #expect(metrics.contains("tongbao_ledger_entries 2"))
+        #expect(metrics.contains(#"tongbao_http_requests_total{route="/v1/bulletins",status="201"} 1"#))
+        // Intake is not served on the internal listener.
+        #expect(try await plain.execute({ var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/bulletins"); r.method = .POST; return r }(), timeout: .seconds(10)).status.code == 404)
+        try await plain.shutdown()
     }
 
     @Test("each role submits each type it may (201) and none it may not (403)")

@@ -1,0 +1,57 @@
+import Synchronization
+
+/// The gateway's Prometheus metrics: requests by route and status, bulletins by type and outcome, the
+/// intake latency histogram, and the log size (read at scrape time).
+public final class GatewayMetrics: Sendable {
+    private struct State {
+        var requests: [String: Int] = [:]
+        var bulletins: [String: Int] = [:]
+        var latencyBuckets = [Int](repeating: 0, count: GatewayMetrics.bounds.count)
+        var latencyCount = 0
+        var latencySum = 0.0
+    }
+
+    /// Histogram bucket bounds, in seconds.
+    static let bounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    private let state = Mutex(State())
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// Counts one HTTP request.
+    public func request(route: String, status: Int) {
+        state.withLock { $0.requests["route=\"\(route)\",status=\"\(status)\"", default: 0] += 1 }
+    }
+
+    /// Counts one submitted bulletin and its intake latency.
+    public func bulletin(type: String, outcome: String, seconds: Double) {
+        state.withLock { state in
+            state.bulletins["type=\"\(type.isEmpty ? "unknown" : type)\",outcome=\"\(outcome)\"", default: 0] += 1
+            for (index, bound) in Self.bounds.enumerated() where seconds <= bound { state.latencyBuckets[index] += 1 }
+            state.latencyCount += 1
+            state.latencySum += seconds
+        }
+    }
+
+    /// The Prometheus text exposition (version 0.0.4).
+    public func render(ledgerEntries: Int) -> String {
+        state.withLock { state in
+            var lines = [
+                "# HELP tongbao_http_requests_total HTTP requests by route and status.",
+                "# TYPE tongbao_http_requests_total counter",
+            ]
+            lines += state.requests.keys.sorted().map { "tongbao_http_requests_total{\($0)} \(state.requests[$0] ?? 0)" }
+            lines += ["# HELP tongbao_bulletins_total Submitted bulletins by type and outcome.", "# TYPE tongbao_bulletins_total counter"]
+            lines += state.bulletins.keys.sorted().map { "tongbao_bulletins_total{\($0)} \(state.bulletins[$0] ?? 0)" }
+            lines += ["# HELP tongbao_intake_seconds Intake latency, from receipt of the body to the answer.", "# TYPE tongbao_intake_seconds histogram"]
+            for (index, bound) in Self.bounds.enumerated() {
+                lines.append("tongbao_intake_seconds_bucket{le=\"\(bound)\"} \(state.latencyBuckets[index])")
+            }
+            lines += ["tongbao_intake_seconds_bucket{le=\"+Inf\"} \(state.latencyCount)", "tongbao_intake_seconds_sum \(state.latencySum)",
+                      "tongbao_intake_seconds_count \(state.latencyCount)",
+                      "# HELP tongbao_ledger_entries Entries in the message log.", "# TYPE tongbao_ledger_entries gauge",
+                      "tongbao_ledger_entries \(ledgerEntries)"]
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+}
