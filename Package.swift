@@ -85,7 +85,14 @@ let package = Package(
         .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring", "TongbaoTestSupport"]),
-        .testTarget(name: "TongbaoCLITests", dependencies: ["tongbao", "Trust", "Ledger"]),
+        .testTarget(
+            name: "TongbaoCLITests",
+            dependencies: [
+                "tongbao", "Trust", "Ledger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
