@@ -67,6 +67,16 @@ let package = Package(
             path: "Benchmarks/ReplayBenchmark"
         ),
         .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: [
+                "Gateway", "Ledger", "Trust", "Scoring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/GatewayBenchmark"
+        ),
+        .executableTarget(
             name: "SignatureBenchmark",
             dependencies: ["Trust"],
             path: "Benchmarks/SignatureBenchmark"

@@ -38,12 +38,16 @@ public struct TrustError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Bytes in and out of OpenSSL memory BIOs.
 enum MemoryBIO {
-    /// A read-only BIO over `bytes`, valid while `body` runs.
+    /// A read-only BIO over `bytes`, valid while `body` runs (the BIO does not copy: the bytes stay pinned
+    /// for the whole of `body`).
     static func reading<Result>(_ bytes: [UInt8], _ body: (OpaquePointer) throws(TrustError) -> Result) throws(TrustError) -> Result {
-        let bio: OpaquePointer? = bytes.withUnsafeBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw TrustError.openSSL("crypto-failure", "cannot create a memory BIO") }
-        defer { BIO_free(bio) }
-        return try body(bio)
+        try bytes.withUnsafeBufferPointer { (raw) throws(TrustError) -> Result in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                throw TrustError.openSSL("crypto-failure", "cannot create a memory BIO")
+            }
+            defer { BIO_free(bio) }
+            return try body(bio)
+        }
     }
 
     /// The bytes `write` puts into a fresh memory BIO.

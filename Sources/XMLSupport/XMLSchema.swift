@@ -11,23 +11,29 @@ public final class XMLSchema: @unchecked Sendable {
         guard let parser = xmlSchemaNewParserCtxt(path) else {
             throw XMLError(code: "schema-unavailable", message: "cannot read the schema \(path)")
         }
-        try self.init(parser: parser, name: path)
+        self.init(compiled: try Self.compile(parser, name: path))
+    }
+
+    private init(compiled: xmlSchemaPtr) {
+        pointer = compiled
     }
 
     /// Compiles a schema given as text (a self-contained schema: no includes or imports).
     public convenience init(text: String) throws(XMLError) {
         tongbao_xml_silence_errors()
+        // libxml2 keeps a pointer to the buffer until the schema is parsed: the bytes must outlive it.
         let bytes = Array(text.utf8)
-        let parser = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress.flatMap { base in
-                base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { xmlSchemaNewMemParserCtxt($0, Int32(buffer.count)) }
+        let compiled = try bytes.withUnsafeBufferPointer { (buffer) throws(XMLError) -> xmlSchemaPtr in
+            guard let base = buffer.baseAddress,
+                  let parser = base.withMemoryRebound(to: CChar.self, capacity: buffer.count, { xmlSchemaNewMemParserCtxt($0, Int32(buffer.count)) }) else {
+                throw XMLError(code: "schema-unavailable", message: "cannot read the schema text")
             }
+            return try Self.compile(parser, name: "the schema text")
         }
-        guard let parser else { throw XMLError(code: "schema-unavailable", message: "cannot read the schema text") }
-        try self.init(parser: parser, name: "the schema text")
+        self.init(compiled: compiled)
     }
 
-    private init(parser: xmlSchemaParserCtxtPtr, name path: String) throws(XMLError) {
+    private static func compile(_ parser: xmlSchemaParserCtxtPtr, name path: String) throws(XMLError) -> xmlSchemaPtr {
         defer { xmlSchemaFreeParserCtxt(parser) }
         let collector = ErrorCollector()
         xmlSchemaSetParserStructuredErrors(parser, collectError, Unmanaged.passUnretained(collector).toOpaque())
@@ -36,7 +42,7 @@ public final class XMLSchema: @unchecked Sendable {
             throw XMLError(code: "schema-unavailable",
                            message: "the schema \(path) does not compile: \(collector.errors.first?.message ?? "unknown error")")
         }
-        pointer = compiled
+        return compiled
     }
 
     deinit {

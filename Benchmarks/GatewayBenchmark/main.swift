@@ -1,0 +1,135 @@
+// Gateway benchmark (issue 5): intake of signed bulletins per second over mutual TLS, from a concurrent
+// keep-alive client, and eligibility queries per second with p50/p99 latency on the internal listener (wrk).
+//
+//   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
+//
+// The gateway runs in this process on loopback (the client shares the machine's 2 cores, as a co-located
+// client would); its log is SQLite with synchronous=FULL, so every receipt waits for a durable commit.
+import AsyncHTTPClient
+import Foundation
+import Gateway
+import Ledger
+import Logging
+import NIOCore
+import NIOSSL
+import Scoring
+import Synchronization
+import Trust
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+}
+let total = option("--bulletins", 4000)
+let concurrency = option("--concurrency", 8)
+let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(getpid())")
+defer { try? FileManager.default.removeItem(at: folder) }
+
+let now = Int(Date().timeIntervalSince1970)
+let members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["127.0.0.1"] : []) }
+let pki = try DevelopmentPKI.generate(members: members, algorithm: .ecdsa, into: folder, now: now)
+func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
+let url = repository.appendingPathComponent("rules/packs/guangdong.json")
+let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
+let configuration = GatewayConfiguration(
+    code: "440800-GATEWAY", region: "440800", participants: ParticipantsFile.defaults, trust: try TrustStore(directory: pki.trustDirectory.path),
+    signingKey: try PrivateKey(pem: try read("participants/440800-GATEWAY.key.pem")),
+    signingCertificate: try Trust.Certificate(pem: try read("participants/440800-GATEWAY.cert.pem")),
+    packs: ["guangdong": pack], defaultPack: "guangdong")
+var logger = Logger(label: "bench")
+logger.logLevel = .warning
+let pipeline = try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path),
+                                  projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
+let server = GatewayServer(pipeline: pipeline)
+let tls = try GatewayServer.tlsConfiguration(
+    certificatePEM: String(decoding: try read("participants/440800-GATEWAY.cert.pem"), as: UTF8.self),
+    keyPEM: String(decoding: try read("participants/440800-GATEWAY.key.pem"), as: UTF8.self),
+    rootsPEM: [String(decoding: try read("trust/roots/root.pem"), as: UTF8.self)])
+let ports = Mutex<[Int]>([])
+let (started, continuation) = AsyncStream<Void>.makeStream()
+let api = try server.application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
+    ports.withLock { $0.append(channel.localAddress?.port ?? 0) }
+    continuation.yield()
+}
+let internalAPI = server.internalApplication(host: "127.0.0.1", port: 0, logger: logger) { channel in
+    ports.withLock { $0.append(-(channel.localAddress?.port ?? 0)) }
+    continuation.yield()
+}
+let apiTask = Task { try await api.run() }
+let internalTask = Task { try await internalAPI.run() }
+var ready = 0
+for await _ in started {
+    ready += 1
+    if ready == 2 { break }
+}
+let apiPort = ports.withLock { $0.first { $0 > 0 } ?? 0 }
+let internalPort = ports.withLock { -($0.first { $0 < 0 } ?? 0) }
+
+// Signed bulletins: penalty decisions over 1,000 physicians.
+let key = try PrivateKey(pem: try read("participants/440800-INS-ADMIN.key.pem"))
+let certificatePEM = try read("participants/440800-INS-ADMIN.cert.pem")
+let certificate = try Trust.Certificate(pem: certificatePEM)
+let jws = JWS()
+var bodies: [[UInt8]] = []
+for index in 0..<total {
+    let text = #"{"id":"BENCH-\#(index)","type":"PenaltyDecision","issuer":"440800-INS-ADMIN","issuedAt":"2025-12-31T10:00:00+08:00","region":"440800","rules":"guangdong","body":{"decisionNo":"湛医保罚〔2025〕\#(index)号","decidedOn":"2025-06-\#(String(format: "%02d", 1 + index % 28))","institution":{"code":"H44080200001","kind":"medical"},"findings":[{"violation":"V1","situations":["procurement.non-selected"],"persons":[{"code":"D44080\#(String(format: "%07d", index % 1000))","responsibility":"general"}]}]}}"#
+    bodies.append(Array(try jws.sign(Array(text.utf8), key: key, chain: [certificate]).utf8))
+}
+
+var clientTLS = TLSConfiguration.makeClientConfiguration()
+clientTLS.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificatePEM).map { .certificate($0) }
+clientTLS.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: try read("participants/440800-INS-ADMIN.key.pem"), format: .pem))
+clientTLS.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(try read("trust/roots/root.pem")))
+clientTLS.certificateVerification = .noHostnameVerification
+var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: clientTLS)
+clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+let next = Mutex(0)
+let failures = Mutex(0)
+let submitted = bodies
+let start = DispatchTime.now().uptimeNanoseconds
+try await withThrowingTaskGroup(of: Void.self) { group in
+    for _ in 0..<concurrency {
+        group.addTask {
+            while true {
+                let index = next.withLock { value -> Int in defer { value += 1 }; return value }
+                guard index < submitted.count else { return }
+                var request = HTTPClientRequest(url: "https://127.0.0.1:\(apiPort)/v1/bulletins")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/jose+json")
+                request.body = .bytes(ByteBuffer(bytes: submitted[index]))
+                let response = try await client.execute(request, timeout: .seconds(30))
+                _ = try await response.body.collect(upTo: 1 << 20)
+                if response.status.code != 201 { failures.withLock { $0 += 1 } }
+            }
+        }
+    }
+    try await group.waitForAll()
+}
+let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+try await shutDown(client)
+print("intake over mTLS: \(total) signed bulletins (JWS, ES256) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+
+// Eligibility queries with wrk on the internal listener.
+let wrk = Process()
+wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+wrk.arguments = ["wrk", "-t2", "-c16", "-d10s", "--latency", "http://127.0.0.1:\(internalPort)/v1/persons/D440800000000/eligibility?date=2025-12-31"]
+let output = Pipe()
+wrk.standardOutput = output
+do {
+    try wrk.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    wrk.waitUntilExit()
+    print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with 4 acts):")
+    print(text.split(separator: "\n").filter { $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }.joined(separator: "\n"))
+} catch {
+    print("eligibility: wrk is not installed (apt-get install wrk)")
+}
+apiTask.cancel()
+internalTask.cancel()
+
+func shutDown(_ client: HTTPClient) async throws {
+    try await client.shutdown()
+}
