@@ -30,11 +30,23 @@ public final class FactProjection: Sendable {
     }
 
     /// The person's state on `date`, exactly as `tongbao replay` would report it; an unknown person is
-    /// normal with 0 points.
-    public func state(of person: String, on date: CalendarDate) throws(ScoringError) -> PersonState {
+    /// normal with 0 points. With `explain`, the history of applied facts (the person's file).
+    public func state(of person: String, on date: CalendarDate, explain: Bool = false) throws(ScoringError) -> PersonState {
         let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared }
-        let evaluation = try scorer.evaluate(facts, asOf: date)
+        let evaluation = try scorer.evaluate(facts, asOf: date, explain: explain)
         return evaluation.persons.first { $0.person == person }
             ?? PersonState(person: person, year: date.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
+    }
+
+    /// An institution's indicators for the year of `date` (folds every fact: an administrative query, not
+    /// the settlement hot path).
+    public func indicators(of institution: String, on date: CalendarDate) throws(ScoringError) -> InstitutionIndicators {
+        let facts = state.withLock { state in
+            var seen = Set<FactID>()
+            return (state.byPerson.values.joined() + state.shared).filter { seen.insert($0.id).inserted }
+        }
+        return try scorer.evaluate(facts, asOf: date).institutions.first { $0.institution == institution }
+            ?? InstitutionIndicators(institution: institution, year: date.year, sanctionedPersonTimes: 0, registeredPersons: 0,
+                                     overThreshold: false, keySupervision: false, fraudActs: [])
     }
 }

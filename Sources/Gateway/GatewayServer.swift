@@ -62,8 +62,41 @@ public struct GatewayServer: Sendable {
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
             try eligibility(code: try context.parameters.require("code"), date: request.uri.queryParameters.get("date"))
         }
+        router.get("/v1/persons/{code}") { request, context -> Response in
+            _ = try await participant(of: context)
+            let code = try context.parameters.require("code")
+            guard CodeFormat.personCode.matches(code) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not a personnel code"))
+            }
+            guard let date = try day(request.uri.queryParameters.get("date")) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "date is not a YYYY-MM-DD date"))
+            }
+            let state = try pipeline.projection.state(of: code, on: date, explain: true)
+            return json(ReplayLine.render(state, explain: true))
+        }
+        router.get("/v1/institutions/{code}") { request, context -> Response in
+            _ = try await participant(of: context)
+            let code = try context.parameters.require("code")
+            guard CodeFormat.institutionCode.matches(code) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not an institution code"))
+            }
+            guard let date = try day(request.uri.queryParameters.get("date")) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "date is not a YYYY-MM-DD date"))
+            }
+            return json(IndicatorLine.render(try pipeline.projection.indicators(of: code, on: date)))
+        }
         addOperationalRoutes(router)
         return router
+    }
+
+    /// The date of a `date=` query parameter (today in China when absent), or nil when it is not a date.
+    private func day(_ text: String?) throws -> CalendarDate? {
+        guard let text else { return Timestamps.chinaDate(Date()) }
+        return CalendarDate(iso: text)
+    }
+
+    private func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// The internal router (plain HTTP, read-only): eligibility, `/healthz` and `/metrics`, for a

@@ -92,4 +92,16 @@ public struct InstitutionIndicators: Sendable, Equatable {
     public var keySupervision: Bool
     /// The fraud-flagged acts.
     public var fraudActs: [FactID]
+
+    /// Creates indicators.
+    public init(institution: String, year: Int, sanctionedPersonTimes: Int, registeredPersons: Int, overThreshold: Bool,
+                keySupervision: Bool, fraudActs: [FactID]) {
+        self.institution = institution
+        self.year = year
+        self.sanctionedPersonTimes = sanctionedPersonTimes
+        self.registeredPersons = registeredPersons
+        self.overThreshold = overThreshold
+        self.keySupervision = keySupervision
+        self.fraudActs = fraudActs
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Scoring
 
 /// `tongbao replay`: applies unsigned bulletins with a rule pack and prints each person's state.
 struct ReplayCommand: ParsableCommand {

@@ -183,6 +183,15 @@ struct EndToEndTests {
         let after = try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01")
         #expect(after.text == #"{"person":"D440802000789","date":"2025-06-01","eligible":false,"status":"terminated","until":"2028-05-20","points":12,"reason":"terminated"}"#)
 
+        // The person's file (一医一档) and the institution's indicators.
+        let file = try await get(health, gateway, "/v1/persons/D440802000789?date=2025-06-01")
+        #expect(file.status == 200)
+        #expect(file.text.hasPrefix(#"{"person":"D440802000789","year":2025,"points":12,"status":"terminated","until":"2028-05-20""#))
+        #expect(file.text.contains(#""fact":"440800-HEALTH/440800-HEALTH-2025-0012","kind":"act","date":"2025-05-20","change":12"#))
+        let institution = try await get(health, gateway, "/v1/institutions/H44080200001?date=2025-06-01")
+        #expect(institution.text == #"{"institution":"H44080200001","year":2025,"sanctionedPersonTimes":1,"registeredPersons":1,"overThreshold":true,"keySupervision":false,"fraudActs":[]}"#)
+        #expect(try await get(health, gateway, "/v1/persons/bad!").status == 400)
+
         // The same bulletin again: the same receipt, no second entry.
         let again = try await post(health, gateway, signed, type: "application/xml")
         #expect(again.status == 201)

@@ -1,9 +1,10 @@
-import Scoring
 import StrictJSON
 
-/// The output line of `tongbao replay` for one person (cli.md): the key order is part of the contract.
-enum ReplayLine {
-    static func render(_ person: PersonState, explain: Bool) -> String {
+/// The output line of `tongbao replay` for one person (cli.md), also the gateway's person file: the key
+/// order is part of the contract.
+public enum ReplayLine {
+    /// One JSON object; with `explain`, the items and the applied facts with their arithmetic.
+    public static func render(_ person: PersonState, explain: Bool) -> String {
         var members: [(String, String)] = [
             ("person", JSONText.quoted(person.person)),
             ("year", String(person.year)),
@@ -53,9 +54,10 @@ enum ReplayLine {
     }
 }
 
-/// The output line of `tongbao indicators` for one institution.
-enum IndicatorLine {
-    static func render(_ indicators: InstitutionIndicators) -> String {
+/// The output line of `tongbao indicators` for one institution, also the gateway's institution answer.
+public enum IndicatorLine {
+    /// One JSON object.
+    public static func render(_ indicators: InstitutionIndicators) -> String {
         JSONText.object([
             ("institution", JSONText.quoted(indicators.institution)),
             ("year", String(indicators.year)),
