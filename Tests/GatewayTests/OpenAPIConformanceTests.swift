@@ -1,0 +1,63 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+import TongbaoTestSupport
+import Trust
+
+@Suite("openapi.yaml", .serialized)
+struct OpenAPIConformanceTests {
+    /// Validates each (schema name, JSON file) with Python's openapi-spec-validator and jsonschema (2020-12,
+    /// which OpenAPI 3.1 schemas are), resolving `#/components/schemas/…` inside the spec.
+    func validate(_ cases: [(String, String)]) throws -> ExternalCommand.Result {
+        let script = """
+            import json, sys, yaml, jsonschema
+            from openapi_spec_validator import validate
+            spec = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+            validate(spec)
+            bad = 0
+            for schema, path in zip(sys.argv[2::2], sys.argv[3::2]):
+                document = {"$ref": "#/components/schemas/" + schema, "components": spec["components"]}
+                for error in jsonschema.Draft202012Validator(document).iter_errors(json.load(open(path, encoding="utf-8"))):
+                    print(schema, path, error.message); bad += 1
+            sys.exit(1 if bad else 0)
+            """
+        return try ExternalCommand.run("python3", ["-c", script, LiveGateway.repository.appendingPathComponent("openapi.yaml").path]
+                                       + cases.flatMap { [$0.0, $0.1] })
+    }
+
+    @Test("the spec is valid OpenAPI 3.1, and the live server's answers match its schemas")
+    func conformance() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        let credentials = try gateway.credentials("440800-HEALTH")
+        let revocation = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
+        #expect(try await post(health, gateway, try XMLSignature().sign(revocation, key: credentials.key, certificate: credentials.certificate), type: "application/xml").status == 201)
+        let folder = try ExternalCommand.scratchFolder("tongbao-openapi")
+        var cases: [(String, String)] = []
+        func record(_ schema: String, _ answer: Answer, _ name: String) throws {
+            let path = folder.appendingPathComponent(name).path
+            try Data(answer.body).write(to: URL(fileURLWithPath: path))
+            cases.append((schema, path))
+        }
+        try record("Eligibility", try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01"), "terminated.json")
+        try record("Eligibility", try await get(health, gateway, "/v1/persons/D1/eligibility?date=2025-06-01"), "unknown.json")
+        try record("PersonFile", try await get(health, gateway, "/v1/persons/D440802000789?date=2025-06-01"), "file.json")
+        try record("InstitutionIndicators", try await get(health, gateway, "/v1/institutions/H44080200001?date=2025-06-01"), "institution.json")
+        try record("Problem", try await get(health, gateway, "/v1/persons/bad!/eligibility"), "bad-code.json")
+        try record("Problem", try await post(health, gateway, [UInt8]("x".utf8), type: "text/plain"), "media.json")
+        try record("Problem", try await get(health, gateway, "/v1/bulletins/440800-HEALTH/none/receipt"), "no-receipt.json")
+        let jws = try JWS().sign(Array(try reissued("penalty-decision", issuer: "440800-HEALTH", id: "X-1").utf8), key: credentials.key, chain: [credentials.certificate])
+        try record("Problem", try await post(health, gateway, Array(jws.utf8), type: "application/jose+json"), "forbidden.json")
+        let receipt = try await post(health, gateway, Array(try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "X-2").utf8),
+                                                                          key: credentials.key, chain: [credentials.certificate]).utf8), type: "application/jose+json")
+        try record("FlattenedJWS", receipt, "receipt.json")
+        try await health.shutdown()
+        let result = try validate(cases)
+        #expect(result.status == 0, "\(result.output)")
+        // The validator has teeth: an answer with an extra field fails.
+        let wrong = folder.appendingPathComponent("wrong.json")
+        try Data(#"{"person":"D1","date":"2025-06-01","eligible":true,"status":"normal","until":null,"points":0,"reason":"normal","extra":1}"#.utf8).write(to: wrong)
+        #expect(try validate([("Eligibility", wrong.path)]).status == 1)
+    }
+}
