@@ -71,20 +71,8 @@ public final class IntakePipeline: Sendable {
 
     /// Folds every accepted bulletin of the log into the projection (the log is the source of truth).
     func rebuildProjection() throws {
-        let reader = try BulletinReader()
-        var position = 0
-        while true {
-            let batch = try log.entries(after: position, limit: 1000)
-            guard let last = batch.last else { break }
-            for entry in batch where entry.content.outcome == "accepted" {
-                let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
-                    ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])
-                let bulletin = try reader.read(bytes).bulletin
-                if let pack = configuration.packs[bulletin.rules ?? configuration.defaultPack], let fact = try bulletin.fact(under: pack) {
-                    projection.add(fact)
-                }
-            }
-            position = last.position
+        for fact in try ProjectionBuilder.facts(from: log, packs: configuration.packs, defaultPack: configuration.defaultPack) {
+            projection.add(fact)
         }
     }
 

@@ -298,6 +298,7 @@ struct EndToEndTests {
             ("repair-decision", .repairDecision), ("restoration-decision", .restorationDecision), ("registration", .registration),
             ("practice-notice", .practiceNotice), ("suspected-violation", .suspectedViolation), ("correction", .correction),
         ]
+        let store = try TrustStore(directory: gateway.folder.appendingPathComponent("trust").path)
         for participant in ParticipantsFile.defaults where participant.role != .gateway {
             let client = try gateway.client(participant.code)
             let credentials = try gateway.credentials(participant.code)
@@ -307,6 +308,13 @@ struct EndToEndTests {
                 let answer = try await post(client, gateway, Array(token.utf8), type: "application/jose+json")
                 let expected = participant.role.allowedTypes.contains(type) ? 201 : 403
                 #expect(answer.status == expected, "\(participant.code) \(type.rawValue): \(answer.text)")
+                if answer.status == 201 {
+                    // A receipt signed by the gateway, for this very bulletin.
+                    let receipt = try JWS().verify(answer.body, trust: store, at: [Int(Date().timeIntervalSince1970)], participant: "440800-GATEWAY")
+                    #expect(String(decoding: receipt.payload, as: UTF8.self).contains("\"id\": \"\(participant.code)-\(index)\""))
+                } else {
+                    #expect(answer.text.contains(#""code":"not-authorized""#))
+                }
             }
             try await client.shutdown()
         }

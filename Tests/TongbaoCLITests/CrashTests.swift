@@ -146,6 +146,17 @@ struct CrashTests {
         // The scores equal a replay of the same bulletins.
         let replay = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", try CLI.file(unsigned.joined(separator: "\n"))])
         #expect(replay.status == 0)
+
+        // `ledger rebuild` gives the same bytes every time, and its person lines are replay's, byte for byte.
+        let first = data.appendingPathComponent("projections-1.jsonl").path
+        let second = data.appendingPathComponent("projections-2.jsonl").path
+        for out in [first, second] {
+            #expect(try CLI.run(["ledger", "rebuild", "--data", data.path, "--as-of", "2025-12-31", "--out", out]).status == 0)
+        }
+        let rebuilt = try String(contentsOfFile: first, encoding: .utf8)
+        #expect(rebuilt == (try String(contentsOfFile: second, encoding: .utf8)))
+        #expect(rebuilt.hasPrefix(replay.stdout))
+        #expect(rebuilt.dropFirst(replay.stdout.count).split(separator: "\n").allSatisfy { $0.hasPrefix(#"{"institution":"#) })
         try server.start()
         for line in replay.lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
