@@ -29,15 +29,11 @@ defer { try? FileManager.default.removeItem(at: folder) }
 
 let now = Int(Date().timeIntervalSince1970)
 let members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["127.0.0.1"] : []) }
-let pki = try DevelopmentPKI.generate(members: members, algorithm: .ecdsa, into: folder, now: now)
+_ = try DevelopmentPKI.generate(members: members, algorithm: .ecdsa, into: folder, now: now)
 func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
 let url = repository.appendingPathComponent("rules/packs/guangdong.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
-let configuration = GatewayConfiguration(
-    code: "440800-GATEWAY", region: "440800", participants: ParticipantsFile.defaults, trust: try TrustStore(directory: pki.trustDirectory.path),
-    signingKey: try PrivateKey(pem: try read("participants/440800-GATEWAY.key.pem")),
-    signingCertificate: try Trust.Certificate(pem: try read("participants/440800-GATEWAY.cert.pem")),
-    packs: ["guangdong": pack], defaultPack: "guangdong")
+let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 let pipeline = try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path),

@@ -41,7 +41,6 @@ final class LiveGateway: Sendable {
         let crl = try authority.revocationList(revokedSerials: [900], thisUpdate: now - 86_400, nextUpdate: now + 86_400 * 30)
         try Data(try crl.pem()).write(to: pki.trustDirectory.appendingPathComponent("crl/root.pem"))
 
-        let store = try TrustStore(directory: pki.trustDirectory.path)
         var packs: [String: RulePack] = [:]
         for name in ["guangdong", "shanghai", "inner-mongolia", "shandong", "national"] {
             let url = repository.appendingPathComponent("rules/packs/\(name).json")
@@ -49,11 +48,7 @@ final class LiveGateway: Sendable {
         }
         let gatewayKey = folder.appendingPathComponent("participants/440800-GATEWAY.key.pem")
         let gatewayCert = folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem")
-        let configuration = GatewayConfiguration(
-            code: "440800-GATEWAY", region: "440800", participants: ParticipantsFile.defaults, trust: store,
-            signingKey: try PrivateKey(pem: Array(try Data(contentsOf: gatewayKey))),
-            signingCertificate: try Trust.Certificate(pem: Array(try Data(contentsOf: gatewayCert))),
-            packs: packs, defaultPack: "guangdong")
+        let configuration = try GatewayConfiguration.development(folder: folder, packs: packs)
         let log = try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
         let logger = Logger(label: "test")
         let guangdong = try #require(packs["guangdong"])

@@ -32,16 +32,12 @@ struct LoggingTests {
     func noPersonalData() throws {
         let folder = try ExternalCommand.scratchFolder("tongbao-logs")
         let now = Int(Date().timeIntervalSince1970)
-        let pki = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
+        _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
                                               algorithm: .ecdsa, into: folder, now: now)
         func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
         let url = LiveGateway.repository.appendingPathComponent("rules/packs/guangdong.json")
         let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
-        let configuration = GatewayConfiguration(
-            code: "440800-GATEWAY", region: "440800", participants: ParticipantsFile.defaults, trust: try TrustStore(directory: pki.trustDirectory.path),
-            signingKey: try PrivateKey(pem: try read("participants/440800-GATEWAY.key.pem")),
-            signingCertificate: try Trust.Certificate(pem: try read("participants/440800-GATEWAY.cert.pem")),
-            packs: ["guangdong": pack], defaultPack: "guangdong")
+        let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
         let logger = Logger(label: "gateway") { _ in RecordingLogHandler() }
         let pipeline = try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: folder.appendingPathComponent("t.sqlite").path),
                                           projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
