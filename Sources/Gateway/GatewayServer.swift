@@ -12,10 +12,12 @@ import Trust
 
 /// The request context: it keeps the channel, whose TLS peer certificate names the participant.
 public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
     /// The connection's channel.
     public let channel: any Channel
 
+    /// Creates the context of one request on a connection.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel

@@ -18,9 +18,11 @@ public struct GatewayConfiguration: Sendable {
     public var trust: TrustStore
     /// The gateway's signing key and certificate (for receipts).
     public var signingKey: PrivateKey
+    /// The certificate that goes with `signingKey`.
     public var signingCertificate: Trust.Certificate
     /// The rule packs by name, and the one used when a bulletin names none.
     public var packs: [String: RulePack]
+    /// The pack for bulletins that name none.
     public var defaultPack: String
     /// The largest bulletin accepted.
     public var maxBodyBytes: Int
@@ -42,8 +44,11 @@ public struct GatewayConfiguration: Sendable {
 
 /// What intake answers: a status, a content type and a body.
 public struct IntakeResponse: Sendable {
+    /// The HTTP status.
     public var status: Int
+    /// The media type of `body`.
     public var contentType: String
+    /// The signed receipt, or the problem document.
     public var body: [UInt8]
 }
 

@@ -6,8 +6,11 @@ import Foundation
 /// every certificate of the chain), `digitalSignature` key usage and the participant binding.
 public final class TrustStore: @unchecked Sendable {
     // Immutable after creation.
+    /// The trusted root CA certificates.
     public let roots: [Certificate]
+    /// Intermediate CA certificates that may complete a chain.
     public let intermediates: [Certificate]
+    /// The CRLs, one per CA, checked for every certificate of a chain.
     public let revocationLists: [RevocationList]
 
     /// Creates a store.

@@ -12,11 +12,17 @@ import XMLSupport
 public struct XMLSignature: Sendable {
     /// Algorithm identifiers.
     public enum URI {
+        /// The XML-DSig namespace.
         public static let signatureNamespace = "http://www.w3.org/2000/09/xmldsig#"
+        /// Exclusive XML canonicalization 1.0, without comments.
         public static let exclusiveC14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+        /// The enveloped-signature transform.
         public static let envelopedSignature = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+        /// SHA-256.
         public static let sha256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+        /// RSA with SHA-256 (PKCS #1 v1.5).
         public static let rsaSHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+        /// ECDSA with SHA-256; the value is raw r‖s.
         public static let ecdsaSHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
     }
 
