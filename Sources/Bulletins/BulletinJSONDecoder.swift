@@ -138,25 +138,23 @@ public struct BulletinJSONDecoder: Sendable {
         }
     }
 
-    // The fields each object may carry (bulletins.md); built once, not per bulletin.
-    static let envelopeKeys: Set<String> = ["id", "type", "issuer", "issuedAt", "region", "rules", "body"]
-    static let penaltyKeys: Set<String> = ["decisionNo", "decidedOn", "scoredOn", "institution", "legalBasis", "fraud", "findings"]
-    static let agreementKeys: Set<String> = ["decisionNo", "decidedOn", "scoredOn", "institution", "measure", "fraud", "findings"]
-    static let findingKeys: Set<String> = ["violation", "situations", "persons"]
-    static let revocationKeys: Set<String> = [
-        "decisionNo", "decidedOn", "scoredOn", "person", "institutions", "certificate", "action", "reason",
-    ]
-    static let certificateKeys: Set<String> = ["kind", "number"]
-    static let repairKeys: Set<String> = ["decisionNo", "decidedOn", "person", "category", "examScore", "fraudReport"]
-    static let restorationKeys: Set<String> = ["decisionNo", "decidedOn", "appliedOn", "person"]
-    static let finalDecisionKeys: Set<String> = ["decisionNo", "decidedOn", "target", "outcome"]
-    static let correctionKeys: Set<String> = ["decisionNo", "decidedOn", "target", "action"]
-    static let registrationKeys: Set<String> = ["person", "institution", "action", "on"]
-    static let referenceKeys: Set<String> = ["issuer", "id"]
-    static let personKeys: Set<String> = ["code", "name", "category"]
-    static let findingPersonKeys: Set<String> = ["code", "name", "category", "responsibility", "adjustment"]
-    static let revocationPersonKeys: Set<String> = ["code", "name", "category", "responsibility"]
-    static let institutionKeys: Set<String> = ["code", "name", "kind"]
+    // The fields each object may carry, taken from the one catalogue (BulletinShapes) and built once.
+    static let envelopeKeys = Set(BulletinShapes.envelope.map(\.name) + ["body"])
+    static let penaltyKeys = keys(BulletinShapes.penaltyDecision)
+    static let agreementKeys = keys(BulletinShapes.agreementHandling)
+    static let findingKeys = keys(BulletinShapes.finding)
+    static let revocationKeys = keys(BulletinShapes.licenceRevocation)
+    static let certificateKeys = keys(BulletinShapes.certificate)
+    static let repairKeys = keys(BulletinShapes.repairDecision)
+    static let restorationKeys = keys(BulletinShapes.restorationDecision)
+    static let finalDecisionKeys = keys(BulletinShapes.finalScoreDecision)
+    static let correctionKeys = keys(BulletinShapes.correction)
+    static let registrationKeys = keys(BulletinShapes.registration)
+    static let referenceKeys = keys(BulletinShapes.reference)
+    static let personKeys = keys(BulletinShapes.person)
+    static let findingPersonKeys = keys(BulletinShapes.findingPerson)
+    static let revocationPersonKeys = personKeys.union(["responsibility"])
+    static let institutionKeys = keys(BulletinShapes.institution)
 
     static func scoringDecision(_ node: JSONNode, pointer: String, penalty: Bool) throws(JSONDecodingError) -> ScoringDecisionBody {
         let body = try JSONObject(node, pointer: pointer, allowedKeys: penalty ? Self.penaltyKeys : Self.agreementKeys)

@@ -62,43 +62,38 @@ public struct GatewayServer: Sendable {
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
         }
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
-            try eligibility(code: try context.parameters.require("code"), date: request.uri.queryParameters.get("date"))
+            try eligibility(request, context)
         }
         router.get("/v1/persons/{code}") { request, context -> Response in
             _ = try await participant(of: context)
-            let code = try context.parameters.require("code")
-            guard CodeFormat.personCode.matches(code) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not a personnel code"))
+            return try withCodeAndDate(request, context, format: .personCode) { code, date in
+                ReplayLine.render(try pipeline.projection.state(of: code, on: date, explain: true), explain: true)
             }
-            guard let date = try day(request.uri.queryParameters.get("date")) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "date is not a YYYY-MM-DD date"))
-            }
-            let state = try pipeline.projection.state(of: code, on: date, explain: true)
-            return json(ReplayLine.render(state, explain: true))
         }
         router.get("/v1/institutions/{code}") { request, context -> Response in
             _ = try await participant(of: context)
-            let code = try context.parameters.require("code")
-            guard CodeFormat.institutionCode.matches(code) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not an institution code"))
+            return try withCodeAndDate(request, context, format: .institutionCode) { code, date in
+                IndicatorLine.render(try pipeline.projection.indicators(of: code, on: date))
             }
-            guard let date = try day(request.uri.queryParameters.get("date")) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "date is not a YYYY-MM-DD date"))
-            }
-            return json(IndicatorLine.render(try pipeline.projection.indicators(of: code, on: date)))
         }
         addOperationalRoutes(router)
         return router
     }
 
-    /// The date of a `date=` query parameter (today in China when absent), or nil when it is not a date.
-    private func day(_ text: String?) throws -> CalendarDate? {
-        guard let text else { return Timestamps.chinaDate(Date()) }
-        return CalendarDate(iso: text)
-    }
-
-    private func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    /// Checks the `{code}` path parameter and the `date=` query (today in China when absent), then answers
+    /// with the JSON `body` makes; a bad code or date is a 400 problem.
+    private func withCodeAndDate<Context: RequestContext>(
+        _ request: Request, _ context: Context, format: CodeFormat, _ body: (String, CalendarDate) throws -> String
+    ) throws -> Response {
+        let code = try context.parameters.require("code")
+        guard format.matches(code) else {
+            return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(format.description)"))
+        }
+        let text = request.uri.queryParameters.get("date")
+        guard let date = text.map({ CalendarDate(iso: String($0)) }) ?? Timestamps.chinaDate(Date()) else {
+            return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try body(code, date))))
     }
 
     /// The internal router (plain HTTP, read-only): eligibility, `/healthz` and `/metrics`, for a
@@ -107,7 +102,7 @@ public struct GatewayServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.addMiddleware { MetricsMiddleware(metrics: pipeline.metrics) }
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
-            try eligibility(code: try context.parameters.require("code"), date: request.uri.queryParameters.get("date"))
+            try eligibility(request, context)
         }
         addOperationalRoutes(router)
         return router
@@ -126,28 +121,17 @@ public struct GatewayServer: Sendable {
 
     /// `GET /v1/persons/{code}/eligibility?date=YYYY-MM-DD`: status, until and points exactly as
     /// `tongbao replay` says for that date; an unknown person is normal with 0 points.
-    func eligibility(code: String, date dateText: String?) throws -> Response {
-        guard CodeFormat.personCode.matches(code) else {
-            return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not a personnel code"))
+    func eligibility<Context: RequestContext>(_ request: Request, _ context: Context) throws -> Response {
+        try withCodeAndDate(request, context, format: .personCode) { code, date in
+            let state = try pipeline.projection.state(of: code, on: date)
+            let eligible = state.status == .normal
+            let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
+            return JSONText.object([
+                ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
+                ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
+                ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
+            ])
         }
-        let date: CalendarDate
-        if let dateText {
-            guard let parsed = CalendarDate(iso: dateText) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(dateText) is not a YYYY-MM-DD date"))
-            }
-            date = parsed
-        } else {
-            date = Timestamps.chinaDate(Date())
-        }
-        let state = try pipeline.projection.state(of: code, on: date)
-        let eligible = state.status == .normal
-        let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
-        let body = JSONText.object([
-            ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
-            ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
-            ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
-        ])
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// The participant of the TLS client certificate, checked against the trust store (chain, CRL, validity).

@@ -71,7 +71,7 @@ public struct JWS: Sendable {
         guard let signer = header.chain.first else { throw violation("x5c holds no certificate") }
         let key = try signer.publicKey()
         guard key.algorithm == header.algorithm else {
-            throw violation("alg \(parts.algorithmName(header)) does not match the certificate's \(key.algorithm.rawValue) key")
+            throw violation("alg \(header.algorithmName) does not match the certificate's \(key.algorithm.rawValue) key")
         }
         guard let signature = Base64URL.decode(parts.signature.utf8),
               Signature.verify(signature, of: Array("\(parts.protected).\(parts.payload)".utf8), with: key) else {
@@ -88,8 +88,6 @@ public struct JWS: Sendable {
         let protected: String
         let payload: String
         let signature: String
-
-        func algorithmName(_ header: Header) -> String { header.algorithmName }
     }
 
     private func split(_ text: [UInt8]) throws(TrustError) -> Parts {

@@ -45,7 +45,7 @@ struct ScoringInputs: ParsableArguments {
     /// Reads and checks every bulletin; collects up to 50 problems before giving up with exit 65.
     private func readFacts(pack: RulePack, command: String) throws -> [Fact] {
         let decoder = BulletinJSONDecoder()
-        var xmlReader: BulletinReader?
+        var xmlReader: BulletinReader?   // compiles the XSD, so only made when an XML file shows up
         let progress = Progress(enabled: StandardError.isTerminal)
         var facts: [Fact] = []
         var problems: [String] = []
@@ -57,8 +57,9 @@ struct ScoringInputs: ParsableArguments {
                 do {
                     let bulletin: Bulletin
                     if bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "<") {
-                        if xmlReader == nil { xmlReader = try BulletinReader() }
-                        bulletin = try (xmlReader ?? BulletinReader()).read(Array(bytes)).bulletin
+                        let reader = try xmlReader ?? BulletinReader()
+                        xmlReader = reader
+                        bulletin = try reader.read(Array(bytes)).bulletin
                     } else {
                         bulletin = try decoder.decode(bytes, firstLine: line)
                     }
