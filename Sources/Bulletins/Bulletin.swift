@@ -76,6 +76,13 @@ public struct InstitutionRef: Sendable, Equatable {
     public var name: String?
     /// Medical or pharmacy.
     public var kind: InstitutionKind?
+
+    /// Creates a reference.
+    public init(code: String, name: String? = nil, kind: InstitutionKind? = nil) {
+        self.code = code
+        self.name = name
+        self.kind = kind
+    }
 }
 
 /// A person as named in a bulletin. The name is carried for the receiving department's records and is
@@ -87,6 +94,13 @@ public struct PersonRef: Sendable, Equatable {
     public var name: String?
     /// The category.
     public var category: PersonCategory?
+
+    /// Creates a reference.
+    public init(code: String, name: String? = nil, category: PersonCategory? = nil) {
+        self.code = code
+        self.name = name
+        self.category = category
+    }
 }
 
 /// A person responsible in a finding.

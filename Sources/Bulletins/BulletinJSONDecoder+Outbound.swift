@@ -68,6 +68,8 @@ extension BulletinJSONDecoder {
                 let object = try JSONObject(item.node, pointer: item.pointer, allowedKeys: keys(BulletinShapes.scoredPerson))
                 persons.append(ScoredPerson(
                     person: try person(object), points: try object.int("points", in: 0...1000),
+                    scoredInPeriod: try object.optionalInt("scoredInPeriod", in: 0...1000),
+                    repairedInPeriod: try object.optionalInt("repairedInPeriod", in: 0...1000),
                     status: try object.enumeration("status"), until: try optionalDate(object, "until")))
             }
             entries.append(ScoreBulletinEntry(
@@ -92,7 +94,12 @@ extension BulletinJSONDecoder {
             scoredPersons: try body.int("scoredPersons", in: 0...1_000_000),
             sanctionedPersonTimes: try body.int("sanctionedPersonTimes", in: 0...1_000_000),
             overThreshold: try body.bool("overThreshold"), keySupervision: try body.bool("keySupervision"),
-            fraudActs: acts, grade: try body.optionalEnumeration("grade"))
+            points: try body.optionalInt("points", in: 0...100_000_000),
+            suspendedPersons: try body.optionalInt("suspendedPersons", in: 0...1_000_000),
+            terminatedPersons: try body.optionalInt("terminatedPersons", in: 0...1_000_000),
+            sanctionedPerMille: try body.optionalInt("sanctionedPerMille", in: 0...1_000_000),
+            fraudActs: acts, score: try body.optionalInt("score", in: 0...100), model: try body.optionalString("model", maxLength: 64),
+            grade: try body.optionalEnumeration("grade"))
     }
 
     static func scoreNotice(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> ScoreNoticeBody {
@@ -101,15 +108,20 @@ extension BulletinJSONDecoder {
         for element in try body.optionalArray("actions", maxCount: 10) ?? [] {
             actions.append(try JSONObject.enumeration(element.node, pointer: element.pointer, as: Notice.self))
         }
-        let deadline = try body.optionalObject("deadline", allowedKeys: ["step", "due"]).map { (object) throws(JSONDecodingError) in
+        func deadline(_ object: JSONObject) throws(JSONDecodingError) -> ScoreNoticeBody.Deadline {
             ScoreNoticeBody.Deadline(step: try object.string("step", maxLength: 64), due: try date(object, "due"))
+        }
+        let single = try body.optionalObject("deadline", allowedKeys: ["step", "due"]).map(deadline)
+        var deadlines: [ScoreNoticeBody.Deadline] = []
+        for element in try body.optionalArray("deadlines", maxCount: 20) ?? [] {
+            deadlines.append(try deadline(JSONObject(element.node, pointer: element.pointer, allowedKeys: ["step", "due"])))
         }
         let kind: ScoreNoticeBody.Kind = try body.enumeration("notice")
         let person = try body.optionalObject("person", allowedKeys: personKeys).map { (object) throws(JSONDecodingError) in try self.person(object) }
         if kind == .score || kind == .overdueRestoration, person == nil {
             throw body.error("person", "a \(kind.rawValue) notice names the person")
         }
-        if kind == .overdueDeadline, deadline == nil {
+        if kind == .overdueDeadline, single == nil {
             throw body.error("deadline", "an overdue-deadline notice names the deadline")
         }
         return ScoreNoticeBody(
@@ -117,7 +129,7 @@ extension BulletinJSONDecoder {
             act: try body.node("act") == nil ? nil : decisionReference(body, "act"),
             points: try body.optionalInt("points", in: 0...1000), yearTotal: try body.optionalInt("yearTotal", in: 0...1000),
             status: try body.optionalEnumeration("status"), until: try optionalDate(body, "until"), actions: actions,
-            deadline: deadline, detail: try body.optionalString("detail", maxLength: 8000))
+            deadline: single, deadlines: deadlines, detail: try body.optionalString("detail", maxLength: 8000))
     }
 
     static func receipt(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> ReceiptBody {

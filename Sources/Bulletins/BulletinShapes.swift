@@ -183,6 +183,8 @@ public enum BulletinShapes {
 
     static let scoredPerson = ObjectShape("ScoredPerson", person.fields + [
         FieldShape("points", .integer(0...1000)),
+        FieldShape("scoredInPeriod", .integer(0...1000), required: false),
+        FieldShape("repairedInPeriod", .integer(0...1000), required: false),
         FieldShape("status", status),
         FieldShape("until", .date, required: false),
     ])
@@ -212,9 +214,17 @@ public enum BulletinShapes {
         FieldShape("sanctionedPersonTimes", .integer(0...1_000_000)),
         FieldShape("overThreshold", .boolean),
         FieldShape("keySupervision", .boolean),
+        FieldShape("points", .integer(0...100_000_000), required: false),
+        FieldShape("suspendedPersons", .integer(0...1_000_000), required: false),
+        FieldShape("terminatedPersons", .integer(0...1_000_000), required: false),
+        FieldShape("sanctionedPerMille", .integer(0...1_000_000), required: false),
         FieldShape("fraudActs", .array(.object(reference), element: "act", minItems: 0, maxItems: 1000)),
+        FieldShape("score", .integer(0...100), required: false),
+        FieldShape("model", identifier, required: false),
         FieldShape("grade", .enumeration(name: "CreditGrade", values: ["A", "B", "C", "D", "E"]), required: false),
     ])
+
+    static let deadline = ObjectShape("Deadline", [FieldShape("step", identifier), FieldShape("due", .date)])
 
     /// A notice to the insurance agency: a score to tell a person and all their institutions, an overdue
     /// deadline or restoration, or an over-threshold institution.
@@ -230,7 +240,8 @@ public enum BulletinShapes {
         FieldShape("status", status, required: false),
         FieldShape("until", .date, required: false),
         FieldShape("actions", .array(notice, element: "action", minItems: 0, maxItems: 10), required: false),
-        FieldShape("deadline", .object(ObjectShape("Deadline", [FieldShape("step", identifier), FieldShape("due", .date)])), required: false),
+        FieldShape("deadline", .object(deadline), required: false),
+        FieldShape("deadlines", .array(.object(deadline), element: "deadline", minItems: 0, maxItems: 20), required: false),
         FieldShape("detail", .text(maxLength: 2000), required: false),
     ])
 

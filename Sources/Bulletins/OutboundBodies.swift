@@ -97,6 +97,10 @@ public struct ScoredPerson: Sendable, Equatable {
     public var person: PersonRef
     /// The points.
     public var points: Int
+    /// Points scored in the period.
+    public var scoredInPeriod: Int?
+    /// Points repaired in the period.
+    public var repairedInPeriod: Int?
     /// The registration status.
     public var status: RegistrationStatus
     /// Suspended: the first day it no longer applies; terminated: the first day re-registration is allowed.
@@ -150,8 +154,20 @@ public struct CreditRatingBody: Sendable, Equatable {
     public var overThreshold: Bool
     /// Whether the institution had a fraud-flagged act in the year (重点监管).
     public var keySupervision: Bool
+    /// The sum of the year's points of the institution's scored persons.
+    public var points: Int?
+    /// Persons suspended on `asOf`.
+    public var suspendedPersons: Int?
+    /// Persons terminated on `asOf`.
+    public var terminatedPersons: Int?
+    /// Sanctioned person-times per thousand registered persons (the over-threshold ratio).
+    public var sanctionedPerMille: Int?
     /// The fraud-flagged acts.
     public var fraudActs: [BulletinRef]
+    /// The score on the credit model's 100-point scale.
+    public var score: Int?
+    /// The credit model that gave `score` and `grade`.
+    public var model: String?
     /// The credit grade, when the credit system derives one.
     public var grade: Grade?
 }
@@ -192,8 +208,10 @@ public struct ScoreNoticeBody: Sendable, Equatable {
     public var until: CalendarDate?
     /// The notices of the act (scoring.md §7).
     public var actions: [Notice]
-    /// The deadline concerned.
+    /// The deadline concerned (an overdue-deadline notice).
     public var deadline: Deadline?
+    /// The workflow deadlines of the act (a score notice).
+    public var deadlines: [Deadline]
     /// Further detail in words.
     public var detail: String?
 }

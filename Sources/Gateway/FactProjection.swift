@@ -9,6 +9,8 @@ public final class FactProjection: Sendable {
         var byPerson: [String: [Fact]] = [:]
         /// Facts that can change anyone's state: corrections, final decisions, agreement resumptions.
         var shared: [Fact] = []
+        /// Every fact by its identity.
+        var byID: [FactID: Fact] = [:]
     }
 
     private let state = Mutex(State())
@@ -22,6 +24,7 @@ public final class FactProjection: Sendable {
     /// Adds the fact of an accepted bulletin.
     public func add(_ fact: Fact) {
         state.withLock { state in
+            state.byID[fact.id] = fact
             switch fact {
             case .correction, .finalDecision, .resumption: state.shared.append(fact)
             default: for person in Set(fact.personCodes) { state.byPerson[person, default: []].append(fact) }
@@ -31,21 +34,31 @@ public final class FactProjection: Sendable {
 
     /// The person's state on `date`, exactly as `tongbao replay` would report it; an unknown person is
     /// normal with 0 points. With `explain`, the history of applied facts (the person's file).
-    public func state(of person: String, on date: CalendarDate, explain: Bool = false) throws(ScoringError) -> PersonState {
-        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared }
+    /// With `adding`, as if that fact were already projected (what intake derives its bulletins from).
+    public func state(of person: String, on date: CalendarDate, explain: Bool = false, adding: Fact? = nil) throws(ScoringError) -> PersonState {
+        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared } + (adding.map { [$0] } ?? [])
         let evaluation = try scorer.evaluate(facts, asOf: date, explain: explain)
         return evaluation.persons.first { $0.person == person }
             ?? PersonState(person: person, year: date.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
     }
 
+    /// The fact with this identity.
+    public func fact(_ id: FactID) -> Fact? {
+        state.withLock { $0.byID[id] }
+    }
+
+    /// Every fact, in no particular order (each once).
+    public func allFacts() -> [Fact] {
+        state.withLock { Array($0.byID.values) }
+    }
+
+    /// The scorer the projection folds with.
+    public var scoring: Scorer { scorer }
+
     /// An institution's indicators for the year of `date` (folds every fact: an administrative query, not
     /// the settlement hot path).
     public func indicators(of institution: String, on date: CalendarDate) throws(ScoringError) -> InstitutionIndicators {
-        let facts = state.withLock { state in
-            var seen = Set<FactID>()
-            return (state.byPerson.values.joined() + state.shared).filter { seen.insert($0.id).inserted }
-        }
-        return try scorer.evaluate(facts, asOf: date).institutions.first { $0.institution == institution }
+        return try scorer.evaluate(allFacts(), asOf: date).institutions.first { $0.institution == institution }
             ?? InstitutionIndicators(institution: institution, year: date.year, sanctionedPersonTimes: 0, registeredPersons: 0,
                                      overThreshold: false, keySupervision: false, fraudActs: [])
     }

@@ -1,3 +1,4 @@
+import Ledger
 import Synchronization
 
 /// The gateway's Prometheus metrics: requests by route and status, bulletins by type and outcome, the
@@ -34,7 +35,8 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text exposition (version 0.0.4).
-    public func render(ledgerEntries: Int) -> String {
+    /// `outbox` gives the number of deliveries in each state (a gauge per state).
+    public func render(ledgerEntries: Int, outbox: [DeliveryState: Int] = [:]) -> String {
         state.withLock { state in
             var lines = [
                 "# HELP tongbao_http_requests_total HTTP requests by route and status.",
@@ -50,7 +52,10 @@ public final class GatewayMetrics: Sendable {
             lines += ["tongbao_intake_seconds_bucket{le=\"+Inf\"} \(state.latencyCount)", "tongbao_intake_seconds_sum \(state.latencySum)",
                       "tongbao_intake_seconds_count \(state.latencyCount)",
                       "# HELP tongbao_ledger_entries Entries in the message log.", "# TYPE tongbao_ledger_entries gauge",
-                      "tongbao_ledger_entries \(ledgerEntries)"]
+                      "tongbao_ledger_entries \(ledgerEntries)",
+                      "# HELP tongbao_outbox_deliveries Outbound deliveries by state (dead: waiting for an operator).",
+                      "# TYPE tongbao_outbox_deliveries gauge"]
+            lines += DeliveryState.allCases.map { "tongbao_outbox_deliveries{state=\"\($0.rawValue)\"} \(outbox[$0] ?? 0)" }
             return lines.joined(separator: "\n") + "\n"
         }
     }

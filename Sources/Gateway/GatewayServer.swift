@@ -76,8 +76,40 @@ public struct GatewayServer: Sendable {
                 IndicatorLine.render(try pipeline.projection.indicators(of: code, on: date))
             }
         }
+        router.get("/v1/inbox") { request, context -> Response in
+            let recipient = try await participant(of: context)
+            let query = request.uri.queryParameters
+            guard let after = Int(query.get("after") ?? "0"), after >= 0, let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "after= must be a cursor (0 or more) and limit= 1 to 1000"))
+            }
+            return json(InboxPage.render(try pipeline.log.inbox(of: recipient.code, after: after, limit: limit), after: after))
+        }
+        router.post("/v1/inbox/ack") { request, context -> Response in
+            let recipient = try await participant(of: context)
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let cursors = InboxPage.cursors(in: Array(buffer: body)) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#))
+            }
+            let count = try pipeline.log.acknowledge(cursors, by: recipient.code, at: Timestamps.chinaStandardTime(Date()))
+            return json(JSONText.object([("acknowledged", String(count))]))
+        }
+        router.get("/v1/deadlines") { request, context -> Response in
+            _ = try await participant(of: context)
+            let query = request.uri.queryParameters
+            let text = query.get("date")
+            guard let date = text.map({ CalendarDate(iso: String($0)) }) ?? Timestamps.chinaDate(Date()) else {
+                return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
+            }
+            let overdue = query.get("overdue") == "true"
+            let items = try DeadlineReport.items(facts: pipeline.projection.allFacts(), scorer: pipeline.projection.scoring, on: date, overdueOnly: overdue)
+            return json(DeadlineItem.render(items, on: date))
+        }
         addOperationalRoutes(router)
         return router
+    }
+
+    private func json(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Checks the `{code}` path parameter and the `date=` query (today in China when absent), then answers
@@ -114,8 +146,9 @@ public struct GatewayServer: Sendable {
         }
         router.get("/metrics") { _, _ -> Response in
             let entries = (try? pipeline.log.count()) ?? 0
+            let outbox = (try? pipeline.log.deliveryCounts()) ?? [:]
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: pipeline.metrics.render(ledgerEntries: entries))))
+                            body: .init(byteBuffer: ByteBuffer(string: pipeline.metrics.render(ledgerEntries: entries, outbox: outbox))))
         }
     }
 

@@ -4,6 +4,7 @@ import Ledger
 import Logging
 import Scoring
 import StrictJSON
+import Synchronization
 import Trust
 
 /// The gateway's configuration: who it is, whom it trusts, and how it scores.
@@ -26,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     public var defaultPack: String
     /// The largest bulletin accepted.
     public var maxBodyBytes: Int
+    /// Working days a sector regulator is asked to answer a `Referral` in.
+    public var referralResponseWorkingDays = 20
 
     /// Creates a configuration.
     public init(code: String, region: String, participants: [Participant], trust: TrustStore, signingKey: PrivateKey,
@@ -57,27 +60,40 @@ public struct IntakeResponse: Sendable {
 /// projection → signed receipt. Every refusal is an RFC 9457 problem and is itself logged.
 public final class IntakePipeline: Sendable {
     let configuration: GatewayConfiguration
-    let log: any MessageLog
+    let log: any MessageLog & Outbox
     let projection: FactProjection
+    /// Names, kinds and workplaces from the accepted bulletins.
+    public let directory: Directory
+    let derivation: DerivedBulletins
+    let signer: OutboundSigner
+    /// Derivation, append and projection happen one bulletin at a time, so that every derived bulletin is
+    /// computed from a projection that holds every fact logged before it.
+    private let sequencing = Mutex(())
     /// The metrics intake and the HTTP layer record.
     public let metrics = GatewayMetrics()
     private let verifier: SignedBulletinVerifier
     private let logger: Logger
 
     /// Creates the pipeline and rebuilds the projection from the log.
-    public init(configuration: GatewayConfiguration, log: any MessageLog, projection: FactProjection, logger: Logger) throws {
+    public init(configuration: GatewayConfiguration, log: any MessageLog & Outbox, projection: FactProjection, logger: Logger) throws {
         self.configuration = configuration
         self.log = log
         self.projection = projection
         self.logger = logger
+        directory = Directory()
+        derivation = DerivedBulletins(
+            routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
+            projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
+        signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         try rebuildProjection()
     }
 
     /// Folds every accepted bulletin of the log into the projection (the log is the source of truth).
     func rebuildProjection() throws {
-        for fact in try ProjectionBuilder.facts(from: log, packs: configuration.packs, defaultPack: configuration.defaultPack) {
-            projection.add(fact)
+        try ProjectionBuilder.forEachAccepted(in: log, packs: configuration.packs, defaultPack: configuration.defaultPack) { bulletin, fact in
+            directory.learn(bulletin)
+            if let fact { projection.add(fact) }
         }
     }
 
@@ -108,9 +124,8 @@ public final class IntakePipeline: Sendable {
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: "accepted", bytes: bytes)
             let receipt: [UInt8]
-            switch try append(entry) {
+            switch try appendWithConsequences(entry, bulletin: bulletin, fact: fact, now: now) {
             case .appended(let logged):
-                if let fact { projection.add(fact) }
                 receipt = try makeReceipt(for: logged, encoding: encoding)
                 try log.storeReceipt(receipt, for: logged.position)
                 logger.info("bulletin accepted", metadata: metadata(logged.content, position: logged.position, started: started))
@@ -184,12 +199,25 @@ public final class IntakePipeline: Sendable {
         }
     }
 
-    private func append(_ entry: NewEntry) throws(GatewayError) -> AppendOutcome {
+    /// Derives what the bulletin causes, signs it, and appends both in one transaction; then projects.
+    private func appendWithConsequences(_ entry: NewEntry, bulletin: Bulletin, fact: Fact?, now: Date) throws(GatewayError) -> AppendOutcome {
         do {
-            return try log.append(entry)
-        } catch {
+            return try sequencing.withLock { _ throws -> AppendOutcome in
+                if try log.accepted(issuer: entry.issuer, id: entry.id) != nil {
+                    return try log.append(entry)   // a resubmission (or a conflict): nothing new is caused
+                }
+                directory.learn(bulletin)
+                let consequences = try derivation.consequences(of: bulletin, fact: fact, issuedAt: entry.receivedAt)
+                let issued = try consequences.drafts.map { try signer.sign($0, now: now) }
+                let outcome = try log.append(entry, deliverTo: consequences.forwardTo, issuing: issued)
+                if case .appended = outcome, let fact { projection.add(fact) }
+                return outcome
+            }
+        } catch let error as LedgerError {
             if error.code == "duplicate-conflict" { throw GatewayError(code: "duplicate-conflict", status: 409, detail: error.message) }
             throw GatewayError(code: "internal", status: 500, detail: error.message)
+        } catch {
+            throw GatewayError(code: "internal", status: 500, detail: "cannot derive the outbound bulletins: \(error)")
         }
     }
 

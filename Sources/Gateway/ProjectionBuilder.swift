@@ -8,8 +8,17 @@ import Trust
 public enum ProjectionBuilder {
     /// The scoring facts of every accepted bulletin of `log`, in log order.
     public static func facts(from log: any MessageLog, packs: [String: RulePack], defaultPack: String) throws -> [Fact] {
-        let reader = try BulletinReader()
         var facts: [Fact] = []
+        try forEachAccepted(in: log, packs: packs, defaultPack: defaultPack) { _, fact in
+            if let fact { facts.append(fact) }
+        }
+        return facts
+    }
+
+    /// Calls `body` with every accepted bulletin of `log` and its scoring fact, in log order.
+    public static func forEachAccepted(in log: any MessageLog, packs: [String: RulePack], defaultPack: String,
+                                       _ body: (Bulletin, Fact?) throws -> Void) throws {
+        let reader = try BulletinReader()
         var position = 0
         while true {
             let batch = try log.entries(after: position, limit: 1000)
@@ -19,13 +28,11 @@ public enum ProjectionBuilder {
                 let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
                     ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])
                 let bulletin = try reader.read(bytes).bulletin
-                if let pack = packs[bulletin.rules ?? defaultPack], let fact = try bulletin.fact(under: pack) {
-                    facts.append(fact)
-                }
+                let fact = try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) }
+                try body(bulletin, fact)
             }
             position = last.position
         }
-        return facts
     }
 
     /// The projections on `date`: one line per person (as `tongbao replay`), then one per institution (as

@@ -12,7 +12,7 @@ public struct NewEntry: Sendable, Equatable {
     public var sender: String
     /// When it was received (RFC 3339).
     public var receivedAt: String
-    /// `accepted` or `rejected`.
+    /// `accepted` or `rejected` (received), or `issued` (made and signed by the gateway).
     public var outcome: String
     /// The rejection code, for rejected bulletins.
     public var errorCode: String?
@@ -91,6 +91,15 @@ public protocol MessageLog: Sendable {
     /// Appends durably (committed before it returns). An accepted bulletin whose (issuer, id) was accepted
     /// before returns `.duplicate` with the same bytes and throws `duplicate-conflict` with other bytes.
     func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome
+    /// Appends like ``append(_:)`` and, in the same transaction when the entry is new, queues it for
+    /// `recipients` (forwarding) and logs and queues the bulletins it causes: no fact without its
+    /// bulletins, no bulletin without its fact. A duplicate adds nothing.
+    func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome
+    /// Logs and queues a bulletin the gateway issues on its own (a periodic bulletin). One already issued
+    /// with the same (issuer, id) is returned as `.duplicate`, whatever its bytes: it is issued once.
+    func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome
+    /// The entry issued by the gateway as (issuer, id).
+    func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry?
     /// The accepted entry for (issuer, id).
     func accepted(issuer: String, id: String) throws(LedgerError) -> LogEntry?
     /// Entries after `position`, in order, at most `limit`.

@@ -3,26 +3,20 @@ import Trust
 
 /// The message log in SQLite (the embedded default): one file, WAL, `synchronous=FULL`; one writer at a time.
 public final class SQLiteMessageLog: MessageLog {
-    private let connection: Mutex<SQLiteConnectionBox>
+    let connection: Mutex<SQLiteConnectionBox>
 
-    /// Opens or creates the log in the database file at `path`.
+    /// Opens or creates the log in the database file at `path`, migrating an older layout in place.
     public init(path: String) throws(LedgerError) {
         let connection = try SQLiteConnection(path: path)
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS log (
-                position INTEGER PRIMARY KEY,
-                issuer TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL,
-                received_at TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
-                error_code TEXT, bytes BLOB NOT NULL, sha256 TEXT NOT NULL,
-                previous_hash TEXT NOT NULL, hash TEXT NOT NULL
-            );
-            CREATE UNIQUE INDEX IF NOT EXISTS log_accepted ON log (issuer, id) WHERE outcome = 'accepted';
-            CREATE TABLE IF NOT EXISTS receipts (position INTEGER PRIMARY KEY REFERENCES log (position), bytes BLOB NOT NULL);
-            """)
+        try SQLiteSchema.migrate(connection)
         self.connection = Mutex(SQLiteConnectionBox(connection))
     }
 
     public func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome {
+        try append(entry, deliverTo: [], issuing: [])
+    }
+
+    public func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome {
         let sha256 = SHA256.hex(entry.bytes)
         return try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
             try box.connection.transaction { () throws(LedgerError) -> AppendOutcome in
@@ -33,19 +27,57 @@ public final class SQLiteMessageLog: MessageLog {
                     }
                     return .duplicate(existing)
                 }
-                let last = try box.connection.prepare("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1")
-                let (position, previous) = try last.step() ? (last.integer(0) + 1, last.text(1)) : (1, LogEntry.genesisHash)
-                let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
-                try box.connection.prepare("""
-                    INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).run([
-                        .integer(position), .text(entry.issuer), .text(entry.id), .text(entry.type), .text(entry.sender),
-                        .text(entry.receivedAt), .text(entry.outcome), entry.errorCode.map { .text($0) } ?? .null,
-                        .blob(entry.bytes), .text(sha256), .text(previous), .text(hash),
-                    ])
-                return .appended(LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash))
+                let logged = try Self.insert(entry, sha256: sha256, into: box.connection)
+                try Self.enqueue(position: logged.position, for: recipients, at: entry.receivedAt, into: box.connection)
+                for bulletin in issuing where try Self.issued(box.connection, issuer: bulletin.entry.issuer, id: bulletin.entry.id) == nil {
+                    let issued = try Self.insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), into: box.connection)
+                    try Self.enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, into: box.connection)
+                }
+                return .appended(logged)
             }
+        }
+    }
+
+    public func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome {
+        try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
+            try box.connection.transaction { () throws(LedgerError) -> AppendOutcome in
+                if let existing = try Self.issued(box.connection, issuer: bulletin.entry.issuer, id: bulletin.entry.id) {
+                    return .duplicate(existing)
+                }
+                let issued = try Self.insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), into: box.connection)
+                try Self.enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, into: box.connection)
+                return .appended(issued)
+            }
+        }
+    }
+
+    public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {
+        try connection.withLock { (box) throws(LedgerError) -> LogEntry? in try Self.issued(box.connection, issuer: issuer, id: id) }
+    }
+
+    /// Appends one entry at the end of the chain (inside the caller's transaction).
+    private static func insert(_ entry: NewEntry, sha256: String, into connection: SQLiteConnection) throws(LedgerError) -> LogEntry {
+        let last = try connection.prepare("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1")
+        let (position, previous) = try last.step() ? (last.integer(0) + 1, last.text(1)) : (1, LogEntry.genesisHash)
+        let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
+        try connection.prepare("""
+            INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).run([
+                .integer(position), .text(entry.issuer), .text(entry.id), .text(entry.type), .text(entry.sender),
+                .text(entry.receivedAt), .text(entry.outcome), entry.errorCode.map { .text($0) } ?? .null,
+                .blob(entry.bytes), .text(sha256), .text(previous), .text(hash),
+            ])
+        return LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash)
+    }
+
+    /// Queues the entry at `position` for each recipient (inside the caller's transaction).
+    private static func enqueue(position: Int, for recipients: [String], at timestamp: String, into connection: SQLiteConnection) throws(LedgerError) {
+        for recipient in Set(recipients).sorted() {
+            try connection.prepare("""
+                INSERT OR IGNORE INTO outbox (position, recipient, state, attempts, next_attempt_at, updated_at)
+                VALUES (?, ?, 'pending', 0, 0, ?)
+                """).run([.integer(position), .text(recipient), .text(timestamp)])
         }
     }
 
@@ -118,6 +150,12 @@ public final class SQLiteMessageLog: MessageLog {
 
     private static func accepted(_ connection: SQLiteConnection, issuer: String, id: String) throws(LedgerError) -> LogEntry? {
         let statement = try connection.prepare("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'accepted'")
+        try statement.bind([.text(issuer), .text(id)])
+        return try statement.step() ? entry(statement) : nil
+    }
+
+    private static func issued(_ connection: SQLiteConnection, issuer: String, id: String) throws(LedgerError) -> LogEntry? {
+        let statement = try connection.prepare("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'issued'")
         try statement.bind([.text(issuer), .text(id)])
         return try statement.step() ? entry(statement) : nil
     }

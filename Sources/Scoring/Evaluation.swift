@@ -29,10 +29,13 @@ public struct PersonState: Sendable, Equatable {
     public var items: [String]
     /// What happened, in the order applied (filled when explanations are asked for).
     public var history: [HistoryEntry]
+    /// With an `overdue-restoration` item: the day the suspension ended (the restoration was due by then).
+    public var suspensionEnded: CalendarDate?
 
     /// Creates a state.
     public init(person: String, year: Int, points: Int, status: RegistrationStatus, until: CalendarDate?,
-                actions: [Notice], items: [String], history: [HistoryEntry]) {
+                actions: [Notice], items: [String], history: [HistoryEntry], suspensionEnded: CalendarDate? = nil) {
+        self.suspensionEnded = suspensionEnded
         self.person = person
         self.year = year
         self.points = points

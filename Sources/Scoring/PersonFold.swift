@@ -330,6 +330,7 @@ struct PersonFold {
         let points = settled.year == asOf.year ? settled.total : 0
         let status: RegistrationStatus
         var until: CalendarDate?
+        var suspensionEnded: CalendarDate?
         if let current = settled.termination {
             status = .terminated
             until = current.banUntil
@@ -341,13 +342,14 @@ struct PersonFold {
                 until = current.end
             } else {
                 items.insert("overdue-restoration", at: 0)
+                suspensionEnded = current.end
             }
         } else {
             status = .normal
         }
         return PersonState(
             person: code, year: asOf.year, points: points, status: status, until: until,
-            actions: settled.lastActions, items: items, history: settled.history)
+            actions: settled.lastActions, items: items, history: settled.history, suspensionEnded: suspensionEnded)
     }
 
     // MARK: Helpers

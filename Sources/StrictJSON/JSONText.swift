@@ -25,6 +25,11 @@ public enum JSONText {
         "[" + items.map(quoted).joined(separator: ",") + "]"
     }
 
+    /// A JSON array of already-encoded values.
+    public static func list(_ encoded: [String]) -> String {
+        "[" + encoded.joined(separator: ",") + "]"
+    }
+
     /// A JSON object from already-encoded values, keeping the given key order.
     public static func object(_ members: [(String, String)]) -> String {
         "{" + members.map { quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"

@@ -22,7 +22,8 @@ final class LiveGateway: Sendable {
     let log: SQLiteMessageLog
     let server: GatewayServer
 
-    static func start() async throws -> LiveGateway {
+    /// Starts a gateway; `endpoints` is called once the PKI exists and gives participants' push endpoints.
+    static func start(endpoints: (URL) async throws -> [String: String] = { _ in [:] }) async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
         let now = Int(Date().timeIntervalSince1970)
         let pki = try DevelopmentPKI.generate(
@@ -48,11 +49,23 @@ final class LiveGateway: Sendable {
         }
         let gatewayKey = folder.appendingPathComponent("participants/440800-GATEWAY.key.pem")
         let gatewayCert = folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem")
-        let configuration = try GatewayConfiguration.development(folder: folder, packs: packs)
+        let pushTo = try await endpoints(folder)
+        let participants = ParticipantsFile.defaults.map { participant in
+            var participant = participant
+            participant.endpoint = pushTo[participant.code]
+            return participant
+        }
+        let configuration = try GatewayConfiguration.development(folder: folder, packs: packs, participants: participants)
         let log = try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
         let logger = Logger(label: "test")
         let guangdong = try #require(packs["guangdong"])
-        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: logger)
+        var years: [WorkingDayCalendar.Year] = []
+        for year in [2025, 2026] {
+            let url = repository.appendingPathComponent("rules/calendar/\(year).json")
+            years.append(try WorkingDayCalendar.loadYear(try Data(contentsOf: url), source: url.path))
+        }
+        let scorer = Scorer(pack: guangdong, calendar: WorkingDayCalendar(years: years))
+        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
         let tls = try GatewayServer.tlsConfiguration(
             certificatePEM: try String(contentsOf: gatewayCert, encoding: .utf8), keyPEM: try String(contentsOf: gatewayKey, encoding: .utf8),
             rootsPEM: [try String(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"), encoding: .utf8)])
@@ -67,15 +80,28 @@ final class LiveGateway: Sendable {
             port = bound
             break
         }
-        return LiveGateway(folder: folder, port: port, task: task, log: log, server: server)
+        return LiveGateway(folder: folder, port: port, task: task, log: log, server: server, participants: participants)
     }
 
-    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog, server: GatewayServer) {
+    let participants: [Participant]
+
+    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog, server: GatewayServer, participants: [Participant]) {
         self.folder = folder
         self.port = port
         self.task = task
         self.log = log
         self.server = server
+        self.participants = participants
+    }
+
+    /// A delivery worker pushing this gateway's outbox with `policy`, as `tongbao serve` runs it.
+    func deliveryWorker(_ policy: RetryPolicy) throws -> DeliveryWorker {
+        let endpoints = Dictionary(participants.compactMap { p in p.endpoint.map { (p.code, $0) } }, uniquingKeysWith: { a, _ in a })
+        return try DeliveryWorker(
+            outbox: log, endpoints: endpoints, policy: policy,
+            certificatePEM: try String(contentsOf: folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem"), encoding: .utf8),
+            keyPEM: try String(contentsOf: folder.appendingPathComponent("participants/440800-GATEWAY.key.pem"), encoding: .utf8),
+            rootsPEM: [try String(contentsOf: folder.appendingPathComponent("trust/roots/root.pem"), encoding: .utf8)], logger: Logger(label: "test"))
     }
 
     /// Starts the internal (plain HTTP) listener; returns its port and task.
@@ -191,7 +217,7 @@ struct EndToEndTests {
         let again = try await post(health, gateway, signed, type: "application/xml")
         #expect(again.status == 201)
         #expect(again.body == accepted.body)
-        #expect(try gateway.log.count() == 1)
+        #expect(try gateway.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "accepted" }.count == 1)
         let stored = try await get(health, gateway, "/v1/bulletins/440800-HEALTH/440800-HEALTH-2025-0012/receipt")
         #expect(stored.body == accepted.body)
 
@@ -277,7 +303,9 @@ struct EndToEndTests {
         #expect(metrics.contains(#"tongbao_bulletins_total{type="LicenceRevocation",outcome="accepted"} 1"#))
         #expect(metrics.contains(#"tongbao_bulletins_total{type="unknown",outcome="rejected"} 1"#))
         #expect(metrics.contains("tongbao_intake_seconds_count 2"))
-        #expect(metrics.contains("tongbao_ledger_entries 2"))
+        // The revocation, the rejected one, and the ScoreNotice and Referral the revocation caused.
+        #expect(metrics.contains("tongbao_ledger_entries 4"))
+        #expect(metrics.contains(#"tongbao_outbox_deliveries{state="pending"} 2"#))
         #expect(metrics.contains(#"tongbao_http_requests_total{route="/v1/bulletins",status="201"} 1"#))
         // Intake is not served on the internal listener.
         #expect(try await plain.execute({ var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/bulletins"); r.method = .POST; return r }(), timeout: .seconds(10)).status.code == 404)

@@ -1,0 +1,161 @@
+import Bulletins
+import Foundation
+import Ledger
+import Scoring
+import StrictJSON
+import Trust
+
+/// What an accepted bulletin causes besides its fact: who it is forwarded to, and the bulletins the
+/// gateway issues because of it. Appended with the bulletin in one transaction (the outbox pattern).
+public struct Consequences: Sendable, Equatable {
+    /// Recipients of the received bulletin itself (PracticeNotice and SuspectedViolation → the agency).
+    public var forwardTo: [String] = []
+    /// Bulletins the gateway issues: a `ScoreNotice` per person of each act, a `Referral` per new sanction.
+    public var drafts: [OutboundDraft] = []
+}
+
+/// Derives the consequences of a received bulletin from the projection as it stands plus the new fact
+/// (gateway.md §1 flows 7 and 10, §5; scoring.md §7 multi-site notices, §10 deadlines).
+public struct DerivedBulletins: Sendable {
+    let routing: OutboundRouting
+    let projection: FactProjection
+    let directory: Directory
+    /// Working days the sector regulator is asked to answer a referral in (our setting; no document fixes one).
+    let referralResponseWorkingDays: Int
+
+    /// Creates the derivation.
+    public init(routing: OutboundRouting, projection: FactProjection, directory: Directory, referralResponseWorkingDays: Int = 20) {
+        self.routing = routing
+        self.projection = projection
+        self.directory = directory
+        self.referralResponseWorkingDays = referralResponseWorkingDays
+    }
+
+    /// The consequences of `bulletin` carrying `fact`, issued at `issuedAt`.
+    public func consequences(of bulletin: Bulletin, fact: Fact?, issuedAt: String) throws(ScoringError) -> Consequences {
+        var result = Consequences()
+        switch bulletin.type {
+        case .practiceNotice, .suspectedViolation:
+            result.forwardTo = routing.recipients(.insuranceAgency, region: bulletin.region)
+        default:
+            break
+        }
+        guard let fact else { return result }
+        let scored: (act: ScoringAct, on: CalendarDate)?
+        switch fact {
+        case .act(let act):
+            scored = (act, act.scoredOn ?? act.decidedOn)
+        case .finalDecision(let decision):
+            if case .act(let target)? = projection.fact(decision.target) { scored = (target, decision.decidedOn) } else { scored = nil }
+        default:
+            scored = nil
+        }
+        guard let (act, date) = scored else { return result }
+        for person in Set(act.personCodes).sorted() {
+            result.drafts += try drafts(for: person, act: act, on: date, cause: fact, region: bulletin.region, issuedAt: issuedAt)
+        }
+        return result
+    }
+
+    private func drafts(for person: String, act: ScoringAct, on date: CalendarDate, cause: Fact, region: String,
+                        issuedAt: String) throws(ScoringError) -> [OutboundDraft] {
+        let before = try projection.state(of: person, on: date)
+        let after = try projection.state(of: person, on: date, explain: true, adding: cause)
+        let applied = after.history.last { $0.fact == act.id && $0.kind == "act" }
+        let pack = projection.scoring.pack
+        let workplaces = orderedUnion(directory.workplaces(of: person), act.institutions)
+        let reference = decisionReference(cause.id)
+        let deadlines: [WorkflowDeadline]
+        if case .act = cause, let calendar = projection.scoring.calendar {
+            deadlines = (try? WorkflowSchedule.deadlines(of: act, pack: pack, calendar: calendar)) ?? []
+        } else {
+            deadlines = []
+        }
+        var notice: [(String, String)] = [
+            ("notice", JSONText.quoted("score")), ("person", personJSON(person)),
+            ("institutions", JSONText.array(workplaces)), ("act", reference),
+        ]
+        if let applied {
+            notice += [("points", String(applied.change)), ("yearTotal", String(applied.total))]
+        }
+        notice += [("status", JSONText.quoted(after.status.rawValue))]
+        if let until = after.until { notice.append(("until", JSONText.quoted(until.description))) }
+        notice.append(("actions", JSONText.array(after.actions.sorted().map(\.rawValue))))
+        if !deadlines.isEmpty {
+            notice.append(("deadlines", JSONText.list(deadlines.map {
+                JSONText.object([("step", JSONText.quoted($0.step)), ("due", JSONText.quoted($0.due.description))])
+            })))
+        }
+        notice.append(("detail", JSONText.quoted(Self.noticeDetail(applied: applied, after: after))))
+        var drafts = [OutboundDraft(
+            id: Self.derivedID("SN", cause.id, person), type: .scoreNotice, region: region, rules: pack.name, issuedAt: issuedAt,
+            body: JSONText.object(notice), recipients: routing.recipients(.insuranceAgency, region: region))]
+
+        let sanctioned = after.status == .suspended || after.status == .terminated
+        if applied != nil, sanctioned, before.status != after.status || before.until != after.until {
+            let respondBy = projection.scoring.calendar.flatMap { try? $0.addWorkingDays(referralResponseWorkingDays, to: date) }
+            var referral: [(String, String)] = [
+                ("person", personJSON(person)), ("institutions", JSONText.array(workplaces)),
+                ("sanction", JSONText.quoted(after.status.rawValue)), ("from", JSONText.quoted(date.description)),
+            ]
+            if let until = after.until { referral.append(("until", JSONText.quoted(until.description))) }
+            referral += [("points", String(after.points)), ("year", String(after.year)), ("rules", JSONText.quoted(pack.name)),
+                         ("cause", reference), ("followUp", JSONText.quoted(Self.followUp(after)))]
+            if let respondBy { referral.append(("respondBy", JSONText.quoted(respondBy.description))) }
+            let kind = kind(of: act.institutions, person: person)
+            drafts.append(OutboundDraft(
+                id: Self.derivedID("REF", cause.id, person), type: .referral, region: region, rules: pack.name, issuedAt: issuedAt,
+                body: JSONText.object(referral), recipients: routing.recipients(routing.regulator(for: kind), region: region)))
+        }
+        return drafts
+    }
+
+    /// The institution kind that decides the regulator: the first known kind of the act's institutions,
+    /// else pharmacy for a pharmacy principal, else medical.
+    func kind(of institutions: [String], person: String) -> InstitutionKind {
+        if let known = institutions.lazy.compactMap({ directory.institution($0).kind }).first { return known }
+        return directory.person(person).category == .pharmacyPrincipal ? .pharmacy : .medical
+    }
+
+    private func personJSON(_ code: String) -> String {
+        let person = directory.person(code)
+        var members = [("code", JSONText.quoted(code))]
+        if let name = person.name { members.append(("name", JSONText.quoted(name))) }
+        if let category = person.category { members.append(("category", JSONText.quoted(category.rawValue))) }
+        return JSONText.object(members)
+    }
+
+    private func decisionReference(_ id: FactID) -> String {
+        var members = [("issuer", JSONText.quoted(id.issuer)), ("id", JSONText.quoted(id.id))]
+        if let number = directory.decision(id)?.decisionNo { members.append(("decisionNo", JSONText.quoted(number))) }
+        return JSONText.object(members)
+    }
+
+    private func orderedUnion(_ first: [String], _ second: [String]) -> [String] {
+        var seen = Set<String>()
+        return (first + second).filter { seen.insert($0).inserted }
+    }
+
+    /// A derived bulletin's id: the prefix and 24 hex digits of SHA-256 over the cause and the person, so the
+    /// same cause always gives the same id (and never a personal code in an id).
+    static func derivedID(_ prefix: String, _ cause: FactID, _ person: String) -> String {
+        "\(prefix)-" + String(SHA256.hex(Array("\(cause.issuer)\n\(cause.id)\n\(person)".utf8)).prefix(24))
+    }
+
+    static func noticeDetail(applied: HistoryEntry?, after: PersonState) -> String {
+        guard let applied else {
+            return "暂定记分，尚未生效：待最终记分决定（FinalScoreDecision）后记分。请按流程告知本人及其执业的全部定点医药机构。"
+        }
+        let sanction = switch after.status {
+        case .normal: "未达暂停或终止医保支付资格的标准"
+        case .suspended: after.until.map { "暂停医保支付资格至\($0)前" } ?? "暂停医保支付资格（待恢复）"
+        case .terminated: after.until.map { "终止医保支付资格，\($0)前不得重新登记备案" } ?? "终止医保支付资格"
+        }
+        return "本次记分\(applied.change)分，本年度累计\(applied.total)分；\(sanction)。请告知本人及其执业的全部定点医药机构。"
+    }
+
+    static func followUp(_ state: PersonState) -> String {
+        let what = state.status == .terminated ? "终止医保支付资格" : "暂停医保支付资格"
+        return "该人员已被\(what)（累计记分\(state.points)分）。请依职责对其执业行为开展监督检查，按规定处理，并将结果反馈医保部门。"
+    }
+}

@@ -1,0 +1,230 @@
+import AsyncHTTPClient
+import Bulletins
+import Foundation
+import Gateway
+import Ledger
+import NIOCore
+import Scoring
+import StrictJSON
+import Synchronization
+import Testing
+import Trust
+
+/// A pharmacy principal's penalty (penalty.art40, main responsibility: 12 points under guangdong → terminated).
+func pharmacyPenalty(id: String, person: String = "Y440802000321") -> String {
+    """
+    {"id": "\(id)", "type": "PenaltyDecision", "issuer": "440800-INS-ADMIN", "issuedAt": "2025-07-01T10:00:00+08:00",
+     "region": "440800", "rules": "guangdong",
+     "body": {"decisionNo": "湛医保罚〔2025〕40号", "decidedOn": "2025-07-01",
+              "institution": {"code": "P44080200007", "name": "湛江市康民大药房", "kind": "pharmacy"},
+              "legalBasis": "regulation-40", "fraud": true,
+              "findings": [{"violation": "V1", "situations": ["penalty.art40"],
+                            "persons": [{"code": "\(person)", "name": "赵六", "category": "pharmacy-principal", "responsibility": "main"}]}]}}
+    """
+}
+
+/// A licence revocation of `person` by the health department (12 points under guangdong → terminated).
+func revocation(id: String, person: String, decidedOn: String = "2025-05-20") -> String {
+    """
+    {"id": "\(id)", "type": "LicenceRevocation", "issuer": "440800-HEALTH", "issuedAt": "2025-05-21T15:00:00+08:00",
+     "region": "440800", "rules": "guangdong",
+     "body": {"decisionNo": "湛卫医罚〔2025〕12号", "decidedOn": "\(decidedOn)",
+              "person": {"code": "\(person)", "name": "王五", "category": "physician", "responsibility": "main"},
+              "institutions": ["H44080200001", "H44080200002"],
+              "certificate": {"kind": "practising", "number": "110440800000789"}, "action": "revoked"}}
+    """
+}
+
+func signedJSON(_ text: String, as name: String, _ gateway: LiveGateway) throws -> [UInt8] {
+    let credentials = try gateway.credentials(name)
+    return Array(try JWS().sign(Array(text.utf8), key: credentials.key, chain: [credentials.certificate], compact: false).utf8)
+}
+
+/// Runs delivery passes until nothing is due within `seconds` (or the time is up).
+func drain(_ worker: DeliveryWorker, seconds: Double = 20) async throws {
+    let end = Date().addingTimeInterval(seconds)
+    var idle = 0
+    while Date() < end {
+        idle = await worker.deliverDue() == 0 ? idle + 1 : 0
+        if idle >= 10 { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+/// The inbox of a participant: `(cursor, type, id, verified bulletin)` per item.
+func pullInbox(_ client: HTTPClient, _ gateway: LiveGateway, after: Int = 0) async throws -> [(cursor: Int, type: String, bulletin: Bulletin)] {
+    let answer = try await get(client, gateway, "/v1/inbox?after=\(after)&limit=100")
+    #expect(answer.status == 200, "\(answer.text)")
+    let root = try JSONParser().parse(answer.body)
+    let page = try JSONObject(root, pointer: "", allowedKeys: ["items", "next"])
+    let store = try TrustStore(directory: gateway.folder.appendingPathComponent("trust").path)
+    let reader = try BulletinReader()
+    var items: [(Int, String, Bulletin)] = []
+    for element in try page.array("items") {
+        let item = try JSONObject(element.node, pointer: element.pointer, allowedKeys: ["cursor", "issuer", "id", "type", "state", "mediaType", "bulletin"])
+        let bytes = Array(try item.string("bulletin", maxLength: 2 << 20).utf8)
+        let payload = try item.string("mediaType") == "application/xml"
+            ? try XMLSignature().verify(bytes, trust: store, at: [Int(Date().timeIntervalSince1970)]).canonical
+            : try JWS().verify(bytes, trust: store, at: [Int(Date().timeIntervalSince1970)]).payload
+        items.append((try item.int("cursor"), try item.string("type"), try reader.read(payload).bulletin))
+    }
+    return items
+}
+
+@Suite("outbound flows: referrals, score notices, push and pull delivery", .serialized)
+struct OutboundDeliveryTests {
+    static let fast = RetryPolicy(baseDelayMilliseconds: 40, maximumDelayMilliseconds: 400, attemptLimit: 4, timeoutMilliseconds: 1_000, pollMilliseconds: 50)
+
+    @Test("a revocation refers the person to health once; score notices reach the agency; a pharmacy principal goes to drug")
+    func routing() async throws {
+        let receivers = Mutex<[String: TestReceiver]>([:])
+        let gateway = try await LiveGateway.start { folder in
+            var urls: [String: String] = [:]
+            for code in ["440800-HEALTH", "440800-DRUG"] {
+                let receiver = try await TestReceiver.start(folder: folder, code: code)
+                receivers.withLock { $0[code] = receiver }
+                urls[code] = receiver.url
+            }
+            return urls
+        }
+        defer { gateway.stop() }
+        let (health, drug) = try receivers.withLock { (try #require($0["440800-HEALTH"]), try #require($0["440800-DRUG"])) }
+        let worker = try gateway.deliveryWorker(Self.fast)
+
+        let healthClient = try gateway.client("440800-HEALTH")
+        let adminClient = try gateway.client("440800-INS-ADMIN")
+        let agencyClient = try gateway.client("440800-INS-AGENCY")
+        let revoked = try signedJSON(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", gateway)
+        #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 201)
+        // Sent twice: a resubmission causes nothing new.
+        #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 201)
+        try await drain(worker)
+
+        let referrals = health.received.bulletins.values.filter { $0.type == .referral }
+        #expect(referrals.count == 1)
+        #expect(health.received.arrivals.values.allSatisfy { $0 == 1 })
+        let referral = try #require(referrals.first)
+        guard case .referral(let body) = referral.body else { Issue.record("not a referral"); return }
+        #expect(referral.issuer == "440800-GATEWAY")
+        #expect(body.person.code == "D440802000789" && body.person.name == "王五")
+        #expect(body.institutions == ["H44080200001", "H44080200002"])
+        #expect(body.sanction == .terminated && body.from == CalendarDate(iso: "2025-05-20") && body.until == CalendarDate(iso: "2028-05-20"))
+        #expect(body.points == 12 && body.year == 2025 && body.rules == "guangdong")
+        #expect(body.cause.issuer == "440800-HEALTH" && body.cause.id == "440800-HEALTH-2025-0012" && body.cause.decisionNo == "湛卫医罚〔2025〕12号")
+        #expect(body.followUp?.isEmpty == false && body.respondBy != nil)
+        #expect(drug.received.requests == 0)
+
+        // The agency pulls its score notice (it has no endpoint), verifies it, acknowledges it.
+        let inbox = try await pullInbox(agencyClient, gateway)
+        #expect(inbox.map(\.type) == ["ScoreNotice"])
+        let notice = try #require(inbox.first)
+        guard case .scoreNotice(let noticeBody) = notice.bulletin.body else { Issue.record("not a notice"); return }
+        #expect(noticeBody.notice == .score && noticeBody.person?.code == "D440802000789")
+        #expect(noticeBody.institutions == ["H44080200001", "H44080200002"])
+        #expect(noticeBody.points == 12 && noticeBody.yearTotal == 12 && noticeBody.status == .terminated)
+        #expect(noticeBody.actions == [.agencyTalk, .exam, .internalBulletin])
+        // guangdong: notice to the institution 5 working days after 2025-05-20, delivery 3 after, objection 10 after.
+        #expect(noticeBody.deadlines.map(\.step) == ["notice-to-institution", "delivery", "objection"])
+        #expect(noticeBody.deadlines.first?.due == CalendarDate(iso: "2025-05-27"))
+        var ack = HTTPClientRequest(url: gateway.url + "/v1/inbox/ack")
+        ack.method = .POST
+        ack.body = .bytes(ByteBuffer(string: #"{"cursors": [\#(notice.cursor)]}"#))
+        let acked = try await agencyClient.execute(ack, timeout: .seconds(10))
+        #expect(String(buffer: try await acked.body.collect(upTo: 1024)) == #"{"acknowledged":1}"#)
+        #expect(try await pullInbox(agencyClient, gateway, after: notice.cursor).isEmpty)
+        // Nobody else sees the agency's inbox.
+        #expect(try await pullInbox(adminClient, gateway).isEmpty)
+
+        // A pharmacy principal's sanction goes to the drug regulator instead.
+        let penalty = try signedJSON(pharmacyPenalty(id: "440800-INS-ADMIN-2025-0040"), as: "440800-INS-ADMIN", gateway)
+        #expect(try await post(adminClient, gateway, penalty, type: "application/jose+json").status == 201)
+        try await drain(worker)
+        let drugReferrals = drug.received.bulletins.values.filter { $0.type == .referral }
+        #expect(drugReferrals.count == 1)
+        if case .referral(let body)? = drugReferrals.first?.body {
+            #expect(body.person.code == "Y440802000321" && body.person.category == .pharmacyPrincipal && body.institutions == ["P44080200007"])
+        }
+        #expect(health.received.bulletins.values.filter { $0.type == .referral }.count == 1)
+
+        // The broadcast ledger of one bulletin: who has it and who has not.
+        let deliveries = try gateway.log.deliveries(ofBulletin: referral.issuer, id: referral.id)
+        #expect(deliveries.map(\.recipient) == ["440800-HEALTH"] && deliveries.map(\.state) == [.delivered])
+        // The log still verifies with the issued bulletins in it.
+        #expect(try gateway.log.verifyChain().firstBroken == nil)
+        try await worker.shutdown()
+        for client in [healthClient, adminClient, agencyClient] { try await client.shutdown() }
+        await health.stop()
+        await drug.stop()
+    }
+
+    @Test("a receiver failing its first requests gets the bulletin later, with backoff in the delivery log; a dead one is retried by an operator")
+    func retriesAndDeadLetters() async throws {
+        let receivers = Mutex<[String: TestReceiver]>([:])
+        let gateway = try await LiveGateway.start { folder in
+            let health = try await TestReceiver.start(folder: folder, code: "440800-HEALTH", failFirst: 2)
+            let drug = try await TestReceiver.start(folder: folder, code: "440800-DRUG")
+            receivers.withLock { $0 = ["440800-HEALTH": health, "440800-DRUG": drug] }
+            return ["440800-HEALTH": health.url, "440800-DRUG": drug.url]
+        }
+        defer { gateway.stop() }
+        let (health, drug) = try receivers.withLock { (try #require($0["440800-HEALTH"]), try #require($0["440800-DRUG"])) }
+        let worker = try gateway.deliveryWorker(Self.fast)
+        let healthClient = try gateway.client("440800-HEALTH")
+        let adminClient = try gateway.client("440800-INS-ADMIN")
+
+        // Fails twice (HTTP 503), then arrives on attempt 3.
+        let revoked = try signedJSON(revocation(id: "H-R-1", person: "D440802000111"), as: "440800-HEALTH", gateway)
+        #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 201)
+        try await drain(worker)
+        #expect(health.received.failedOnPurpose == 2)
+        #expect(health.received.bulletins.values.filter { $0.type == .referral }.count == 1)
+        let referral = try #require(try gateway.log.deliveries(in: nil, limit: 100).first { $0.type == "Referral" && $0.recipient == "440800-HEALTH" })
+        #expect(referral.state == .delivered && referral.attempts == 3)
+        let log = try gateway.log.attempts(of: referral.sequence)
+        #expect(log.map(\.outcome) == ["failed", "failed", "delivered"])
+        let backoffs = log.compactMap(\.retryInMilliseconds)
+        #expect(backoffs.count == 2)
+        #expect((20...40).contains(backoffs[0]) && (40...80).contains(backoffs[1]), "\(backoffs)")
+
+        // The drug endpoint goes away: attempts run out and the referral becomes a dead letter.
+        await drug.stop()
+        let penalty = try signedJSON(pharmacyPenalty(id: "A-P-1"), as: "440800-INS-ADMIN", gateway)
+        #expect(try await post(adminClient, gateway, penalty, type: "application/jose+json").status == 201)
+        try await drain(worker)
+        let dead = try gateway.log.deliveries(in: .dead, limit: 10)
+        #expect(dead.count == 1 && dead.first?.recipient == "440800-DRUG" && dead.first?.attempts == Self.fast.attemptLimit)
+        let deadSequence = try #require(dead.first?.sequence)
+        #expect(try gateway.log.attempts(of: deadSequence).last?.outcome == "dead")
+        #expect(drug.received.bulletins.isEmpty)
+
+        // Back up; the operator retries; it arrives exactly once.
+        let drugAgain = try await drug.restarted(folder: gateway.folder)
+        #expect(try gateway.log.retry(nil, at: "2026-01-01T00:00:00+08:00", now: 0) == 1)
+        try await drain(worker)
+        #expect(drugAgain.received.bulletins.values.filter { $0.type == .referral }.count == 1)
+        #expect(drugAgain.received.arrivals.values.allSatisfy { $0 == 1 })
+        #expect(try gateway.log.deliveries(in: .dead, limit: 10).isEmpty)
+        try await worker.shutdown()
+        try await healthClient.shutdown()
+        try await adminClient.shutdown()
+        await health.stop()
+        await drugAgain.stop()
+    }
+
+    @Test("practice notices and suspected violations are forwarded to the agency's inbox with the regulator's own signature")
+    func forwarding() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let healthClient = try gateway.client("440800-HEALTH")
+        let agencyClient = try gateway.client("440800-INS-AGENCY")
+        for (name, id) in [("practice-notice", "H-PN-9"), ("suspected-violation", "H-SV-9")] {
+            let signed = try signedJSON(try reissued(name, issuer: "440800-HEALTH", id: id), as: "440800-HEALTH", gateway)
+            #expect(try await post(healthClient, gateway, signed, type: "application/jose+json").status == 201)
+        }
+        let inbox = try await pullInbox(agencyClient, gateway)
+        #expect(inbox.map(\.type) == ["PracticeNotice", "SuspectedViolation"])
+        #expect(inbox.allSatisfy { $0.bulletin.issuer == "440800-HEALTH" })
+        try await healthClient.shutdown()
+        try await agencyClient.shutdown()
+    }
+}
