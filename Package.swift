@@ -63,6 +63,16 @@ let package = Package(
         ),
         // Helpers shared by tests and benchmarks (seeded data generation, external programs).
         .target(name: "TongbaoTestSupport"),
+        // A participant's receiving endpoint (HTTPS, client certificates, signature checks, dedup) for tests.
+        .target(
+            name: "TongbaoTestReceiver",
+            dependencies: [
+                "Gateway", "Bulletins", "Trust",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .executableTarget(
             name: "ReplayBenchmark",
             dependencies: ["Scoring", "Bulletins", "TongbaoTestSupport"],
@@ -88,11 +98,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Trust", "TongbaoTestSupport",
+                "Gateway", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
@@ -102,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "TongbaoCLITests",
             dependencies: [
-                "tongbao", "Trust", "Ledger",
+                "tongbao", "Trust", "Ledger", "Gateway", "Bulletins", "TongbaoTestReceiver",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -61,7 +61,8 @@ public struct IntakeResponse: Sendable {
 public final class IntakePipeline: Sendable {
     let configuration: GatewayConfiguration
     let log: any MessageLog & Outbox
-    let projection: FactProjection
+    /// The scoring facts of every accepted bulletin.
+    public let projection: FactProjection
     /// Names, kinds and workplaces from the accepted bulletins.
     public let directory: Directory
     let derivation: DerivedBulletins

@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import Scoring
 
 /// Finds and loads the rule packs and working-day calendars shipped in `rules/`.
@@ -57,6 +58,19 @@ struct RuleLibrary {
             return try RulePackLoader.load(bytes, source: url.path)
         } catch {
             throw CLIError.data(error.description)
+        }
+    }
+
+    /// Loads the credit model `credit/NAME.json` (or a path to a model file).
+    func creditModel(_ nameOrPath: String = "default") throws(CLIError) -> CreditModel {
+        let url = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+            ? URL(fileURLWithPath: nameOrPath) : directory.appendingPathComponent("credit").appendingPathComponent(nameOrPath + ".json")
+        do {
+            return try CreditModel.load(Array(try read(url)), source: url.path)
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError.data("\(url.path): \(error)")
         }
     }
 

@@ -9,6 +9,8 @@ import Scoring
 import ServiceLifecycle
 import Trust
 
+extension ReportingPeriod.Length: ExpressibleByArgument {}
+
 /// `tongbao serve`: the gateway.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,74 +21,50 @@ struct ServeCommand: AsyncParsableCommand {
             there on first start, listening on 127.0.0.1:8443 with mutual TLS. Stops gracefully on SIGINT/SIGTERM.
             """)
 
-    @Option(help: "The data folder.")
-    var data: String = "tongbao-data"
+    @OptionGroup var options: GatewayOptions
 
     @Option(help: "HOST:PORT to listen on.")
     var listen: String = "127.0.0.1:8443"
 
-    @Option(help: "The trust store folder (default: DATA/pki/trust, generated on first start).")
-    var trust: String?
-
-    @Option(help: "The participants file (default: DATA/pki/participants.json).")
-    var participants: String?
-
-    @Option(help: "The gateway's signing and TLS key (PEM; default: the development PKI's).")
-    var key: String?
-
-    @Option(help: "The gateway's certificate (PEM; default: the development PKI's).")
-    var cert: String?
-
-    @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite).")
-    var database: String?
-
     @Option(name: .customLong("internal-listen"), help: "HOST:PORT for plain-HTTP eligibility, /healthz and /metrics (off by default).")
     var internalListen: String?
 
-    @Option(help: "The rule pack for bulletins that name none.")
-    var rules: String = "guangdong"
+    @Option(name: .customLong("push-attempts"), help: "Push attempts per recipient before a bulletin becomes a dead letter.")
+    var pushAttempts: Int = RetryPolicy.standard.attemptLimit
 
-    @OptionGroup var rulesDirectory: RulesDirectoryOption
+    @Option(name: .customLong("push-backoff-ms"), help: "Backoff after the first failed push, in milliseconds (doubles each time, up to 1 hour).")
+    var pushBackoff: Int = RetryPolicy.standard.baseDelayMilliseconds
+
+    @Option(name: .customLong("push-timeout-ms"), help: "How long one push attempt may take, in milliseconds.")
+    var pushTimeout: Int = RetryPolicy.standard.timeoutMilliseconds
+
+    @Option(name: .customLong("bulletin-period"), help: "Periodic bulletins: month, quarter or year.")
+    var bulletinPeriod: ReportingPeriod.Length = .month
+
+    @Option(name: .customLong("credit-model"), help: "The credit model: a name under rules/credit/ or a path.")
+    var creditModel: String = "default"
 
     func run() async throws {
-        let dataFolder = URL(fileURLWithPath: data)
-        let pki = dataFolder.appendingPathComponent("pki")
-        if trust == nil, !FileManager.default.fileExists(atPath: pki.appendingPathComponent("trust/roots/root.pem").path) {
+        let pki = options.pki
+        if options.trust == nil, !FileManager.default.fileExists(atPath: pki.appendingPathComponent("trust/roots/root.pem").path) {
             _ = try DevelopmentPKI.generate(
                 members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["localhost", "127.0.0.1"] : []) }, algorithm: .ecdsa,
                 into: pki, now: Int(Date().timeIntervalSince1970))
             try Data(ParticipantsFile.text(ParticipantsFile.defaults).utf8).write(to: pki.appendingPathComponent("participants.json"))
             FileHandle.standardOutput.write(Data("generated a development PKI in \(pki.path)\n".utf8))
         }
-        let participantsPath = participants ?? pki.appendingPathComponent("participants.json").path
-        let members = try ParticipantsFile.parse(try readInput(participantsPath))
-        guard let gateway = members.first(where: { $0.role == .gateway }) else {
-            throw CLIError.data("\(participantsPath): no participant has the role gateway")
-        }
-        let keyPath = key ?? pki.appendingPathComponent("participants/\(gateway.code).key.pem").path
-        let certPath = cert ?? pki.appendingPathComponent("participants/\(gateway.code).cert.pem").path
-        let trustPath = trust ?? pki.appendingPathComponent("trust").path
-        let store = try TrustStore(directory: trustPath)
-        let library = try rulesDirectory.library()
-        var packs: [String: RulePack] = [:]
-        for name in RuleLibrary.packNames { packs[name] = try library.pack(name) }
-        let configuration = GatewayConfiguration(
-            code: gateway.code, region: gateway.region, participants: members, trust: store,
-            signingKey: try PrivateKey(pem: try readInput(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
-            packs: packs, defaultPack: rules)
-        try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
-        let log = try SQLiteMessageLog(path: try databasePath(data: data, database: database))
         var logger = Logger(label: "tongbao.gateway")
         logger.logLevel = .info
-        guard let scoringPack = packs[rules] else { throw CLIError.usage("--rules \(rules): no such pack") }
-        let scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
-        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
+        guard pushAttempts >= 1, pushBackoff >= 1, pushTimeout >= 1 else { throw CLIError.usage("--push-attempts, --push-backoff-ms and --push-timeout-ms must be at least 1") }
+        let setup = try GatewaySetup(options, logger: logger, requireLog: false)
+        let pipeline = setup.pipeline
         let (host, port) = try Self.address(listen, flag: "--listen")
-        let tls = try GatewayServer.tlsConfiguration(
-            certificatePEM: String(decoding: try readInput(certPath), as: UTF8.self), keyPEM: String(decoding: try readInput(keyPath), as: UTF8.self),
-            rootsPEM: try FileManager.default.contentsOfDirectory(atPath: trustPath + "/roots").filter { $0.hasSuffix(".pem") }
-                .map { String(decoding: try readInput(trustPath + "/roots/" + $0), as: UTF8.self) })
+        let certificatePEM = String(decoding: try readInput(setup.certPath), as: UTF8.self)
+        let keyPEM = String(decoding: try readInput(setup.keyPath), as: UTF8.self)
+        let roots = try setup.rootsPEM()
+        let tls = try GatewayServer.tlsConfiguration(certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: roots)
         let participantsFolder = pki.appendingPathComponent("participants").path
+        let trustPath = setup.trustPath
         let app = try GatewayServer(pipeline: pipeline).application(host: host, port: port, tls: tls, logger: logger) { _ in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""
@@ -97,7 +75,16 @@ struct ServeCommand: AsyncParsableCommand {
 
                 """.utf8))
         }
-        var services: [any Service] = [app]
+        var policy = RetryPolicy.standard
+        policy.attemptLimit = pushAttempts
+        policy.baseDelayMilliseconds = pushBackoff
+        policy.timeoutMilliseconds = pushTimeout
+        let worker = try DeliveryWorker(
+            outbox: setup.log, endpoints: OutboundRouting(participants: setup.configuration.participants, homeRegion: setup.configuration.region).pushEndpoints,
+            policy: policy, certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: roots, logger: logger)
+        let scheduler = PeriodicScheduler(pipeline: pipeline, length: bulletinPeriod, creditModel: try setup.library.creditModel(creditModel),
+                                          interval: .seconds(3600), logger: logger)
+        var services: [any Service] = [app, worker, scheduler]
         let server = GatewayServer(pipeline: pipeline)
         if let internalListen {
             let (internalHost, internalPort) = try Self.address(internalListen, flag: "--internal-listen")

@@ -8,6 +8,7 @@ import Scoring
 import StrictJSON
 import Synchronization
 import Testing
+import TongbaoTestReceiver
 import Trust
 
 /// A pharmacy principal's penalty (penalty.art40, main responsibility: 12 points under guangdong → terminated).

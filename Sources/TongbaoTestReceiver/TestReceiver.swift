@@ -12,19 +12,24 @@ import Trust
 /// A participant's receiving endpoint, as a department would run it: HTTPS with client certificates
 /// required, every bulletin's signature verified against the trust store (issuer bound to the gateway or
 /// the forwarding participant), deduplicated by (issuer, id). It can fail its first requests on purpose.
-final class TestReceiver: Sendable {
-    struct Received: Sendable {
-        var requests = 0
-        var failedOnPurpose = 0
-        var rejected = 0
+/// `folder` is a development PKI (``DevelopmentPKI``): `trust/` and `participants/CODE.{key,cert}.pem`.
+/// For tests; not part of the product.
+public final class TestReceiver: Sendable {
+    /// What the receiver has seen.
+    public struct Received: Sendable {
+        public var requests = 0
+        public var failedOnPurpose = 0
+        public var rejected = 0
         /// Unique bulletins by "issuer/id", with their decoded bulletin.
-        var bulletins: [String: Bulletin] = [:]
+        public var bulletins: [String: Bulletin] = [:]
         /// How many times each bulletin arrived (before dedup).
-        var arrivals: [String: Int] = [:]
+        public var arrivals: [String: Int] = [:]
     }
 
-    let code: String
-    let port: Int
+    /// The participant it receives for.
+    public let code: String
+    /// Its port.
+    public let port: Int
     private let shared: SharedState
     private let task: Task<Void, any Error>
 
@@ -35,17 +40,19 @@ final class TestReceiver: Sendable {
         self.task = task
     }
 
-    var url: String { "https://127.0.0.1:\(port)/inbound" }
+    /// The URL to put in the participants file.
+    public var url: String { "https://127.0.0.1:\(port)/inbound" }
 
-    var received: Received { shared.state.withLock { $0 } }
+    /// What it has received so far.
+    public var received: Received { shared.state.withLock { $0 } }
 
     /// Starts `code`'s endpoint with its development certificate from `folder` (port 0: any free one).
-    static func start(folder: URL, code: String, failFirst: Int = 0, port: Int = 0) async throws -> TestReceiver {
+    public static func start(folder: URL, code: String, failFirst: Int = 0, port: Int = 0) async throws -> TestReceiver {
         try await start(folder: folder, code: code, shared: SharedState(failFirst: failFirst), port: port)
     }
 
     /// Starts again on the same port, keeping what was received.
-    func restarted(folder: URL) async throws -> TestReceiver {
+    public func restarted(folder: URL) async throws -> TestReceiver {
         try await Self.start(folder: folder, code: code, shared: shared, port: port)
     }
 
@@ -74,7 +81,8 @@ final class TestReceiver: Sendable {
         return TestReceiver(code: code, port: bound, shared: shared, task: task)
     }
 
-    func stop() async {
+    /// Stops listening.
+    public func stop() async {
         task.cancel()
         _ = try? await task.value
     }

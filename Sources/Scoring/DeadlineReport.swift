@@ -1,4 +1,3 @@
-import Scoring
 
 /// One workflow deadline of one act, or an open restoration, and where it stands on a date.
 public struct DeadlineItem: Sendable, Equatable {

@@ -1,0 +1,76 @@
+import Foundation
+import Ledger
+import Logging
+import ServiceLifecycle
+
+extension IntakePipeline {
+    /// The periodic bulletins of `region` for `period`, unsigned (what `tongbao bulletin` prints).
+    public func periodicDrafts(region: String, period: ReportingPeriod, creditModel: CreditModel) throws -> (bulletin: OutboundDraft, ratings: [OutboundDraft]) {
+        try PeriodicBulletins(routing: derivation.routing, projection: projection, directory: directory, creditModel: creditModel)
+            .drafts(region: region, period: period)
+    }
+
+    /// The unsigned text of a draft, exactly what is signed.
+    public func unsignedText(_ draft: OutboundDraft) throws -> String {
+        try signer.unsigned(draft)
+    }
+
+    /// Signs and issues the periodic bulletins of `region` for `period` into the outbox. A bulletin already
+    /// issued under its id is left as it is (`.duplicate`): each is issued once.
+    public func issuePeriodic(region: String, period: ReportingPeriod, creditModel: CreditModel, now: Date = Date()) throws -> [AppendOutcome] {
+        let (bulletin, ratings) = try periodicDrafts(region: region, period: period, creditModel: creditModel)
+        return try ([bulletin] + ratings).map { draft in
+            if let existing = try log.issued(issuer: configuration.code, id: draft.id) { return .duplicate(existing) }
+            return try log.issue(try signer.sign(draft, now: now))
+        }
+    }
+}
+
+/// Issues each region's periodic bulletins once their period has ended: the `ScoreBulletin` and the
+/// `CreditRating`s of the last complete period, checked every `interval` (each is issued once).
+public final class PeriodicScheduler: Service, Sendable {
+    let pipeline: IntakePipeline
+    let length: ReportingPeriod.Length
+    let creditModel: CreditModel
+    let interval: Duration
+    let logger: Logger
+
+    /// Creates a scheduler.
+    public init(pipeline: IntakePipeline, length: ReportingPeriod.Length, creditModel: CreditModel, interval: Duration, logger: Logger) {
+        self.pipeline = pipeline
+        self.length = length
+        self.creditModel = creditModel
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                self.issueDue()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// Issues what is due on `now`; returns the number of bulletins newly issued.
+    @discardableResult
+    public func issueDue(now: Date = Date()) -> Int {
+        guard let period = ReportingPeriod.lastComplete(length, before: Timestamps.chinaDate(now)) else { return 0 }
+        var issued = 0
+        for region in pipeline.derivation.routing.bulletinRegions {
+            do {
+                let outcomes = try pipeline.issuePeriodic(region: region, period: period, creditModel: creditModel, now: now)
+                let new = outcomes.filter { if case .appended = $0 { true } else { false } }.count
+                if new > 0 {
+                    logger.info("periodic bulletins issued", metadata: ["region": .string(region), "period": .string(period.description), "count": .stringConvertible(new)])
+                }
+                issued += new
+            } catch {
+                logger.error("cannot issue periodic bulletins", metadata: ["region": .string(region), "period": .string(period.description), "error": .string("\(error)")])
+            }
+        }
+        return issued
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Ledger
+import Logging
+import Scoring
+import Trust
+
+/// The options that say where a gateway's data, keys and participants are: shared by `serve` and the
+/// operator commands (`outbox`, `bulletin`, `deadlines`) that work on the same data folder.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "The data folder.")
+    var data: String = "tongbao-data"
+
+    @Option(help: "The trust store folder (default: DATA/pki/trust, generated on first start).")
+    var trust: String?
+
+    @Option(help: "The participants file (default: DATA/pki/participants.json).")
+    var participants: String?
+
+    @Option(help: "The gateway's signing and TLS key (PEM; default: the development PKI's).")
+    var key: String?
+
+    @Option(help: "The gateway's certificate (PEM; default: the development PKI's).")
+    var cert: String?
+
+    @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite).")
+    var database: String?
+
+    @Option(help: "The rule pack for bulletins that name none.")
+    var rules: String = "guangdong"
+
+    @OptionGroup var rulesDirectory: RulesDirectoryOption
+
+    var pki: URL { URL(fileURLWithPath: data).appendingPathComponent("pki") }
+}
+
+/// A gateway's parts, loaded from its options: configuration, log, and the pipeline over them.
+struct GatewaySetup {
+    let configuration: GatewayConfiguration
+    let log: SQLiteMessageLog
+    let pipeline: IntakePipeline
+    let library: RuleLibrary
+    let keyPath: String
+    let certPath: String
+    let trustPath: String
+
+    /// Loads everything; `requireLog` refuses a data folder without a log (the operator commands).
+    init(_ options: GatewayOptions, logger: Logger, requireLog: Bool) throws {
+        let participantsPath = options.participants ?? options.pki.appendingPathComponent("participants.json").path
+        let members = try ParticipantsFile.parse(try readInput(participantsPath))
+        guard let gateway = members.first(where: { $0.role == .gateway }) else {
+            throw CLIError.data("\(participantsPath): no participant has the role gateway")
+        }
+        keyPath = options.key ?? options.pki.appendingPathComponent("participants/\(gateway.code).key.pem").path
+        certPath = options.cert ?? options.pki.appendingPathComponent("participants/\(gateway.code).cert.pem").path
+        trustPath = options.trust ?? options.pki.appendingPathComponent("trust").path
+        library = try options.rulesDirectory.library()
+        var packs: [String: RulePack] = [:]
+        for name in RuleLibrary.packNames { packs[name] = try library.pack(name) }
+        guard let scoringPack = packs[options.rules] else { throw CLIError.usage("--rules \(options.rules): no such pack") }
+        configuration = GatewayConfiguration(
+            code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
+            signingKey: try PrivateKey(pem: try readInput(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
+            packs: packs, defaultPack: options.rules)
+        let path = try databasePath(data: options.data, database: options.database)
+        if requireLog, !FileManager.default.fileExists(atPath: path) { throw CLIError.io("\(path): no message log there") }
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        log = try SQLiteMessageLog(path: path)
+        let scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
+        pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
+    }
+
+    /// The PEM text of every root of the trust store.
+    func rootsPEM() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: trustPath + "/roots").filter { $0.hasSuffix(".pem") }.sorted()
+            .map { String(decoding: try readInput(trustPath + "/roots/" + $0), as: UTF8.self) }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import Ledger
+
+extension DeliveryState: ExpressibleByArgument {}
+
+/// `tongbao outbox`: what waits to be delivered, what failed, and putting dead letters back.
+struct OutboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outbox", abstract: "Inspect outbound deliveries and retry dead letters (works beside a running gateway).",
+        subcommands: [List.self, Dead.self, Retry.self, Status.self])
+
+    struct Location: ParsableArguments {
+        @Option(help: "The gateway's data folder (the log is DATA/tongbao.sqlite).")
+        var data: String = "tongbao-data"
+
+        @Option(help: "The database URL instead: sqlite:PATH.")
+        var database: String?
+
+        func open() throws(CLIError) -> SQLiteMessageLog {
+            let path = try databasePath(data: data, database: database)
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIError.io("\(path): no message log there") }
+            do {
+                return try SQLiteMessageLog(path: path)
+            } catch {
+                throw CLIError.data("\(path): \(error.message)")
+            }
+        }
+    }
+
+    /// One line per delivery: sequence, state, attempts, recipient, type, issuer/id, last error.
+    static func line(_ delivery: Delivery) -> String {
+        [String(delivery.sequence), delivery.state.rawValue, "attempts=\(delivery.attempts)", delivery.recipient, delivery.type,
+         "\(delivery.issuer)/\(delivery.id)", delivery.lastError.map { "last-error=\($0)" } ?? ""]
+            .joined(separator: "\t").trimmingCharacters(in: .whitespaces)
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List deliveries, newest first: SEQ STATE ATTEMPTS RECIPIENT TYPE ISSUER/ID [LAST-ERROR].")
+
+        @OptionGroup var location: Location
+
+        @Option(help: "Only deliveries in this state: pending, delivered, acknowledged or dead.")
+        var state: DeliveryState?
+
+        @Option(help: "At most this many lines.")
+        var limit: Int = 100
+
+        func run() throws {
+            try runReportingErrors("outbox list") {
+                let log = try location.open()
+                do {
+                    for delivery in try log.deliveries(in: state, limit: limit) { print(OutboxCommand.line(delivery)) }
+                } catch {
+                    throw CLIError.data("\(error)")
+                }
+            }
+        }
+    }
+
+    struct Dead: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the dead letters: deliveries whose push attempts ran out.")
+
+        @OptionGroup var location: Location
+
+        func run() throws {
+            try runReportingErrors("outbox dead") {
+                let log = try location.open()
+                do {
+                    let dead = try log.deliveries(in: .dead, limit: 10_000)
+                    for delivery in dead { print(OutboxCommand.line(delivery)) }
+                    StandardError.write("\(dead.count) dead letter(s)\(dead.isEmpty ? "" : "; put them back with: tongbao outbox retry")\n")
+                } catch {
+                    throw CLIError.data("\(error)")
+                }
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put dead letters back in the outbox with a fresh attempt count (all of them, or the sequence numbers given).")
+
+        @OptionGroup var location: Location
+
+        @Argument(help: "Sequence numbers from `tongbao outbox dead` (none: every dead letter).")
+        var sequences: [Int] = []
+
+        func run() throws {
+            try runReportingErrors("outbox retry") {
+                let log = try location.open()
+                let now = Date()
+                do {
+                    let count = try log.retry(sequences.isEmpty ? nil : sequences, at: Timestamps.chinaStandardTime(now),
+                                              now: Int64(now.timeIntervalSince1970 * 1000))
+                    print("put \(count) dead letter(s) back in the outbox; the gateway delivers them on its next pass")
+                } catch {
+                    throw CLIError.data("\(error)")
+                }
+            }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who has a bulletin and who has not: one line per recipient, then its delivery log.")
+
+        @OptionGroup var location: Location
+
+        @Argument(help: "The bulletin as ISSUER/ID (for example 440800-GATEWAY/SB-440800-2025-06).")
+        var bulletin: String
+
+        func run() throws {
+            try runReportingErrors("outbox status") {
+                let parts = bulletin.split(separator: "/", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw CLIError.usage("give the bulletin as ISSUER/ID") }
+                let log = try location.open()
+                do {
+                    let deliveries = try log.deliveries(ofBulletin: parts[0], id: parts[1])
+                    guard !deliveries.isEmpty else { throw CLIError.data("\(bulletin): no deliveries (unknown bulletin, or one nobody receives)") }
+                    let done = deliveries.filter { $0.state == .acknowledged }.count
+                    print("\(bulletin): \(done) of \(deliveries.count) recipient(s) acknowledged")
+                    for delivery in deliveries {
+                        print("\(delivery.recipient)\t\(delivery.state.rawValue)\tattempts=\(delivery.attempts)\tsince \(delivery.updatedAt)")
+                        for attempt in try log.attempts(of: delivery.sequence) {
+                            let retry = attempt.retryInMilliseconds.map { "\tretry in \($0) ms" } ?? ""
+                            print("  \(attempt.at)\t#\(attempt.attempt)\t\(attempt.outcome)\t\(attempt.detail)\(retry)")
+                        }
+                    }
+                } catch let error as CLIError {
+                    throw error
+                } catch {
+                    throw CLIError.data("\(error)")
+                }
+            }
+        }
+    }
+}
