@@ -11,17 +11,19 @@ import Trust
 final class ServerProcess: @unchecked Sendable {
     let data: URL
     let port: Int
+    let extraArguments: [String]
     private let process = Mutex<Process?>(nil)
 
-    init(data: URL, port: Int) {
+    init(data: URL, port: Int, extraArguments: [String] = []) {
         self.data = data
         self.port = port
+        self.extraArguments = extraArguments
     }
 
     func start() throws {
         let child = Process()
         child.executableURL = CLI.executable
-        child.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:\(port)"]
+        child.arguments = ["serve", "--data", data.path, "--listen", "127.0.0.1:\(port)"] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment["TONGBAO_RULES_DIR"] = CLI.repository.appendingPathComponent("rules").path
         child.environment = environment
