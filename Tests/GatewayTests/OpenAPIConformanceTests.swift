@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import TongbaoTestSupport
 import Trust
@@ -52,6 +53,20 @@ struct OpenAPIConformanceTests {
         let receipt = try await post(health, gateway, Array(try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "X-2").utf8),
                                                                           key: credentials.key, chain: [credentials.certificate]).utf8), type: "application/jose+json")
         try record("FlattenedJWS", receipt, "receipt.json")
+        // Pull delivery and deadlines: the revocation's referral waits in health's inbox.
+        let inbox = try await get(health, gateway, "/v1/inbox?after=0&limit=10")
+        #expect(inbox.text.contains(#""type":"Referral""#))
+        try record("InboxPage", inbox, "inbox.json")
+        try record("Problem", try await get(health, gateway, "/v1/inbox?limit=0"), "bad-limit.json")
+        var ack = HTTPClientRequest(url: gateway.url + "/v1/inbox/ack")
+        ack.method = .POST
+        ack.body = .bytes(ByteBuffer(string: #"{"cursors":[1,2,3]}"#))
+        let acked = try await health.execute(ack, timeout: .seconds(10))
+        try record("Acknowledged", Answer(status: Int(acked.status.code), body: Array(buffer: try await acked.body.collect(upTo: 1024))), "ack.json")
+        let deadlines = try await get(health, gateway, "/v1/deadlines?date=2025-06-01")
+        #expect(deadlines.text.contains(#""step":"notice-to-institution","due":"2025-05-27","state":"passed""#))
+        try record("Deadlines", deadlines, "deadlines.json")
+        try record("Deadlines", try await get(health, gateway, "/v1/deadlines?overdue=true&date=2025-06-01"), "overdue.json")
         try await health.shutdown()
         let result = try validate(cases)
         #expect(result.status == 0, "\(result.output)")
