@@ -48,6 +48,20 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs like ``run(_:stdin:in:executable:)``, again every 100 ms for up to 20 s while the gateway it talks
+    /// to is still starting (a connection refused).
+    static func run(_ arguments: [String], retryingUntilServerIsUp: Bool) throws -> Result {
+        var result = try run(arguments)
+        var tries = 0
+        while retryingUntilServerIsUp, result.status != 0, tries < 200,
+              (result.stdout + result.stderr).localizedCaseInsensitiveContains("refused") || (result.stdout + result.stderr).contains("connect") {
+            Thread.sleep(forTimeInterval: 0.1)
+            tries += 1
+            result = try run(arguments)
+        }
+        return result
+    }
+
     /// Writes `text` to a new temporary file and returns its path.
     static func file(_ text: String, name: String = "input.jsonl") throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-cli-\(UUID().uuidString)")

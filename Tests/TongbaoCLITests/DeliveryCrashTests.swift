@@ -103,4 +103,72 @@ struct DeliveryCrashTests {
         #expect(try log.verifyChain().firstBroken == nil)
         await receiver.stop()
     }
+
+    @Test("an endpoint that is down ends in the dead-letter list (tongbao outbox dead); tongbao outbox retry delivers it once it is back")
+    func deadLetterAndOperatorRetry() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-dead-letter-\(UUID().uuidString)")
+        let pki = data.appendingPathComponent("pki")
+        _ = try DevelopmentPKI.generate(
+            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
+            algorithm: .ecdsa, into: pki, now: Int(Date().timeIntervalSince1970))
+        // Start the drug endpoint to learn a free port, then take it down.
+        let drug = try await TestReceiver.start(folder: pki, code: "440800-DRUG")
+        await drug.stop()
+        let participants = ParticipantsFile.defaults.map { participant in
+            var participant = participant
+            if participant.code == "440800-DRUG" { participant.endpoint = drug.url }
+            return participant
+        }
+        try Data(ParticipantsFile.text(participants).utf8).write(to: pki.appendingPathComponent("participants.json"))
+        let port = Int.random(in: 20_000...40_000)
+        let server = ServerProcess(data: data, port: port, extraArguments: ["--push-attempts", "3", "--push-backoff-ms", "20", "--push-timeout-ms", "1000"])
+        try server.start()
+        defer { server.stop() }
+
+        // The development PKI's pharmacy principal penalty, submitted by the insurance administration.
+        let submitted = try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)", "--key", pki.appendingPathComponent("participants/440800-INS-ADMIN.key.pem").path,
+                                     "--cert", pki.appendingPathComponent("participants/440800-INS-ADMIN.cert.pem").path,
+                                     "--trust", pki.appendingPathComponent("trust").path, try CLI.file(Self.pharmacyPenalty, name: "penalty.json")],
+                                    retryingUntilServerIsUp: true)
+        #expect(submitted.status == 0, "\(submitted.stdout)\(submitted.stderr)")
+
+        // Three failed attempts: the referral (and last month's score bulletin) become dead letters.
+        var dead = try CLI.run(["outbox", "dead", "--data", data.path])
+        for _ in 0..<100 where !dead.stdout.contains("\tReferral\t") {
+            try await Task.sleep(for: .milliseconds(100))
+            dead = try CLI.run(["outbox", "dead", "--data", data.path])
+        }
+        let referralLine = try #require(dead.lines.first { $0.contains("\tReferral\t") })
+        #expect(referralLine.contains("\tdead\tattempts=3\t440800-DRUG\t"))
+        let sequence = try #require(referralLine.split(separator: "\t").first.map(String.init))
+        let id = try #require(referralLine.split(separator: "\t").first { $0.hasPrefix("440800-GATEWAY/REF-") }.map(String.init))
+        let status = try CLI.run(["outbox", "status", "--data", data.path, id])
+        #expect(status.stdout.contains("440800-DRUG\tdead\tattempts=3"))
+        #expect(status.lines.filter { $0.contains("\tfailed\t") && $0.contains("retry in") }.count == 2)
+
+        // Back up; the operator retries that one; it arrives exactly once.
+        let back = try await drug.restarted(folder: pki)
+        let retry = try CLI.run(["outbox", "retry", "--data", data.path, sequence])
+        #expect(retry.stdout.contains("put 1 dead letter(s) back"))
+        let deadline = Date().addingTimeInterval(30)
+        while back.received.bulletins.values.filter({ $0.type == .referral }).isEmpty, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(back.received.bulletins.values.filter { $0.type == .referral }.count == 1)
+        #expect(back.received.arrivals.values.allSatisfy { $0 == 1 })
+        let after = try CLI.run(["outbox", "status", "--data", data.path, id])
+        #expect(after.stdout.contains("440800-DRUG\tdelivered\tattempts=1"))
+        #expect(after.stdout.contains("\tretry-requested\t"))
+        server.stop()
+        await back.stop()
+    }
+
+    static let pharmacyPenalty = """
+        {"id": "A-DEAD-1", "type": "PenaltyDecision", "issuer": "440800-INS-ADMIN", "issuedAt": "2025-07-01T10:00:00+08:00",
+         "region": "440800", "rules": "guangdong",
+         "body": {"decisionNo": "湛医保罚〔2025〕41号", "decidedOn": "2025-07-01",
+                  "institution": {"code": "P44080200007", "kind": "pharmacy"}, "fraud": true,
+                  "findings": [{"violation": "V1", "situations": ["penalty.art40"],
+                                "persons": [{"code": "Y440802000321", "category": "pharmacy-principal", "responsibility": "main"}]}]}}
+        """
 }
