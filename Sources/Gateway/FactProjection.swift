@@ -21,10 +21,11 @@ public final class FactProjection: Sendable {
         self.scorer = scorer
     }
 
-    /// Adds the fact of an accepted bulletin.
+    /// Adds the fact of an accepted bulletin; a fact already added (same identity) is ignored, so that the
+    /// log can be read again from any position.
     public func add(_ fact: Fact) {
         state.withLock { state in
-            state.byID[fact.id] = fact
+            guard state.byID.updateValue(fact, forKey: fact.id) == nil else { return }
             switch fact {
             case .correction, .finalDecision, .resumption: state.shared.append(fact)
             default: for person in Set(fact.personCodes) { state.byPerson[person, default: []].append(fact) }

@@ -70,6 +70,9 @@ public final class IntakePipeline: Sendable {
     /// Derivation, append and projection happen one bulletin at a time, so that every derived bulletin is
     /// computed from a projection that holds every fact logged before it.
     private let sequencing = Mutex(())
+    /// The log position up to which every accepted bulletin is in the projection.
+    private let projectedPosition = Mutex(0)
+    private let reader: BulletinReader
     /// The metrics intake and the HTTP layer record.
     public let metrics = GatewayMetrics()
     private let verifier: SignedBulletinVerifier
@@ -86,16 +89,35 @@ public final class IntakePipeline: Sendable {
             routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
             projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
         signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
+        reader = try BulletinReader()
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         try rebuildProjection()
     }
 
     /// Folds every accepted bulletin of the log into the projection (the log is the source of truth).
     func rebuildProjection() throws {
-        try ProjectionBuilder.forEachAccepted(in: log, packs: configuration.packs, defaultPack: configuration.defaultPack) { bulletin, fact in
-            directory.learn(bulletin)
-            if let fact { projection.add(fact) }
+        try catchUp()
+    }
+
+    /// Reads the log after the projected position and projects what others appended (another node on the
+    /// same database, or `tongbao` beside the gateway). `serve` calls it periodically; reading twice is harmless.
+    public func catchUp() throws {
+        while true {
+            let batch = try log.entries(after: projectedPosition.withLock { $0 }, limit: 1000)
+            try project(batch)
+            if batch.count < 1000 { return }
         }
+    }
+
+    /// Projects accepted entries (idempotent) and advances the projected position past them.
+    private func project(_ entries: [LogEntry]) throws {
+        for entry in entries {
+            if let (bulletin, fact) = try ProjectionBuilder.read(entry, reader: reader, packs: configuration.packs, defaultPack: configuration.defaultPack) {
+                directory.learn(bulletin)
+                if let fact { projection.add(fact) }
+            }
+        }
+        if let last = entries.last?.position { projectedPosition.withLock { $0 = max($0, last) } }
     }
 
     /// Runs a submission from `sender` (the participant of the TLS client certificate).
@@ -207,11 +229,16 @@ public final class IntakePipeline: Sendable {
                 if try log.accepted(issuer: entry.issuer, id: entry.id) != nil {
                     return try log.append(entry)   // a resubmission (or a conflict): nothing new is caused
                 }
-                directory.learn(bulletin)
-                let consequences = try derivation.consequences(of: bulletin, fact: fact, issuedAt: entry.receivedAt)
-                let issued = try consequences.drafts.map { try signer.sign($0, now: now) }
-                let outcome = try log.append(entry, deliverTo: consequences.forwardTo, issuing: issued)
-                if case .appended = outcome, let fact { projection.add(fact) }
+                let outcome = try log.append(entry, catchingUpFrom: projectedPosition.withLock { $0 }) { newer in
+                    try project(newer)   // what other writers appended first: derive from every earlier fact
+                    directory.learn(bulletin)
+                    let consequences = try derivation.consequences(of: bulletin, fact: fact, issuedAt: entry.receivedAt)
+                    return (consequences.forwardTo, try consequences.drafts.map { try signer.sign($0, now: now) })
+                }
+                if case .appended(let logged) = outcome {
+                    if let fact { projection.add(fact) }
+                    projectedPosition.withLock { $0 = max($0, logged.position) }
+                }
                 return outcome
             }
         } catch let error as LedgerError {

@@ -74,3 +74,32 @@ public final class PeriodicScheduler: Service, Sendable {
         return issued
     }
 }
+
+/// Keeps the projection current with what other writers append to a shared log (another gateway node on
+/// the same database, or `tongbao bulletin --issue` beside this one), every `interval`.
+public final class LogFollower: Service, Sendable {
+    let pipeline: IntakePipeline
+    let interval: Duration
+    let logger: Logger
+
+    /// Creates a follower.
+    public init(pipeline: IntakePipeline, interval: Duration, logger: Logger) {
+        self.pipeline = pipeline
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try self.pipeline.catchUp()
+                } catch {
+                    self.logger.error("cannot read the log to follow other writers", metadata: ["error": .string("\(error)")])
+                }
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+}

@@ -23,16 +23,22 @@ public enum ProjectionBuilder {
         while true {
             let batch = try log.entries(after: position, limit: 1000)
             guard let last = batch.last else { break }
-            for entry in batch where entry.content.outcome == "accepted" {
-                // The bytes were verified before they were logged; read the signed content again.
-                let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
-                    ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])
-                let bulletin = try reader.read(bytes).bulletin
-                let fact = try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) }
+            for entry in batch {
+                guard let (bulletin, fact) = try read(entry, reader: reader, packs: packs, defaultPack: defaultPack) else { continue }
                 try body(bulletin, fact)
             }
             position = last.position
         }
+    }
+
+    /// The bulletin and scoring fact of an accepted entry; nil for rejected and issued entries.
+    static func read(_ entry: LogEntry, reader: BulletinReader, packs: [String: RulePack], defaultPack: String) throws -> (Bulletin, Fact?)? {
+        guard entry.content.outcome == "accepted" else { return nil }
+        // The bytes were verified before they were logged; read the signed content again.
+        let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
+            ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])
+        let bulletin = try reader.read(bytes).bulletin
+        return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) })
     }
 
     /// The projections on `date`: one line per person (as `tongbao replay`), then one per institution (as

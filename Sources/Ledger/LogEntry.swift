@@ -95,6 +95,12 @@ public protocol MessageLog: Sendable {
     /// `recipients` (forwarding) and logs and queues the bulletins it causes: no fact without its
     /// bulletins, no bulletin without its fact. A duplicate adds nothing.
     func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome
+    /// Appends like ``append(_:deliverTo:issuing:)`` while holding the log's append lock (which every writer,
+    /// process or node takes): `consequences` is first called with the entries appended after `known` by
+    /// others, so that what it derives takes every earlier fact into account, and returns what to queue.
+    /// Not called for a resubmission (`.duplicate`). Its errors abort the append.
+    func append(_ entry: NewEntry, catchingUpFrom known: Int,
+                consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome
     /// Logs and queues a bulletin the gateway issues on its own (a periodic bulletin). One already issued
     /// with the same (issuer, id) is returned as `.duplicate`, whatever its bytes: it is issued once.
     func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome

@@ -46,6 +46,17 @@ final class SQLiteConnection {
 
     /// Runs `body` in an immediate transaction: committed when it returns, rolled back when it throws.
     func transaction<Result>(_ body: () throws(LedgerError) -> Result) throws(LedgerError) -> Result {
+        do {
+            return try transactionWithAnyError(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(code: "storage-failure", message: "\(error)")
+        }
+    }
+
+    /// ``transaction(_:)`` for a body that may throw any error (which rolls back and is rethrown).
+    func transactionWithAnyError<Result>(_ body: () throws -> Result) throws -> Result {
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()

@@ -17,9 +17,21 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     public func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome {
+        do {
+            return try append(entry, catchingUpFrom: Int.max) { _ in (recipients, issuing) }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(code: "storage-failure", message: "\(error)")
+        }
+    }
+
+    public func append(_ entry: NewEntry, catchingUpFrom known: Int,
+                       consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
         let sha256 = SHA256.hex(entry.bytes)
-        return try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
-            try box.connection.transaction { () throws(LedgerError) -> AppendOutcome in
+        return try connection.withLock { (box) throws -> AppendOutcome in
+            // BEGIN IMMEDIATE takes SQLite's write lock: the append lock across processes too.
+            try box.connection.transactionWithAnyError { () throws -> AppendOutcome in
                 if entry.outcome == "accepted", let existing = try Self.accepted(box.connection, issuer: entry.issuer, id: entry.id) {
                     guard existing.sha256 == sha256 else {
                         throw LedgerError(code: "duplicate-conflict",
@@ -27,6 +39,13 @@ public final class SQLiteMessageLog: MessageLog {
                     }
                     return .duplicate(existing)
                 }
+                var newer: [LogEntry] = []
+                while known < Int.max {
+                    let batch = try Self.entries(box.connection, after: newer.last?.position ?? known, limit: 1000)
+                    newer += batch
+                    if batch.count < 1000 { break }
+                }
+                let (recipients, issuing) = try consequences(newer)
                 let logged = try Self.insert(entry, sha256: sha256, into: box.connection)
                 try Self.enqueue(position: logged.position, for: recipients, at: entry.receivedAt, into: box.connection)
                 for bulletin in issuing where try Self.issued(box.connection, issuer: bulletin.entry.issuer, id: bulletin.entry.id) == nil {
@@ -86,13 +105,15 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     public func entries(after position: Int, limit: Int) throws(LedgerError) -> [LogEntry] {
-        try connection.withLock { (box) throws(LedgerError) -> [LogEntry] in
-            let statement = try box.connection.prepare("SELECT \(Self.columns) FROM log WHERE position > ? ORDER BY position LIMIT ?")
-            try statement.bind([.integer(position), .integer(limit)])
-            var result: [LogEntry] = []
-            while try statement.step() { result.append(Self.entry(statement)) }
-            return result
-        }
+        try connection.withLock { (box) throws(LedgerError) -> [LogEntry] in try Self.entries(box.connection, after: position, limit: limit) }
+    }
+
+    private static func entries(_ connection: SQLiteConnection, after position: Int, limit: Int) throws(LedgerError) -> [LogEntry] {
+        let statement = try connection.prepare("SELECT \(columns) FROM log WHERE position > ? ORDER BY position LIMIT ?")
+        try statement.bind([.integer(position), .integer(limit)])
+        var result: [LogEntry] = []
+        while try statement.step() { result.append(entry(statement)) }
+        return result
     }
 
     public func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError) {

@@ -84,7 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
             policy: policy, certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: roots, logger: logger)
         let scheduler = PeriodicScheduler(pipeline: pipeline, length: bulletinPeriod, creditModel: try setup.library.creditModel(creditModel),
                                           interval: .seconds(3600), logger: logger)
-        var services: [any Service] = [app, worker, scheduler]
+        let follower = LogFollower(pipeline: pipeline, interval: .milliseconds(500), logger: logger)
+        var services: [any Service] = [app, worker, scheduler, follower]
         let server = GatewayServer(pipeline: pipeline)
         if let internalListen {
             let (internalHost, internalPort) = try Self.address(internalListen, flag: "--internal-listen")

@@ -1,0 +1,77 @@
+import Bulletins
+import Foundation
+import Gateway
+import Ledger
+import Logging
+import Scoring
+import StrictJSON
+import Testing
+import TongbaoTestSupport
+import Trust
+
+/// Two intake pipelines ("nodes") on one SQLite database file, each with its own connection and projection.
+struct TwoNodes {
+    let folder: URL
+    let first: IntakePipeline
+    let second: IntakePipeline
+    let log: SQLiteMessageLog
+
+    static func make() throws -> TwoNodes {
+        let folder = try ExternalCommand.scratchFolder("tongbao-two-nodes")
+        _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
+                                        algorithm: .ecdsa, into: folder, now: Int(Date().timeIntervalSince1970))
+        let url = LiveGateway.repository.appendingPathComponent("rules/packs/guangdong.json")
+        let guangdong = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
+        let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": guangdong])
+        let path = folder.appendingPathComponent("tongbao.sqlite").path
+        func node() throws -> IntakePipeline {
+            try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: path),
+                               projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: Logger(label: "test"))
+        }
+        return TwoNodes(folder: folder, first: try node(), second: try node(), log: try SQLiteMessageLog(path: path))
+    }
+
+    func submit(_ text: String, as code: String, to pipeline: IntakePipeline) throws -> IntakeResponse {
+        let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).key.pem"))))
+        let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).cert.pem"))))
+        let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
+        return pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
+    }
+}
+
+/// A penalty with one finding for `person` (main responsibility) under guangdong.
+func penalty(_ id: String, person: String, situation: String, on date: String) -> String {
+    """
+    {"id": "\(id)", "type": "PenaltyDecision", "issuer": "440800-INS-ADMIN", "issuedAt": "\(date)T10:00:00+08:00", "region": "440800",
+     "rules": "guangdong", "body": {"decisionNo": "湛医保罚〔2025〕\(id)号", "decidedOn": "\(date)",
+     "institution": {"code": "H44080200001", "kind": "medical"},
+     "findings": [{"violation": "V1", "situations": ["\(situation)"], "persons": [{"code": "\(person)", "responsibility": "main"}]}]}}
+    """
+}
+
+@Suite("several writers on one log")
+struct SharedLogTests {
+    @Test("a node derives from facts another node appended first, and follows them for eligibility")
+    func derivesFromOtherWriters() throws {
+        let nodes = try TwoNodes.make()
+        // 6 points through the first node, then 6 more through the second: the second must see 12 → terminated.
+        #expect(try nodes.submit(penalty("P-1", person: "D1", situation: "penalty.art38-39", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        #expect(try nodes.submit(penalty("P-2", person: "D1", situation: "penalty.art38-39", on: "2025-04-01"), as: "440800-INS-ADMIN", to: nodes.second).status == 201)
+        let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
+        #expect(issued.map(\.content.type) == ["ScoreNotice", "ScoreNotice", "Referral"])
+        let reader = try BulletinReader()
+        let last = try #require(issued.last)
+        guard case .referral(let referral) = try reader.read(try #require(JWS.unverifiedPayload(last.content.bytes))).bulletin.body else {
+            Issue.record("not a referral")
+            return
+        }
+        #expect(referral.points == 12 && referral.sanction == .terminated)
+        // The first node has not seen P-2 until it follows the log.
+        let date = try #require(CalendarDate(iso: "2025-06-01"))
+        #expect(try nodes.first.projection.state(of: "D1", on: date).points == 6)
+        try nodes.first.catchUp()
+        try nodes.first.catchUp()   // reading again changes nothing
+        #expect(try nodes.first.projection.state(of: "D1", on: date).points == 12)
+        #expect(try nodes.log.verifyChain().firstBroken == nil)
+    }
+}
