@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libxml2, via pkg-config; only XMLSupport imports it.
@@ -30,7 +31,14 @@ let package = Package(
         // SQLite, via pkg-config; only Ledger imports it.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The message log (hash-chained, durable) and projections; SQLite is the embedded default.
-        .target(name: "Ledger", dependencies: ["CSQLite", "Trust"]),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                "CSQLite", "Trust",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The gateway service: mutual-TLS intake, receipts, the eligibility API.
         .target(
             name: "Gateway",

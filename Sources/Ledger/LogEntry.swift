@@ -84,6 +84,36 @@ public struct ChainReport: Sendable, Equatable {
     public static func == (lhs: ChainReport, rhs: ChainReport) -> Bool {
         lhs.entries == rhs.entries && lhs.firstBroken?.position == rhs.firstBroken?.position
     }
+
+    /// Walks `log` from the first entry: positions without gaps, bytes matching their digest, each entry
+    /// chained to the one before and its fields matching its hash. The same check for every store.
+    public static func walk(_ log: some MessageLog) throws(LedgerError) -> ChainReport {
+        var previous = LogEntry.genesisHash
+        var expectedPosition = 1
+        var checked = 0
+        while true {
+            let batch = try log.entries(after: expectedPosition - 1, limit: 1000)
+            if batch.isEmpty { break }
+            for entry in batch {
+                checked += 1
+                if entry.position != expectedPosition {
+                    return ChainReport(entries: checked, firstBroken: (expectedPosition, "entry \(expectedPosition) is missing"))
+                }
+                if SHA256.hex(entry.content.bytes) != entry.sha256 {
+                    return ChainReport(entries: checked, firstBroken: (entry.position, "the stored bytes do not match their SHA-256"))
+                }
+                if entry.previousHash != previous {
+                    return ChainReport(entries: checked, firstBroken: (entry.position, "it does not chain to the entry before it"))
+                }
+                if LogEntry.chainHash(position: entry.position, content: entry.content, sha256: entry.sha256, previousHash: previous) != entry.hash {
+                    return ChainReport(entries: checked, firstBroken: (entry.position, "its recorded fields do not match its hash"))
+                }
+                previous = entry.hash
+                expectedPosition += 1
+            }
+        }
+        return ChainReport(entries: checked, firstBroken: nil)
+    }
 }
 
 /// The message log: the source of truth, append-only and hash-chained; SQLite now, PostgreSQL later.

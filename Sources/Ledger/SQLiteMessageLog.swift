@@ -138,31 +138,7 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     public func verifyChain() throws(LedgerError) -> ChainReport {
-        var previous = LogEntry.genesisHash
-        var expectedPosition = 1
-        var checked = 0
-        while true {
-            let batch = try entries(after: expectedPosition - 1, limit: 1000)
-            if batch.isEmpty { break }
-            for entry in batch {
-                checked += 1
-                if entry.position != expectedPosition {
-                    return ChainReport(entries: checked, firstBroken: (expectedPosition, "entry \(expectedPosition) is missing"))
-                }
-                if SHA256.hex(entry.content.bytes) != entry.sha256 {
-                    return ChainReport(entries: checked, firstBroken: (entry.position, "the stored bytes do not match their SHA-256"))
-                }
-                if entry.previousHash != previous {
-                    return ChainReport(entries: checked, firstBroken: (entry.position, "it does not chain to the entry before it"))
-                }
-                if LogEntry.chainHash(position: entry.position, content: entry.content, sha256: entry.sha256, previousHash: previous) != entry.hash {
-                    return ChainReport(entries: checked, firstBroken: (entry.position, "its recorded fields do not match its hash"))
-                }
-                previous = entry.hash
-                expectedPosition += 1
-            }
-        }
-        return ChainReport(entries: checked, firstBroken: nil)
+        try ChainReport.walk(self)
     }
 
     // MARK: Rows

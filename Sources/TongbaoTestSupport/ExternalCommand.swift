@@ -25,6 +25,24 @@ public enum ExternalCommand {
         return Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs like ``run(_:_:in:)`` but with output to `logFile` instead of a pipe: for a program that leaves
+    /// a daemon behind (`pg_ctl start`), which would hold a pipe open after the program itself has exited.
+    public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil, logFile: URL) throws -> Result {
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        if let folder { process.currentDirectoryURL = folder }
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+    }
+
     /// A new, empty temporary folder.
     public static func scratchFolder(_ prefix: String = "tongbao") throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
