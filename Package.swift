@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "TongbaoCLITests",
             dependencies: [
-                "tongbao", "Trust", "Ledger", "Gateway", "Bulletins", "TongbaoTestReceiver",
+                "tongbao", "Trust", "Ledger", "Gateway", "Bulletins", "TongbaoTestReceiver", "TongbaoTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -18,15 +18,18 @@ import Trust
 public final class PostgresMessageLog: MessageLog, Outbox {
     /// The advisory lock every append holds (an arbitrary constant: "TONGBAO" on a phone keypad).
     static let appendLock: Int64 = 8_664_226
-    /// How long a node holds a claimed push delivery before another node may try it, in milliseconds.
-    static let claimLeaseMilliseconds: Int64 = 120_000
+    /// How long a node holds a claimed push delivery before another node may try it, in milliseconds: longer
+    /// than one push attempt may take, so that a live node's attempt is never doubled, and short enough that a
+    /// dead node's claims pass to the others soon.
+    let claimLeaseMilliseconds: Int64
 
     private let configuration: PostgresConnection.Configuration
     private let logger = Logger(label: "tongbao.ledger.postgres")
     private let connection: Mutex<PostgresConnection?>
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`) and brings the schema up to date.
-    public init(url: String) throws(LedgerError) {
+    public init(url: String, claimLeaseMilliseconds: Int64 = 120_000) throws(LedgerError) {
+        self.claimLeaseMilliseconds = claimLeaseMilliseconds
         configuration = try Self.configuration(url)
         connection = Mutex(nil)
         try migrate()
@@ -327,7 +330,7 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         return try withConnection { connection in
             try rows("""
                 WITH claimed AS (
-                    UPDATE outbox SET claimed_until = \(now + Self.claimLeaseMilliseconds)
+                    UPDATE outbox SET claimed_until = \(now + claimLeaseMilliseconds)
                     WHERE sequence IN (
                         SELECT sequence FROM outbox
                         WHERE state = 'pending' AND next_attempt_at <= \(now) AND claimed_until <= \(now) AND recipient = ANY(\(recipients.sorted()))

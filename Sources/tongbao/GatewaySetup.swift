@@ -24,7 +24,7 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "The gateway's certificate (PEM; default: the development PKI's).")
     var cert: String?
 
-    @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite).")
+    @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
     var database: String?
 
     @Option(help: "The rule pack for bulletins that name none.")
@@ -38,7 +38,7 @@ struct GatewayOptions: ParsableArguments {
 /// A gateway's parts, loaded from its options: configuration, log, and the pipeline over them.
 struct GatewaySetup {
     let configuration: GatewayConfiguration
-    let log: SQLiteMessageLog
+    let log: any MessageLog & Outbox
     let pipeline: IntakePipeline
     let library: RuleLibrary
     let keyPath: String
@@ -46,7 +46,8 @@ struct GatewaySetup {
     let trustPath: String
 
     /// Loads everything; `requireLog` refuses a data folder without a log (the operator commands).
-    init(_ options: GatewayOptions, logger: Logger, requireLog: Bool) throws {
+    /// `claimLease`: how long this node keeps a claimed push delivery, in milliseconds.
+    init(_ options: GatewayOptions, logger: Logger, requireLog: Bool, claimLease: Int64 = 120_000) throws {
         let participantsPath = options.participants ?? options.pki.appendingPathComponent("participants.json").path
         let members = try ParticipantsFile.parse(try readInput(participantsPath))
         guard let gateway = members.first(where: { $0.role == .gateway }) else {
@@ -63,10 +64,7 @@ struct GatewaySetup {
             code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
             signingKey: try PrivateKey(pem: try readInput(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
             packs: packs, defaultPack: options.rules)
-        let path = try databasePath(data: options.data, database: options.database)
-        if requireLog, !FileManager.default.fileExists(atPath: path) { throw CLIError.io("\(path): no message log there") }
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
-        log = try SQLiteMessageLog(path: path)
+        log = try openLedger(data: options.data, database: options.database, mustExist: requireLog, claimLease: claimLease)
         let scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
         pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
     }

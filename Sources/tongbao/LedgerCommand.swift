@@ -20,7 +20,7 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "The gateway's data folder (the log is DATA/tongbao.sqlite).")
         var data: String = "tongbao-data"
 
-        @Option(help: "The database URL instead: sqlite:PATH.")
+        @Option(help: "The database URL instead: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE.")
         var database: String?
 
         @Option(name: .customLong("as-of"), help: "The date of the projections (YYYY-MM-DD).")
@@ -36,20 +36,19 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             try runReportingErrors("ledger rebuild") {
-                let path = try databasePath(data: data, database: database)
-                guard FileManager.default.fileExists(atPath: path) else { throw CLIError.io("\(path): no message log there") }
+                let log = try openLedger(data: data, database: database, mustExist: true)
                 let library = try rulesDirectory.library()
                 var packs: [String: RulePack] = [:]
                 for name in RuleLibrary.packNames { packs[name] = try library.pack(name) }
                 guard let pack = packs[rules] else { throw CLIError.usage("--rules \(rules): no such pack") }
                 let text: String
                 do {
-                    let facts = try ProjectionBuilder.facts(from: try SQLiteMessageLog(path: path), packs: packs, defaultPack: rules)
+                    let facts = try ProjectionBuilder.facts(from: log, packs: packs, defaultPack: rules)
                     text = try ProjectionBuilder.projections(of: facts, scorer: Scorer(pack: pack, calendar: try library.calendar()), on: asOf.date)
                 } catch let error as CLIError {
                     throw error
                 } catch {
-                    throw CLIError.data("\(path): \(error)")
+                    throw CLIError.data("\(error)")
                 }
                 if let out {
                     do {

@@ -15,17 +15,11 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: "The gateway's data folder (the log is DATA/tongbao.sqlite).")
         var data: String = "tongbao-data"
 
-        @Option(help: "The database URL instead: sqlite:PATH.")
+        @Option(help: "The database URL instead: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE.")
         var database: String?
 
-        func open() throws(CLIError) -> SQLiteMessageLog {
-            let path = try databasePath(data: data, database: database)
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError.io("\(path): no message log there") }
-            do {
-                return try SQLiteMessageLog(path: path)
-            } catch {
-                throw CLIError.data("\(path): \(error.message)")
-            }
+        func open() throws(CLIError) -> any MessageLog & Outbox {
+            try openLedger(data: data, database: database, mustExist: true)
         }
     }
 

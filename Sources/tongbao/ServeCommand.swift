@@ -56,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "tongbao.gateway")
         logger.logLevel = .info
         guard pushAttempts >= 1, pushBackoff >= 1, pushTimeout >= 1 else { throw CLIError.usage("--push-attempts, --push-backoff-ms and --push-timeout-ms must be at least 1") }
-        let setup = try GatewaySetup(options, logger: logger, requireLog: false)
+        // A claimed push is another node's for twice the attempt timeout (at least 10 s), then free again.
+        let setup = try GatewaySetup(options, logger: logger, requireLog: false, claimLease: Int64(max(2 * pushTimeout, 10_000)))
         let pipeline = setup.pipeline
         let (host, port) = try Self.address(listen, flag: "--listen")
         let certificatePEM = String(decoding: try readInput(setup.certPath), as: UTF8.self)

@@ -22,6 +22,10 @@ struct LogCommandTests {
         #expect(broken.status == 1)
         #expect(broken.stdout == "log: entry 3 is broken: its recorded fields do not match its hash\n")
         #expect(try CLI.run(["log", "verify", "--data", folder.appendingPathComponent("nowhere").path]).status == 74)
-        #expect(try CLI.run(["log", "verify", "--database", "postgres://localhost/x"]).status == 64)
+        #expect(try CLI.run(["log", "verify", "--database", "mysql://localhost/x"]).status == 64)
+        // A PostgreSQL that is not there: an I/O error that says so (the two-node test verifies a real one).
+        let unreachable = try CLI.run(["log", "verify", "--database", "postgres://tongbao@127.0.0.1:1/x"])
+        #expect(unreachable.status == 74)
+        #expect(unreachable.stderr.contains("cannot open the ledger"))
     }
 }

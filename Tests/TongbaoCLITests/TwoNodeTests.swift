@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Bulletins
+import Foundation
+import Gateway
+import Ledger
+import NIOCore
+import NIOSSL
+import Synchronization
+import Testing
+import TongbaoTestReceiver
+import TongbaoTestSupport
+import Trust
+
+@Suite("several gateway nodes on one PostgreSQL")
+struct TwoNodeTests {
+    @Test("two tongbao serve nodes on one database, one SIGKILLed midway: every receipted bulletin once, one chain, every referral delivered once")
+    func twoNodesOneKilled() async throws {
+        let postgres = try PostgresServer.shared()
+        let database = try postgres.newDatabase()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-two-nodes-\(UUID().uuidString)")
+        let pki = data.appendingPathComponent("pki")
+        _ = try DevelopmentPKI.generate(
+            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
+            algorithm: .ecdsa, into: pki, now: Int(Date().timeIntervalSince1970))
+        let receiver = try await TestReceiver.start(folder: pki, code: "440800-HEALTH")
+        let participants = ParticipantsFile.defaults.map { participant in
+            var participant = participant
+            if participant.code == "440800-HEALTH" { participant.endpoint = receiver.url }
+            return participant
+        }
+        try Data(ParticipantsFile.text(participants).utf8).write(to: pki.appendingPathComponent("participants.json"))
+        let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
+        let arguments = ["--database", database, "--push-backoff-ms", "50", "--push-timeout-ms", "2000"]
+        let nodes = ports.map { ServerProcess(data: data, port: $0, extraArguments: arguments) }
+        for node in nodes { try node.start() }
+        defer { for node in nodes { node.stop() } }
+
+        let folder = pki.appendingPathComponent("participants")
+        let keyPEM = Array(try Data(contentsOf: folder.appendingPathComponent("440800-HEALTH.key.pem")))
+        let certPEM = Array(try Data(contentsOf: folder.appendingPathComponent("440800-HEALTH.cert.pem")))
+        let key = try PrivateKey(pem: keyPEM)
+        let certificate = try Trust.Certificate(pem: certPEM)
+        let count = 400
+        var signed: [[UInt8]] = []
+        for index in 0..<count {
+            let text = #"{"id":"TWO-\#(index)","type":"LicenceRevocation","issuer":"440800-HEALTH","issuedAt":"2025-05-21T15:00:00+08:00","region":"440800","rules":"guangdong","body":{"decisionNo":"湛卫医罚〔2025〕\#(index)号","decidedOn":"2025-05-20","person":{"code":"D4408027\#(String(format: "%05d", index))","category":"physician","responsibility":"main"},"institutions":["H44080200001"],"certificate":{"kind":"practising","number":"1104407\#(index)"},"action":"revoked"}}"#
+            signed.append(Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate]).utf8))
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try Data(contentsOf: pki.appendingPathComponent("trust/roots/root.pem")))))
+        tls.certificateVerification = .noHostnameVerification
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, timeout: .init(connect: .seconds(2), read: .seconds(10))))
+
+        // Four workers submit to both nodes in turn, as a load balancer would; after 150 receipts node 2 is
+        // SIGKILLed and stays down: its clients retry on node 1.
+        let progress = SubmissionProgress()
+        let killSwitch = KillSwitch()
+        let bulletins = signed
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    while true {
+                        let index = progress.next.withLock { value -> Int in defer { value += 1 }; return value }
+                        guard index < bulletins.count else { return }
+                        var attempt = 0
+                        while true {
+                            attempt += 1
+                            guard attempt < 400 else { throw CancellationError() }
+                            let nodeDown = killSwitch.killed.withLock { $0 }
+                            let port = nodeDown ? ports[0] : ports[(index + worker + attempt) % 2]
+                            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/bulletins")
+                            request.method = .POST
+                            request.headers.add(name: "Content-Type", value: "application/jose+json")
+                            request.body = .bytes(ByteBuffer(bytes: bulletins[index]))
+                            guard let response = try? await client.execute(request, timeout: .seconds(10)),
+                                  let body = try? await response.body.collect(upTo: 1 << 20) else {
+                                try await Task.sleep(for: .milliseconds(50))
+                                continue
+                            }
+                            #expect(response.status.code == 201, "\(String(buffer: body))")
+                            let receipts = progress.receipts.withLock { $0[index] = String(buffer: body); return $0.count }
+                            if receipts == 150, killSwitch.killed.withLock({ value in defer { value = true }; return !value }) {
+                                nodes[1].kill()
+                            }
+                            break
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(killSwitch.killed.withLock { $0 })
+        #expect(progress.receipts.withLock { $0.count } == count)
+
+        // Every referral arrives: node 1 also delivers what node 2 had queued or claimed (after the lease).
+        let deadline = Date().addingTimeInterval(90)
+        while receiver.received.bulletins.values.filter({ $0.type == .referral }).count < count, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        // Node 1 follows what node 2 accepted: a person revoked through node 2 is terminated on node 1 too.
+        let eligibility = try await client.execute(
+            HTTPClientRequest(url: "https://127.0.0.1:\(ports[0])/v1/persons/D440802700001/eligibility?date=2025-06-01"), timeout: .seconds(10))
+        let answer = String(buffer: try await eligibility.body.collect(upTo: 1 << 16))
+        try await client.shutdown()
+        nodes[0].stop()
+
+        let received = receiver.received
+        let referrals = received.bulletins.values.filter { $0.type == .referral }
+        let redelivered = received.arrivals.values.reduce(0) { $0 + $1 - 1 }
+        let log = try PostgresMessageLog(url: database)
+        let entries = try log.entries(after: 0, limit: 100_000)
+        let accepted = entries.filter { $0.content.outcome == "accepted" }
+        let chain = try log.verifyChain()
+        let referralDeliveries = try log.deliveries(in: nil, limit: 100_000).filter { $0.type == "Referral" }
+        print("two-node test: \(count) submitted, \(progress.receipts.withLock { $0.count }) receipted, \(accepted.count) accepted in the log "
+              + "(\(Set(accepted.map(\.content.id)).count) distinct), \(entries.count) log entries, chain \(chain.firstBroken == nil ? "intact" : "BROKEN"), "
+              + "\(referrals.count) referrals received (\(redelivered) redelivered before dedup), "
+              + "\(referralDeliveries.filter { $0.state == .delivered }.count)/\(referralDeliveries.count) referral deliveries delivered")
+        #expect(accepted.count == count)
+        #expect(Set(accepted.map(\.content.id)).count == count)
+        #expect(chain.firstBroken == nil && chain.entries == entries.count)
+        #expect(referrals.count == count)
+        #expect(received.rejected == 0)
+        #expect(referralDeliveries.count == count && referralDeliveries.allSatisfy { $0.state == .delivered })
+        #expect(try log.deliveries(in: nil, limit: 100_000).filter { $0.type == "ScoreBulletin" }.count == 2)   // issued once, to health and drug
+        #expect(answer.contains(#""status":"terminated""#), "\(answer)")
+        let verify = try CLI.run(["log", "verify", "--database", database])
+        #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")
+        await receiver.stop()
+    }
+}
+
+/// Whether the second node has been killed, shared by the submitting workers.
+final class KillSwitch: Sendable {
+    let killed = Mutex(false)
+}
