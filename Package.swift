@@ -39,11 +39,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Verifying a signed bulletin end to end (signature, trust, the bulletin from the verified bytes).
+        .target(name: "BulletinVerification", dependencies: ["Bulletins", "Trust"]),
+        // The intake fuzz target: libFuzzer with `.ci/fuzz`, a corpus replayer otherwise.
+        .executableTarget(name: "IntakeFuzzer", dependencies: ["BulletinVerification"]),
         // The gateway service: mutual-TLS intake, receipts, the eligibility API.
         .target(
             name: "Gateway",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON",
+                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON", "BulletinVerification",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -62,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway",
+                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway", "BulletinVerification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -106,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver",
+                "Gateway", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver", "BulletinVerification",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -1,4 +1,5 @@
 import Bulletins
+import BulletinVerification
 import Foundation
 import Ledger
 import Logging

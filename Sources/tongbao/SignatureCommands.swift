@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bulletins
+import BulletinVerification
 import Foundation
 import StrictJSON
 import Gateway

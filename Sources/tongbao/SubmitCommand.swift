@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Bulletins
+import BulletinVerification
 import Foundation
 import Gateway
 import NIOCore
