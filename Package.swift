@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "GatewayBenchmark",
             dependencies: [
-                "Gateway", "Ledger", "Trust", "Scoring",
+                "Gateway", "Ledger", "Trust", "Scoring", "TongbaoTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,10 +1,13 @@
-// Gateway benchmark (issue 5): intake of signed bulletins per second over mutual TLS, from a concurrent
-// keep-alive client, and eligibility queries per second with p50/p99 latency on the internal listener (wrk).
+// Gateway benchmark (issues 5 and 7): intake of signed bulletins per second over mutual TLS, from a
+// concurrent keep-alive client, and eligibility queries per second with p50/p99 latency on the internal
+// listener (wrk), next to nginx serving a static file of the same size in the same run.
 //
 //   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
+//       [--store sqlite|postgres] [--algorithm ecdsa|rsa]
 //
 // The gateway runs in this process on loopback (the client shares the machine's 2 cores, as a co-located
-// client would); its log is SQLite with synchronous=FULL, so every receipt waits for a durable commit.
+// client would). SQLite: synchronous=FULL, so every receipt waits for a durable commit. PostgreSQL: a
+// server started here (initdb + pg_ctl, fsync on, synchronous_commit on), the same durability.
 import AsyncHTTPClient
 import Foundation
 import Gateway
@@ -14,14 +17,20 @@ import NIOCore
 import NIOSSL
 import Scoring
 import Synchronization
+import TongbaoTestSupport
 import Trust
 
 let arguments = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
     arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
 }
+func text(_ name: String, _ fallback: String) -> String {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil } ?? fallback
+}
 let total = option("--bulletins", 4000)
 let concurrency = option("--concurrency", 8)
+let store = text("--store", "sqlite")
+let algorithm: KeyAlgorithm = text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
 let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(getpid())")
@@ -29,15 +38,18 @@ defer { try? FileManager.default.removeItem(at: folder) }
 
 let now = Int(Date().timeIntervalSince1970)
 let members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["127.0.0.1"] : []) }
-_ = try DevelopmentPKI.generate(members: members, algorithm: .ecdsa, into: folder, now: now)
+_ = try DevelopmentPKI.generate(members: members, algorithm: algorithm, into: folder, now: now)
 func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
 let url = repository.appendingPathComponent("rules/packs/guangdong.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
 let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
-let pipeline = try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path),
-                                  projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
+let postgres = store == "postgres" ? try PostgresServer.start() : nil
+defer { postgres?.stop() }
+let log: any MessageLog & Outbox = try postgres.map { try PostgresMessageLog(url: $0.url) }
+    ?? SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
+let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
 let server = GatewayServer(pipeline: pipeline)
 let tls = try GatewayServer.tlsConfiguration(
     certificatePEM: String(decoding: try read("participants/440800-GATEWAY.cert.pem"), as: UTF8.self),
@@ -106,25 +118,67 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 try await shutDown(client)
-print("intake over mTLS: \(total) signed bulletins (JWS, ES256) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
 
-// Eligibility queries with wrk on the internal listener.
-let wrk = Process()
-wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-wrk.arguments = ["wrk", "-t2", "-c16", "-d10s", "--latency", "http://127.0.0.1:\(internalPort)/v1/persons/D440800000000/eligibility?date=2025-12-31"]
-let output = Pipe()
-wrk.standardOutput = output
-do {
-    try wrk.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    wrk.waitUntilExit()
-    print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with 4 acts):")
-    print(text.split(separator: "\n").filter { $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }.joined(separator: "\n"))
-} catch {
-    print("eligibility: wrk is not installed (apt-get install wrk)")
-}
+// Eligibility queries with wrk on the internal listener, then nginx serving the same bytes as a static file.
+let eligibilityURL = "http://127.0.0.1:\(internalPort)/v1/persons/D440800000000/eligibility?date=2025-12-31"
+let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+let answer = Data(Array(buffer: try await plain.execute(HTTPClientRequest(url: eligibilityURL), timeout: .seconds(10)).body.collect(upTo: 1 << 16)))
+try await shutDown(plain)
+print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with 4 acts, \(answer.count)-byte answer):")
+print(runWrk(eligibilityURL))
 apiTask.cancel()
 internalTask.cancel()
+if let nginx = try? startNginx(serving: answer) {
+    print("nginx, same machine and run, a static file of the same \(answer.count) bytes (wrk -t2 -c16 -d10s):")
+    print(runWrk("http://127.0.0.1:\(nginx.port)/eligibility.json"))
+    nginx.process.terminate()
+    nginx.process.waitUntilExit()
+} else {
+    print("nginx: not installed (apt-get install nginx-light); no comparison figure")
+}
+
+func runWrk(_ url: String) -> String {
+    let wrk = Process()
+    wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    wrk.arguments = ["wrk", "-t2", "-c16", "-d10s", "--latency", url]
+    let output = Pipe()
+    wrk.standardOutput = output
+    do {
+        try wrk.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        wrk.waitUntilExit()
+        return text.split(separator: "\n").filter { $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }
+            .joined(separator: "\n")
+    } catch {
+        return "wrk is not installed (apt-get install wrk)"
+    }
+}
+
+/// nginx in the foreground on a free loopback port, one worker per core, serving `body` as a static file.
+func startNginx(serving body: Data) throws -> (process: Process, port: Int) {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx") else { throw CocoaError(.fileNoSuchFile) }
+    let root = folder.appendingPathComponent("nginx")
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("html"), withIntermediateDirectories: true)
+    try body.write(to: root.appendingPathComponent("html/eligibility.json"))
+    let port = Int.random(in: 42_000...52_000)
+    let configuration = """
+        worker_processes auto; daemon off; pid \(root.path)/nginx.pid; error_log \(root.path)/error.log;
+        events { worker_connections 1024; }
+        http { access_log off; keepalive_requests 100000;
+               client_body_temp_path \(root.path); proxy_temp_path \(root.path); fastcgi_temp_path \(root.path);
+               uwsgi_temp_path \(root.path); scgi_temp_path \(root.path);
+               server { listen 127.0.0.1:\(port); root \(root.path)/html; default_type application/json; } }
+        """
+    try Data(configuration.utf8).write(to: root.appendingPathComponent("nginx.conf"))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+    process.arguments = ["-c", root.appendingPathComponent("nginx.conf").path, "-p", root.path]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    Thread.sleep(forTimeInterval: 0.5)
+    return (process, port)
+}
 
 func shutDown(_ client: HTTPClient) async throws {
     try await client.shutdown()

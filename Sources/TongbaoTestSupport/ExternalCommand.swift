@@ -28,7 +28,7 @@ public enum ExternalCommand {
     /// Runs like ``run(_:_:in:)`` but with output to `logFile` instead of a pipe: for a program that leaves
     /// a daemon behind (`pg_ctl start`), which would hold a pipe open after the program itself has exited.
     public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil, logFile: URL) throws -> Result {
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         defer { try? handle.close() }
         let process = Process()
