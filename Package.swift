@@ -91,6 +91,11 @@ let package = Package(
             path: "Benchmarks/ReplayBenchmark"
         ),
         .executableTarget(
+            name: "PeriodicBenchmark",
+            dependencies: ["Gateway", "Scoring", "Bulletins", "StrictJSON"],
+            path: "Benchmarks/PeriodicBenchmark"
+        ),
+        .executableTarget(
             name: "GatewayBenchmark",
             dependencies: [
                 "Gateway", "Ledger", "Trust", "Scoring", "TongbaoTestSupport",
