@@ -170,7 +170,7 @@ public enum BulletinShapes {
     static let referral = ObjectShape("ReferralBody", [
         FieldShape("person", .object(person)),
         FieldShape("institutions", .array(institutionCode, element: "institution", minItems: 1, maxItems: 100)),
-        FieldShape("sanction", .enumeration(name: "Sanction", values: ["suspended", "terminated"])),
+        FieldShape("sanction", .enumeration(name: "Sanction", values: ["suspended", "terminated", "lifted"])),
         FieldShape("from", .date),
         FieldShape("until", .date, required: false),
         FieldShape("points", .integer(0...1000)),

@@ -62,9 +62,10 @@ public struct SuspectedViolationBody: Sendable, Equatable {
 
 /// The body of a `Referral` (移送): a sanction sent to the sector regulator for follow-up.
 public struct ReferralBody: Sendable, Equatable {
-    /// The sanction referred.
+    /// The sanction referred: a new or changed suspension or termination, or `lifted` when a correction
+    /// withdrew the decision a referral was made for (the follow-up ends).
     public enum Sanction: String, Sendable, Hashable, CaseIterable {
-        case suspended, terminated
+        case suspended, terminated, lifted
     }
 
     /// The person concerned.

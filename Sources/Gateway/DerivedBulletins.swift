@@ -47,6 +47,9 @@ public struct DerivedBulletins: Sendable {
             scored = (act, act.scoredOn ?? act.decidedOn)
         case .finalDecision(let decision):
             if case .act(let target)? = projection.fact(decision.target) { scored = (target, decision.decidedOn) } else { scored = nil }
+        case .correction(let correction):
+            // A withdrawn act: its persons are told their new totals, and a referral made for it is lifted.
+            if case .act(let target)? = projection.fact(correction.target) { scored = (target, correction.decidedOn) } else { scored = nil }
         default:
             scored = nil
         }
@@ -61,7 +64,8 @@ public struct DerivedBulletins: Sendable {
                         issuedAt: String) throws(ScoringError) -> [OutboundDraft] {
         let before = try projection.state(of: person, on: date)
         let after = try projection.state(of: person, on: date, explain: true, adding: cause)
-        let applied = after.history.last { $0.fact == act.id && $0.kind == "act" }
+        let withdrawal: Bool = if case .correction = cause { true } else { false }
+        let applied = withdrawal ? nil : after.history.last { $0.fact == act.id && $0.kind == "act" }
         let pack = projection.scoring.pack
         let workplaces = orderedUnion(directory.workplaces(of: person), act.institutions)
         let reference = decisionReference(cause.id)
@@ -77,6 +81,8 @@ public struct DerivedBulletins: Sendable {
         ]
         if let applied {
             notice += [("points", String(applied.change)), ("yearTotal", String(applied.total))]
+        } else if withdrawal {
+            notice.append(("yearTotal", String(after.points)))
         }
         notice += [("status", JSONText.quoted(after.status.rawValue))]
         if let until = after.until { notice.append(("until", JSONText.quoted(until.description))) }
@@ -86,21 +92,23 @@ public struct DerivedBulletins: Sendable {
                 JSONText.object([("step", JSONText.quoted($0.step)), ("due", JSONText.quoted($0.due.description))])
             })))
         }
-        notice.append(("detail", JSONText.quoted(Self.noticeDetail(applied: applied, after: after))))
+        notice.append(("detail", JSONText.quoted(withdrawal ? Self.withdrawalDetail(after) : Self.noticeDetail(applied: applied, after: after))))
         var drafts = [OutboundDraft(
             id: Self.derivedID("SN", cause.id, person), type: .scoreNotice, region: region, rules: pack.name, issuedAt: issuedAt,
             body: JSONText.object(notice), recipients: routing.recipients(.insuranceAgency, region: region))]
 
         let sanctioned = after.status == .suspended || after.status == .terminated
-        if applied != nil, sanctioned, before.status != after.status || before.until != after.until {
+        let wasSanctioned = before.status == .suspended || before.status == .terminated
+        let changed = before.status != after.status || before.until != after.until
+        if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {
             let respondBy = projection.scoring.calendar.flatMap { try? $0.addWorkingDays(referralResponseWorkingDays, to: date) }
             var referral: [(String, String)] = [
                 ("person", personJSON(person)), ("institutions", JSONText.array(workplaces)),
-                ("sanction", JSONText.quoted(after.status.rawValue)), ("from", JSONText.quoted(date.description)),
+                ("sanction", JSONText.quoted(sanctioned ? after.status.rawValue : "lifted")), ("from", JSONText.quoted(date.description)),
             ]
             if let until = after.until { referral.append(("until", JSONText.quoted(until.description))) }
             referral += [("points", String(after.points)), ("year", String(after.year)), ("rules", JSONText.quoted(pack.name)),
-                         ("cause", reference), ("followUp", JSONText.quoted(Self.followUp(after)))]
+                         ("cause", reference), ("followUp", JSONText.quoted(withdrawal ? Self.liftedFollowUp(after) : Self.followUp(after)))]
             if let respondBy { referral.append(("respondBy", JSONText.quoted(respondBy.description))) }
             let kind = kind(of: act.institutions, person: person)
             drafts.append(OutboundDraft(
@@ -152,6 +160,16 @@ public struct DerivedBulletins: Sendable {
         case .terminated: after.until.map { "终止医保支付资格，\($0)前不得重新登记备案" } ?? "终止医保支付资格"
         }
         return "本次记分\(applied.change)分，本年度累计\(applied.total)分；\(sanction)。请告知本人及其执业的全部定点医药机构。"
+    }
+
+    static func withdrawalDetail(_ after: PersonState) -> String {
+        "更正：原记分决定已撤销，本年度累计记分调整为\(after.points)分，当前状态：\(after.status.rawValue)。请告知本人及其执业的全部定点医药机构。"
+    }
+
+    static func liftedFollowUp(_ state: PersonState) -> String {
+        state.status == .normal
+            ? "原移送所依据的记分决定已撤销，该人员医保支付资格的暂停或终止随之解除，原移送事项终止。"
+            : "原移送所依据的记分决定已撤销，该人员的处理已按更正后的累计记分（\(state.points)分）调整，请按本通报更新。"
     }
 
     static func followUp(_ state: PersonState) -> String {

@@ -74,4 +74,31 @@ struct SharedLogTests {
         #expect(try nodes.first.projection.state(of: "D1", on: date).points == 12)
         #expect(try nodes.log.verifyChain().firstBroken == nil)
     }
+
+    @Test("a correction that withdraws a sanctioning act tells the agency the new total and lifts the referral at the regulator")
+    func correctionLiftsReferral() throws {
+        let nodes = try TwoNodes.make()
+        // 12 points (penalty.art40, main responsibility) → terminated → a Referral to health.
+        #expect(try nodes.submit(penalty("P-9", person: "D9", situation: "penalty.art40", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        let correction = """
+            {"id": "C-9", "type": "Correction", "issuer": "440800-INS-ADMIN", "issuedAt": "2025-04-01T10:00:00+08:00", "region": "440800",
+             "rules": "guangdong", "body": {"decisionNo": "湛医保更〔2025〕9号", "decidedOn": "2025-04-01",
+             "target": {"issuer": "440800-INS-ADMIN", "id": "P-9"}, "action": "withdraw"}}
+            """
+        #expect(try nodes.submit(correction, as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        let reader = try BulletinReader()
+        let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
+        #expect(issued.map(\.content.type) == ["ScoreNotice", "Referral", "ScoreNotice", "Referral"])
+        let bodies = try issued.map { try reader.read(try #require(JWS.unverifiedPayload($0.content.bytes))).bulletin.body }
+        guard case .referral(let lifted) = bodies[3], case .scoreNotice(let notice) = bodies[2] else {
+            Issue.record("unexpected bulletins")
+            return
+        }
+        #expect(lifted.sanction == .lifted && lifted.points == 0 && lifted.until == nil)
+        #expect(lifted.cause.id == "C-9" && lifted.cause.decisionNo == "湛医保更〔2025〕9号")
+        #expect(try nodes.log.deliveries(ofBulletin: issued[3].content.issuer, id: issued[3].content.id).map(\.recipient) == ["440800-HEALTH"])
+        #expect(notice.yearTotal == 0 && notice.status == .normal && notice.detail?.hasPrefix("更正") == true)
+        let date = try #require(CalendarDate(iso: "2025-06-01"))
+        #expect(try nodes.first.projection.state(of: "D9", on: date).status == .normal)
+    }
 }
