@@ -227,9 +227,7 @@ public final class IntakePipeline: Sendable {
     private func appendWithConsequences(_ entry: NewEntry, bulletin: Bulletin, fact: Fact?, now: Date) throws(GatewayError) -> AppendOutcome {
         do {
             return try sequencing.withLock { _ throws -> AppendOutcome in
-                if try log.accepted(issuer: entry.issuer, id: entry.id) != nil {
-                    return try log.append(entry)   // a resubmission (or a conflict): nothing new is caused
-                }
+                // A resubmission (or a conflict) is answered before the closure runs: it causes nothing new.
                 let outcome = try log.append(entry, catchingUpFrom: projectedPosition.withLock { $0 }) { newer in
                     try project(newer)   // what other writers appended first: derive from every earlier fact
                     directory.learn(bulletin)

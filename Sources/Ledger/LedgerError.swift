@@ -18,3 +18,10 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Errors are equal when their codes are: the message is for people.
     public static func == (lhs: LedgerError, rhs: LedgerError) -> Bool { lhs.code == rhs.code }
 }
+
+extension LedgerError {
+    /// `error` as a ledger error: itself when it is one, else a `storage-failure` that describes it.
+    static func storage(_ error: any Error) -> LedgerError {
+        (error as? LedgerError) ?? LedgerError(code: "storage-failure", message: "\(error)")
+    }
+}

@@ -116,16 +116,9 @@ public struct ChainReport: Sendable, Equatable {
     }
 }
 
-/// The message log: the source of truth, append-only and hash-chained; SQLite now, PostgreSQL later.
+/// The message log: the source of truth, append-only and hash-chained; SQLite (embedded) or PostgreSQL (several nodes).
 public protocol MessageLog: Sendable {
-    /// Appends durably (committed before it returns). An accepted bulletin whose (issuer, id) was accepted
-    /// before returns `.duplicate` with the same bytes and throws `duplicate-conflict` with other bytes.
-    func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome
-    /// Appends like ``append(_:)`` and, in the same transaction when the entry is new, queues it for
-    /// `recipients` (forwarding) and logs and queues the bulletins it causes: no fact without its
-    /// bulletins, no bulletin without its fact. A duplicate adds nothing.
-    func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome
-    /// Appends like ``append(_:deliverTo:issuing:)`` while holding the log's append lock (which every writer,
+    /// Appends durably (committed before it returns) while holding the log's append lock (which every writer,
     /// process or node takes): `consequences` is first called with the entries appended after `known` by
     /// others, so that what it derives takes every earlier fact into account, and returns what to queue.
     /// Not called for a resubmission (`.duplicate`). Its errors abort the append.
@@ -149,4 +142,23 @@ public protocol MessageLog: Sendable {
     func count() throws(LedgerError) -> Int
     /// Walks the whole chain and reports the first broken entry.
     func verifyChain() throws(LedgerError) -> ChainReport
+}
+
+extension MessageLog {
+    /// Appends durably (committed before it returns). An accepted bulletin whose (issuer, id) was accepted
+    /// before returns `.duplicate` with the same bytes and throws `duplicate-conflict` with other bytes.
+    public func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome {
+        try append(entry, deliverTo: [], issuing: [])
+    }
+
+    /// Appends like ``append(_:)`` and, in the same transaction when the entry is new, queues it for
+    /// `recipients` (forwarding) and logs and queues the bulletins it causes: no fact without its
+    /// bulletins, no bulletin without its fact. A duplicate adds nothing.
+    public func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome {
+        do {
+            return try append(entry, catchingUpFrom: Int.max) { _ in (recipients, issuing) }
+        } catch {
+            throw LedgerError.storage(error)
+        }
+    }
 }

@@ -157,58 +157,35 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         (error as? LedgerError) ?? LedgerError(code: "storage-failure", message: "PostgreSQL: \(String(reflecting: error))")
     }
 
+
     // MARK: MessageLog
-
-    public func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome {
-        try append(entry, deliverTo: [], issuing: [])
-    }
-
-    public func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome {
-        do {
-            return try append(entry, catchingUpFrom: Int.max) { _ in (recipients, issuing) }
-        } catch {
-            throw Self.ledgerError(error)
-        }
-    }
 
     public func append(_ entry: NewEntry, catchingUpFrom known: Int,
                        consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
-        let sha256 = SHA256.hex(entry.bytes)
-        return try appending { connection -> AppendOutcome in
-            if entry.outcome == "accepted", let existing = try accepted(issuer: entry.issuer, id: entry.id, on: connection) {
-                guard existing.sha256 == sha256 else {
-                    throw LedgerError(code: "duplicate-conflict",
-                                      message: "\(entry.issuer)/\(entry.id) was accepted before with other bytes (log position \(existing.position))")
-                }
-                return .duplicate(existing)
-            }
-            var newer: [LogEntry] = []
-            while known < Int.max {
-                let batch = try entries(after: newer.last?.position ?? known, limit: 1000, on: connection)
-                newer += batch
-                if batch.count < 1000 { break }
-            }
-            let (forwardTo, issuing) = try consequences(newer)
-            let logged = try insert(entry, sha256: sha256, on: connection)
-            try enqueue(position: logged.position, for: forwardTo, at: entry.receivedAt, on: connection)
-            for bulletin in issuing where try issued(issuer: bulletin.entry.issuer, id: bulletin.entry.id, on: connection) == nil {
-                let issued = try insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), on: connection)
-                try enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, on: connection)
-            }
-            return .appended(logged)
+        try appending { connection in
+            try Transaction(log: self, connection: connection).append(entry, catchingUpFrom: known, consequences: consequences)
         }
     }
 
     public func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome {
         do {
-            return try appending { connection -> AppendOutcome in
-                if let existing = try issued(issuer: bulletin.entry.issuer, id: bulletin.entry.id, on: connection) { return .duplicate(existing) }
-                let issued = try insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), on: connection)
-                try enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, on: connection)
-                return .appended(issued)
-            }
+            return try appending { connection in try Transaction(log: self, connection: connection).issue(bulletin) }
         } catch {
             throw Self.ledgerError(error)
+        }
+    }
+
+    /// The append steps on this node's connection, inside its transaction.
+    private struct Transaction: AppendTransaction {
+        let log: PostgresMessageLog
+        let connection: PostgresConnection
+
+        func accepted(issuer: String, id: String) throws -> LogEntry? { try log.accepted(issuer: issuer, id: id, on: connection) }
+        func issued(issuer: String, id: String) throws -> LogEntry? { try log.issued(issuer: issuer, id: id, on: connection) }
+        func entries(after position: Int, limit: Int) throws -> [LogEntry] { try log.entries(after: position, limit: limit, on: connection) }
+        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry { try log.insert(entry, sha256: sha256, on: connection) }
+        func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
+            try log.enqueue(position: position, for: recipients, at: timestamp, on: connection)
         }
     }
 

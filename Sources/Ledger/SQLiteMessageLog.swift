@@ -12,61 +12,36 @@ public final class SQLiteMessageLog: MessageLog {
         self.connection = Mutex(SQLiteConnectionBox(connection))
     }
 
-    public func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome {
-        try append(entry, deliverTo: [], issuing: [])
-    }
-
-    public func append(_ entry: NewEntry, deliverTo recipients: [String], issuing: [IssuedBulletin]) throws(LedgerError) -> AppendOutcome {
-        do {
-            return try append(entry, catchingUpFrom: Int.max) { _ in (recipients, issuing) }
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw LedgerError(code: "storage-failure", message: "\(error)")
-        }
-    }
-
     public func append(_ entry: NewEntry, catchingUpFrom known: Int,
                        consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
-        let sha256 = SHA256.hex(entry.bytes)
-        return try connection.withLock { (box) throws -> AppendOutcome in
+        try connection.withLock { (box) throws -> AppendOutcome in
             // BEGIN IMMEDIATE takes SQLite's write lock: the append lock across processes too.
             try box.connection.transactionWithAnyError { () throws -> AppendOutcome in
-                if entry.outcome == "accepted", let existing = try Self.accepted(box.connection, issuer: entry.issuer, id: entry.id) {
-                    guard existing.sha256 == sha256 else {
-                        throw LedgerError(code: "duplicate-conflict",
-                                          message: "\(entry.issuer)/\(entry.id) was accepted before with other bytes (log position \(existing.position))")
-                    }
-                    return .duplicate(existing)
-                }
-                var newer: [LogEntry] = []
-                while known < Int.max {
-                    let batch = try Self.entries(box.connection, after: newer.last?.position ?? known, limit: 1000)
-                    newer += batch
-                    if batch.count < 1000 { break }
-                }
-                let (recipients, issuing) = try consequences(newer)
-                let logged = try Self.insert(entry, sha256: sha256, into: box.connection)
-                try Self.enqueue(position: logged.position, for: recipients, at: entry.receivedAt, into: box.connection)
-                for bulletin in issuing where try Self.issued(box.connection, issuer: bulletin.entry.issuer, id: bulletin.entry.id) == nil {
-                    let issued = try Self.insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), into: box.connection)
-                    try Self.enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, into: box.connection)
-                }
-                return .appended(logged)
+                try Transaction(connection: box.connection).append(entry, catchingUpFrom: known, consequences: consequences)
             }
         }
     }
 
     public func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome {
         try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
-            try box.connection.transaction { () throws(LedgerError) -> AppendOutcome in
-                if let existing = try Self.issued(box.connection, issuer: bulletin.entry.issuer, id: bulletin.entry.id) {
-                    return .duplicate(existing)
-                }
-                let issued = try Self.insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes), into: box.connection)
-                try Self.enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt, into: box.connection)
-                return .appended(issued)
+            do {
+                return try box.connection.transactionWithAnyError { () throws -> AppendOutcome in try Transaction(connection: box.connection).issue(bulletin) }
+            } catch {
+                throw LedgerError.storage(error)
             }
+        }
+    }
+
+    /// The append steps on one connection, inside its transaction.
+    private struct Transaction: AppendTransaction {
+        let connection: SQLiteConnection
+
+        func accepted(issuer: String, id: String) throws -> LogEntry? { try SQLiteMessageLog.accepted(connection, issuer: issuer, id: id) }
+        func issued(issuer: String, id: String) throws -> LogEntry? { try SQLiteMessageLog.issued(connection, issuer: issuer, id: id) }
+        func entries(after position: Int, limit: Int) throws -> [LogEntry] { try SQLiteMessageLog.entries(connection, after: position, limit: limit) }
+        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry { try SQLiteMessageLog.insert(entry, sha256: sha256, into: connection) }
+        func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
+            try SQLiteMessageLog.enqueue(position: position, for: recipients, at: timestamp, into: connection)
         }
     }
 
