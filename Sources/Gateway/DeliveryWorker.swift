@@ -76,12 +76,7 @@ public final class DeliveryWorker: Service, Sendable {
 
     /// Runs until graceful shutdown: a pass over due deliveries, then a pause.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                _ = await self.deliverDue()
-                try? await Task.sleep(for: .milliseconds(self.policy.pollMilliseconds))
-            }
-        }
+        await repeatUntilShutdown(every: .milliseconds(policy.pollMilliseconds)) { _ = await self.deliverDue() }
         try await client.shutdown()
     }
 

@@ -76,7 +76,7 @@ public struct DerivedBulletins: Sendable {
             deadlines = []
         }
         var notice: [(String, String)] = [
-            ("notice", JSONText.quoted("score")), ("person", personJSON(person)),
+            ("notice", JSONText.quoted("score")), ("person", JSONText.object(directory.personMembers(person))),
             ("institutions", JSONText.array(workplaces)), ("act", reference),
         ]
         if let applied {
@@ -103,7 +103,7 @@ public struct DerivedBulletins: Sendable {
         if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {
             let respondBy = projection.scoring.calendar.flatMap { try? $0.addWorkingDays(referralResponseWorkingDays, to: date) }
             var referral: [(String, String)] = [
-                ("person", personJSON(person)), ("institutions", JSONText.array(workplaces)),
+                ("person", JSONText.object(directory.personMembers(person))), ("institutions", JSONText.array(workplaces)),
                 ("sanction", JSONText.quoted(sanctioned ? after.status.rawValue : "lifted")), ("from", JSONText.quoted(date.description)),
             ]
             if let until = after.until { referral.append(("until", JSONText.quoted(until.description))) }
@@ -123,14 +123,6 @@ public struct DerivedBulletins: Sendable {
     func kind(of institutions: [String], person: String) -> InstitutionKind {
         if let known = institutions.lazy.compactMap({ directory.institution($0).kind }).first { return known }
         return directory.person(person).category == .pharmacyPrincipal ? .pharmacy : .medical
-    }
-
-    private func personJSON(_ code: String) -> String {
-        let person = directory.person(code)
-        var members = [("code", JSONText.quoted(code))]
-        if let name = person.name { members.append(("name", JSONText.quoted(name))) }
-        if let category = person.category { members.append(("category", JSONText.quoted(category.rawValue))) }
-        return JSONText.object(members)
     }
 
     private func decisionReference(_ id: FactID) -> String {

@@ -1,5 +1,6 @@
 import Bulletins
 import Scoring
+import StrictJSON
 import Synchronization
 
 /// What the accepted bulletins say about persons and institutions beyond the scoring facts: names,
@@ -102,6 +103,25 @@ public final class Directory: Sendable {
     /// The institutions known in `region`, sorted.
     public func institutions(in region: String) -> [String] {
         state.withLock { state in state.regions.filter { $0.value.contains(region) }.map(\.key).sorted() }
+    }
+
+    /// The members of a `PersonRef` object for an outbound bulletin: the code, and the name and category
+    /// when some bulletin gave them.
+    func personMembers(_ code: String) -> [(String, String)] {
+        let person = person(code)
+        var members = [("code", JSONText.quoted(code))]
+        if let name = person.name { members.append(("name", JSONText.quoted(name))) }
+        if let category = person.category { members.append(("category", JSONText.quoted(category.rawValue))) }
+        return members
+    }
+
+    /// An `InstitutionRef` object for an outbound bulletin: the code, and the name and kind when known.
+    func institutionJSON(_ code: String) -> String {
+        let institution = institution(code)
+        var members = [("code", JSONText.quoted(code))]
+        if let name = institution.name { members.append(("name", JSONText.quoted(name))) }
+        if let kind = institution.kind { members.append(("kind", JSONText.quoted(kind.rawValue))) }
+        return JSONText.object(members)
     }
 
     /// The region a decision concerns and its document number.

@@ -117,13 +117,13 @@ public struct PeriodicBulletins: Sendable {
             let indicator = indicators[code]
             let persons = entries[code, default: []].sorted().compactMap { person -> String? in
                 guard let (state, scored, repaired) = states[person] else { return nil }
-                var members = personMembers(person) + [("points", String(state.points)), ("scoredInPeriod", String(scored)),
+                var members = directory.personMembers(person) + [("points", String(state.points)), ("scoredInPeriod", String(scored)),
                                                        ("repairedInPeriod", String(repaired)), ("status", JSONText.quoted(state.status.rawValue))]
                 if let until = state.until { members.append(("until", JSONText.quoted(until.description))) }
                 return JSONText.object(members)
             }
             return JSONText.object([
-                ("institution", institutionJSON(code)), ("registeredPersons", String(indicator?.registeredPersons ?? 0)),
+                ("institution", directory.institutionJSON(code)), ("registeredPersons", String(indicator?.registeredPersons ?? 0)),
                 ("sanctionedPersonTimes", String(indicator?.sanctionedPersonTimes ?? 0)), ("persons", JSONText.list(persons)),
             ])
         }
@@ -152,7 +152,7 @@ public struct PeriodicBulletins: Sendable {
             return OutboundDraft(
                 id: "CR-\(code)-\(period)", type: .creditRating, region: region, rules: rules, issuedAt: issuedAt,
                 body: JSONText.object([
-                    ("institution", institutionJSON(code)), ("year", String(period.to.year)), ("asOf", JSONText.quoted(period.to.description)),
+                    ("institution", directory.institutionJSON(code)), ("year", String(period.to.year)), ("asOf", JSONText.quoted(period.to.description)),
                     ("registeredPersons", String(registered)), ("scoredPersons", String(scored.count)), ("sanctionedPersonTimes", String(times)),
                     ("overThreshold", overThreshold ? "true" : "false"), ("keySupervision", keySupervision ? "true" : "false"),
                     ("points", String(scored.reduce(0) { $0 + $1.points })), ("suspendedPersons", String(suspended)),
@@ -163,21 +163,5 @@ public struct PeriodicBulletins: Sendable {
                 recipients: recipients)
         }
         return (bulletin, ratings)
-    }
-
-    private func personMembers(_ code: String) -> [(String, String)] {
-        let person = directory.person(code)
-        var members = [("code", JSONText.quoted(code))]
-        if let name = person.name { members.append(("name", JSONText.quoted(name))) }
-        if let category = person.category { members.append(("category", JSONText.quoted(category.rawValue))) }
-        return members
-    }
-
-    private func institutionJSON(_ code: String) -> String {
-        let institution = directory.institution(code)
-        var members = [("code", JSONText.quoted(code))]
-        if let name = institution.name { members.append(("name", JSONText.quoted(name))) }
-        if let kind = institution.kind { members.append(("kind", JSONText.quoted(kind.rawValue))) }
-        return JSONText.object(members)
     }
 }

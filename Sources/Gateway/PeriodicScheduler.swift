@@ -46,12 +46,7 @@ public final class PeriodicScheduler: Service, Sendable {
 
     /// Runs until graceful shutdown.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                self.issueDue()
-                try? await Task.sleep(for: self.interval)
-            }
-        }
+        await repeatUntilShutdown(every: interval) { self.issueDue() }
     }
 
     /// Issues what is due on `now`; returns the number of bulletins newly issued.
@@ -91,14 +86,11 @@ public final class LogFollower: Service, Sendable {
 
     /// Runs until graceful shutdown.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try self.pipeline.catchUp()
-                } catch {
-                    self.logger.error("cannot read the log to follow other writers", metadata: ["error": .string("\(error)")])
-                }
-                try? await Task.sleep(for: self.interval)
+        await repeatUntilShutdown(every: interval) {
+            do {
+                try self.pipeline.catchUp()
+            } catch {
+                self.logger.error("cannot read the log to follow other writers", metadata: ["error": .string("\(error)")])
             }
         }
     }
