@@ -18,8 +18,18 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: "The database URL instead: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE.")
         var database: String?
 
-        func open() throws(CLIError) -> any MessageLog & Outbox {
-            try openLedger(data: data, database: database, mustExist: true)
+        /// Runs `body` on the ledger as `tongbao outbox COMMAND`: errors become one line and an exit code.
+        func withLedger(_ command: String, _ body: (any MessageLog & Outbox) throws -> Void) throws {
+            try runReportingErrors("outbox \(command)") {
+                let log = try openLedger(data: data, database: database, mustExist: true)
+                do {
+                    try body(log)
+                } catch let error as CLIError {
+                    throw error
+                } catch {
+                    throw CLIError.data("\(error)")
+                }
+            }
         }
     }
 
@@ -42,13 +52,8 @@ struct OutboxCommand: ParsableCommand {
         var limit: Int = 100
 
         func run() throws {
-            try runReportingErrors("outbox list") {
-                let log = try location.open()
-                do {
-                    for delivery in try log.deliveries(in: state, limit: limit) { print(OutboxCommand.line(delivery)) }
-                } catch {
-                    throw CLIError.data("\(error)")
-                }
+            try location.withLedger("list") { log in
+                for delivery in try log.deliveries(in: state, limit: limit) { print(OutboxCommand.line(delivery)) }
             }
         }
     }
@@ -59,15 +64,10 @@ struct OutboxCommand: ParsableCommand {
         @OptionGroup var location: Location
 
         func run() throws {
-            try runReportingErrors("outbox dead") {
-                let log = try location.open()
-                do {
-                    let dead = try log.deliveries(in: .dead, limit: 10_000)
-                    for delivery in dead { print(OutboxCommand.line(delivery)) }
-                    StandardError.write("\(dead.count) dead letter(s)\(dead.isEmpty ? "" : "; put them back with: tongbao outbox retry")\n")
-                } catch {
-                    throw CLIError.data("\(error)")
-                }
+            try location.withLedger("dead") { log in
+                let dead = try log.deliveries(in: .dead, limit: 10_000)
+                for delivery in dead { print(OutboxCommand.line(delivery)) }
+                StandardError.write("\(dead.count) dead letter(s)\(dead.isEmpty ? "" : "; put them back with: tongbao outbox retry")\n")
             }
         }
     }
@@ -82,16 +82,11 @@ struct OutboxCommand: ParsableCommand {
         var sequences: [Int] = []
 
         func run() throws {
-            try runReportingErrors("outbox retry") {
-                let log = try location.open()
+            try location.withLedger("retry") { log in
                 let now = Date()
-                do {
-                    let count = try log.retry(sequences.isEmpty ? nil : sequences, at: Timestamps.chinaStandardTime(now),
-                                              now: Int64(now.timeIntervalSince1970 * 1000))
-                    print("put \(count) dead letter(s) back in the outbox; the gateway delivers them on its next pass")
-                } catch {
-                    throw CLIError.data("\(error)")
-                }
+                let count = try log.retry(sequences.isEmpty ? nil : sequences, at: Timestamps.chinaStandardTime(now),
+                                          now: Int64(now.timeIntervalSince1970 * 1000))
+                print("put \(count) dead letter(s) back in the outbox; the gateway delivers them on its next pass")
             }
         }
     }
@@ -106,26 +101,19 @@ struct OutboxCommand: ParsableCommand {
         var bulletin: String
 
         func run() throws {
-            try runReportingErrors("outbox status") {
+            try location.withLedger("status") { log in
                 let parts = bulletin.split(separator: "/", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw CLIError.usage("give the bulletin as ISSUER/ID") }
-                let log = try location.open()
-                do {
-                    let deliveries = try log.deliveries(ofBulletin: parts[0], id: parts[1])
-                    guard !deliveries.isEmpty else { throw CLIError.data("\(bulletin): no deliveries (unknown bulletin, or one nobody receives)") }
-                    let done = deliveries.filter { $0.state == .acknowledged }.count
-                    print("\(bulletin): \(done) of \(deliveries.count) recipient(s) acknowledged")
-                    for delivery in deliveries {
-                        print("\(delivery.recipient)\t\(delivery.state.rawValue)\tattempts=\(delivery.attempts)\tsince \(delivery.updatedAt)")
-                        for attempt in try log.attempts(of: delivery.sequence) {
-                            let retry = attempt.retryInMilliseconds.map { "\tretry in \($0) ms" } ?? ""
-                            print("  \(attempt.at)\t#\(attempt.attempt)\t\(attempt.outcome)\t\(attempt.detail)\(retry)")
-                        }
+                let deliveries = try log.deliveries(ofBulletin: parts[0], id: parts[1])
+                guard !deliveries.isEmpty else { throw CLIError.data("\(bulletin): no deliveries (unknown bulletin, or one nobody receives)") }
+                let done = deliveries.filter { $0.state == .acknowledged }.count
+                print("\(bulletin): \(done) of \(deliveries.count) recipient(s) acknowledged")
+                for delivery in deliveries {
+                    print("\(delivery.recipient)\t\(delivery.state.rawValue)\tattempts=\(delivery.attempts)\tsince \(delivery.updatedAt)")
+                    for attempt in try log.attempts(of: delivery.sequence) {
+                        let retry = attempt.retryInMilliseconds.map { "\tretry in \($0) ms" } ?? ""
+                        print("  \(attempt.at)\t#\(attempt.attempt)\t\(attempt.outcome)\t\(attempt.detail)\(retry)")
                     }
-                } catch let error as CLIError {
-                    throw error
-                } catch {
-                    throw CLIError.data("\(error)")
                 }
             }
         }

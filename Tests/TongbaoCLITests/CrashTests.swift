@@ -64,10 +64,7 @@ struct CrashTests {
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: pki.appendingPathComponent("440800-INS-ADMIN.key.pem").path) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let keyPEM = Array(try Data(contentsOf: pki.appendingPathComponent("440800-INS-ADMIN.key.pem")))
-        let certPEM = Array(try Data(contentsOf: pki.appendingPathComponent("440800-INS-ADMIN.cert.pem")))
-        let key = try PrivateKey(pem: keyPEM)
-        let certificate = try Trust.Certificate(pem: certPEM)
+        let (key, certificate) = try GatewayDataFolder(existing: data).credentials("440800-INS-ADMIN")
 
         // 2,000 penalty decisions over 150 physicians during 2025, signed as JWS.
         var unsigned: [String] = []
@@ -83,12 +80,7 @@ struct CrashTests {
             signed.append(Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate]).utf8))
         }
 
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try Data(contentsOf: data.appendingPathComponent("pki/trust/roots/root.pem")))))
-        tls.certificateVerification = .noHostnameVerification
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, timeout: .init(connect: .seconds(2), read: .seconds(10))))
+        let client = try GatewayDataFolder(existing: data).client("440800-INS-ADMIN")
 
         // Submit in order with 4 workers; retry whatever fails until it has a receipt. Kill every 400 receipts.
         let shared = SubmissionProgress()
@@ -99,33 +91,19 @@ struct CrashTests {
                     while true {
                         let index = shared.next.withLock { value -> Int in defer { value += 1 }; return value }
                         guard index < bulletins.count else { return }
-                        var attempts = 0
-                        while true {
-                            attempts += 1
-                            guard attempts < 400 else { throw CancellationError() }
-                            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/bulletins")
-                            request.method = .POST
-                            request.headers.add(name: "Content-Type", value: "application/jose+json")
-                            request.body = .bytes(ByteBuffer(bytes: bulletins[index]))
-                            guard let response = try? await client.execute(request, timeout: .seconds(10)),
-                                  let body = try? await response.body.collect(upTo: 1 << 20) else {
-                                try await Task.sleep(for: .milliseconds(50))
-                                continue
+                        let answer = try await submitUntilAnswered(bulletins[index], with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" }
+                        #expect(answer.status == 201, "\(answer.body)")
+                        let count = shared.receipts.withLock { $0[index] = answer.body; return $0.count }
+                        if count % 400 == 0, count < 2000 {
+                            let killNow = shared.kills.withLock { total -> Bool in
+                                guard total < count / 400 else { return false }
+                                total += 1
+                                return true
                             }
-                            #expect(response.status.code == 201, "\(String(buffer: body))")
-                            let count = shared.receipts.withLock { $0[index] = String(buffer: body); return $0.count }
-                            if count % 400 == 0, count < 2000 {
-                                let killNow = shared.kills.withLock { total -> Bool in
-                                    guard total < count / 400 else { return false }
-                                    total += 1
-                                    return true
-                                }
-                                if killNow {
-                                    server.kill()
-                                    try server.start()
-                                }
+                            if killNow {
+                                server.kill()
+                                try server.start()
                             }
-                            break
                         }
                     }
                 }

@@ -17,41 +17,18 @@ struct TwoNodeTests {
     func twoNodesOneKilled() async throws {
         let postgres = try PostgresServer.shared()
         let database = try postgres.newDatabase()
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-two-nodes-\(UUID().uuidString)")
-        let pki = data.appendingPathComponent("pki")
-        _ = try DevelopmentPKI.generate(
-            members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
-            algorithm: .ecdsa, into: pki, now: Int(Date().timeIntervalSince1970))
-        let receiver = try await TestReceiver.start(folder: pki, code: "440800-HEALTH")
-        let participants = ParticipantsFile.defaults.map { participant in
-            var participant = participant
-            if participant.code == "440800-HEALTH" { participant.endpoint = receiver.url }
-            return participant
-        }
-        try Data(ParticipantsFile.text(participants).utf8).write(to: pki.appendingPathComponent("participants.json"))
+        let folder = try GatewayDataFolder("tongbao-two-nodes")
+        let receiver = try await TestReceiver.start(folder: folder.pki, code: "440800-HEALTH")
+        try folder.writeParticipants(endpoints: ["440800-HEALTH": receiver.url])
         let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
         let arguments = ["--database", database, "--push-backoff-ms", "50", "--push-timeout-ms", "2000"]
-        let nodes = ports.map { ServerProcess(data: data, port: $0, extraArguments: arguments) }
+        let nodes = ports.map { ServerProcess(data: folder.data, port: $0, extraArguments: arguments) }
         for node in nodes { try node.start() }
         defer { for node in nodes { node.stop() } }
 
-        let folder = pki.appendingPathComponent("participants")
-        let keyPEM = Array(try Data(contentsOf: folder.appendingPathComponent("440800-HEALTH.key.pem")))
-        let certPEM = Array(try Data(contentsOf: folder.appendingPathComponent("440800-HEALTH.cert.pem")))
-        let key = try PrivateKey(pem: keyPEM)
-        let certificate = try Trust.Certificate(pem: certPEM)
         let count = 400
-        var signed: [[UInt8]] = []
-        for index in 0..<count {
-            let text = #"{"id":"TWO-\#(index)","type":"LicenceRevocation","issuer":"440800-HEALTH","issuedAt":"2025-05-21T15:00:00+08:00","region":"440800","rules":"guangdong","body":{"decisionNo":"湛卫医罚〔2025〕\#(index)号","decidedOn":"2025-05-20","person":{"code":"D4408027\#(String(format: "%05d", index))","category":"physician","responsibility":"main"},"institutions":["H44080200001"],"certificate":{"kind":"practising","number":"1104407\#(index)"},"action":"revoked"}}"#
-            signed.append(Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate]).utf8))
-        }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(try Data(contentsOf: pki.appendingPathComponent("trust/roots/root.pem")))))
-        tls.certificateVerification = .noHostnameVerification
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls, timeout: .init(connect: .seconds(2), read: .seconds(10))))
+        let signed = try signedRevocations(count, idPrefix: "TWO", personPrefix: "027", by: try folder.credentials("440800-HEALTH"))
+        let client = try folder.client("440800-HEALTH")
 
         // Four workers submit to both nodes in turn, as a load balancer would; after 150 receipts node 2 is
         // SIGKILLed and stays down: its clients retry on node 1.
@@ -64,27 +41,14 @@ struct TwoNodeTests {
                     while true {
                         let index = progress.next.withLock { value -> Int in defer { value += 1 }; return value }
                         guard index < bulletins.count else { return }
-                        var attempt = 0
-                        while true {
-                            attempt += 1
-                            guard attempt < 400 else { throw CancellationError() }
-                            let nodeDown = killSwitch.killed.withLock { $0 }
-                            let port = nodeDown ? ports[0] : ports[(index + worker + attempt) % 2]
-                            var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)/v1/bulletins")
-                            request.method = .POST
-                            request.headers.add(name: "Content-Type", value: "application/jose+json")
-                            request.body = .bytes(ByteBuffer(bytes: bulletins[index]))
-                            guard let response = try? await client.execute(request, timeout: .seconds(10)),
-                                  let body = try? await response.body.collect(upTo: 1 << 20) else {
-                                try await Task.sleep(for: .milliseconds(50))
-                                continue
-                            }
-                            #expect(response.status.code == 201, "\(String(buffer: body))")
-                            let receipts = progress.receipts.withLock { $0[index] = String(buffer: body); return $0.count }
-                            if receipts == 150, killSwitch.killed.withLock({ value in defer { value = true }; return !value }) {
-                                nodes[1].kill()
-                            }
-                            break
+                        let answer = try await submitUntilAnswered(bulletins[index], with: client) { attempt in
+                            let port = killSwitch.killed.withLock { $0 } ? ports[0] : ports[(index + worker + attempt) % 2]
+                            return "https://127.0.0.1:\(port)/v1/bulletins"
+                        }
+                        #expect(answer.status == 201, "\(answer.body)")
+                        let receipts = progress.receipts.withLock { $0[index] = answer.body; return $0.count }
+                        if receipts == 150, killSwitch.killed.withLock({ value in defer { value = true }; return !value }) {
+                            nodes[1].kill()
                         }
                     }
                 }
