@@ -66,7 +66,17 @@ struct OpenAPIConformanceTests {
         let deadlines = try await get(health, gateway, "/v1/deadlines?date=2025-06-01")
         #expect(deadlines.text.contains(#""step":"notice-to-institution","due":"2025-05-27","state":"passed""#))
         try record("Deadlines", deadlines, "deadlines.json")
-        try record("Deadlines", try await get(health, gateway, "/v1/deadlines?overdue=true&date=2025-06-01"), "overdue.json")
+        try record("Deadlines", try await get(health, gateway, "/v1/deadlines?overdue=true&date=2025-06-01"), "none-overdue.json")
+        // A suspension that ended with no restoration is overdue (impersonation, main: 9 points → 2 months).
+        let admin = try gateway.client("440800-INS-ADMIN")
+        let adminKey = try gateway.credentials("440800-INS-ADMIN")
+        let suspension = try JWS().sign(Array(penalty("A-OV-1", person: "D440802000999", situation: "impersonation", on: "2025-06-12").utf8),
+                                        key: adminKey.key, chain: [adminKey.certificate])
+        #expect(try await post(admin, gateway, Array(suspension.utf8), type: "application/jose+json").status == 201)
+        try await admin.shutdown()
+        let overdue = try await get(health, gateway, "/v1/deadlines?overdue=true&date=2025-12-31")
+        #expect(overdue.text == #"{"date":"2025-12-31","deadlines":[{"step":"overdue-restoration","due":"2025-08-12","state":"overdue","act":null,"persons":["D440802000999"]}]}"#)
+        try record("Deadlines", overdue, "overdue.json")
         try await health.shutdown()
         let result = try validate(cases)
         #expect(result.status == 0, "\(result.output)")
