@@ -33,6 +33,19 @@ public final class FactProjection: Sendable {
         }
     }
 
+    /// Removes facts (the facts of a batch whose commit failed: the projection holds only what the log holds).
+    public func remove(_ ids: [FactID]) {
+        guard !ids.isEmpty else { return }
+        state.withLock { state in
+            let removed = ids.compactMap { state.byID.removeValue(forKey: $0) }
+            let identities = Set(removed.map(\.id))
+            state.shared.removeAll { identities.contains($0.id) }
+            for person in Set(removed.flatMap(\.personCodes)) {
+                state.byPerson[person]?.removeAll { identities.contains($0.id) }
+            }
+        }
+    }
+
     /// The person's state on `date`, exactly as `tongbao replay` would report it; an unknown person is
     /// normal with 0 points. With `explain`, the history of applied facts (the person's file).
     /// With `adding`, as if that fact were already projected (what intake derives its bulletins from).

@@ -10,6 +10,9 @@ public final class GatewayMetrics: Sendable {
         var latencyBuckets = [Int](repeating: 0, count: GatewayMetrics.bounds.count)
         var latencyCount = 0
         var latencySum = 0.0
+        var commits = 0
+        var committedItems = 0
+        var largestCommit = 0
     }
 
     /// Histogram bucket bounds, in seconds.
@@ -34,6 +37,20 @@ public final class GatewayMetrics: Sendable {
         }
     }
 
+    /// Counts one group commit of `items` bulletins (accepted and refused alike).
+    public func commit(items: Int) {
+        state.withLock { state in
+            state.commits += 1
+            state.committedItems += items
+            state.largestCommit = max(state.largestCommit, items)
+        }
+    }
+
+    /// Group commits so far, the bulletins they wrote, and the largest.
+    public var commits: (count: Int, items: Int, largest: Int) {
+        state.withLock { ($0.commits, $0.committedItems, $0.largestCommit) }
+    }
+
     /// The Prometheus text exposition (version 0.0.4).
     /// `outbox` gives the number of deliveries in each state (a gauge per state).
     public func render(ledgerEntries: Int, outbox: [DeliveryState: Int] = [:]) -> String {
@@ -51,6 +68,10 @@ public final class GatewayMetrics: Sendable {
             }
             lines += ["tongbao_intake_seconds_bucket{le=\"+Inf\"} \(state.latencyCount)", "tongbao_intake_seconds_sum \(state.latencySum)",
                       "tongbao_intake_seconds_count \(state.latencyCount)",
+                      "# HELP tongbao_intake_commits_total Durable log transactions of intake (group commits).",
+                      "# TYPE tongbao_intake_commits_total counter", "tongbao_intake_commits_total \(state.commits)",
+                      "# HELP tongbao_intake_committed_total Bulletins written by those transactions (accepted and refused).",
+                      "# TYPE tongbao_intake_committed_total counter", "tongbao_intake_committed_total \(state.committedItems)",
                       "# HELP tongbao_ledger_entries Entries in the message log.", "# TYPE tongbao_ledger_entries gauge",
                       "tongbao_ledger_entries \(ledgerEntries)",
                       "# HELP tongbao_outbox_deliveries Outbound deliveries by state (dead: waiting for an operator).",

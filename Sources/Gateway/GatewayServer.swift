@@ -47,7 +47,7 @@ public struct GatewayServer: Sendable {
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try await participant(of: context)
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let result = pipeline.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
+            let result = await pipeline.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
             return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
                             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
         }

@@ -62,67 +62,48 @@ public struct IntakeResponse: Sendable {
 public final class IntakePipeline: Sendable {
     let configuration: GatewayConfiguration
     let log: any MessageLog & Outbox
-    /// The scoring facts of every accepted bulletin.
-    public let projection: FactProjection
-    /// Names, kinds and workplaces from the accepted bulletins.
-    public let directory: Directory
-    let derivation: DerivedBulletins
-    let signer: OutboundSigner
-    /// Derivation, append and projection happen one bulletin at a time, so that every derived bulletin is
-    /// computed from a projection that holds every fact logged before it.
-    private let sequencing = Mutex(())
-    /// The log position up to which every accepted bulletin is in the projection.
-    private let projectedPosition = Mutex(0)
-    private let reader: BulletinReader
+    /// Appends to the log in group commits and keeps the projection and directory in step with it.
+    let committer: BulletinCommitter
+    /// The group commit every append of intake goes through.
+    private let commits: GroupCommit<PendingAppend, Result<CommittedAppend, GatewayError>>
     /// The metrics intake and the HTTP layer record.
     public let metrics = GatewayMetrics()
     private let verifier: SignedBulletinVerifier
     private let logger: Logger
 
+    /// The scoring facts of every accepted bulletin.
+    public var projection: FactProjection { committer.projection }
+    /// Names, kinds and workplaces from the accepted bulletins.
+    public var directory: Directory { committer.directory }
+    var derivation: DerivedBulletins { committer.derivation }
+    var signer: OutboundSigner { committer.signer }
+
     /// Creates the pipeline and rebuilds the projection from the log.
     public init(configuration: GatewayConfiguration, log: any MessageLog & Outbox, projection: FactProjection, logger: Logger) throws {
         self.configuration = configuration
         self.log = log
-        self.projection = projection
         self.logger = logger
-        directory = Directory()
-        derivation = DerivedBulletins(
-            routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
-            projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
-        signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
-        reader = try BulletinReader()
+        let committer = try BulletinCommitter(configuration: configuration, log: log, projection: projection, logger: logger)
+        self.committer = committer
+        let metrics = metrics
+        commits = GroupCommit { items in
+            metrics.commit(items: items.count)
+            return committer.commit(items)
+        }
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
-        try rebuildProjection()
-    }
-
-    /// Folds every accepted bulletin of the log into the projection (the log is the source of truth).
-    func rebuildProjection() throws {
-        try catchUp()
+        try committer.catchUp()
     }
 
     /// Reads the log after the projected position and projects what others appended (another node on the
     /// same database, or `tongbao` beside the gateway). `serve` calls it periodically; reading twice is harmless.
     public func catchUp() throws {
-        while true {
-            let batch = try log.entries(after: projectedPosition.withLock { $0 }, limit: 1000)
-            try project(batch)
-            if batch.count < 1000 { return }
-        }
+        try committer.catchUp()
     }
 
-    /// Projects accepted entries (idempotent) and advances the projected position past them.
-    private func project(_ entries: [LogEntry]) throws {
-        for entry in entries {
-            if let (bulletin, fact) = try ProjectionBuilder.read(entry, reader: reader, packs: configuration.packs, defaultPack: configuration.defaultPack) {
-                directory.learn(bulletin)
-                if let fact { projection.add(fact) }
-            }
-        }
-        if let last = entries.last?.position { projectedPosition.withLock { $0 = max($0, last) } }
-    }
-
-    /// Runs a submission from `sender` (the participant of the TLS client certificate).
-    public func submit(_ bytes: [UInt8], mediaType: String?, sender: Participant?, now: Date = Date()) -> IntakeResponse {
+    /// Runs a submission from `sender` (the participant of the TLS client certificate). Verification and
+    /// decoding run on the caller's task; the append waits for a group commit with the bulletins that
+    /// arrive meanwhile (one durable write for all), and the answer is sent only after that commit.
+    public func submit(_ bytes: [UInt8], mediaType: String?, sender: Participant?, now: Date = Date()) async -> IntakeResponse {
         let receivedAt = Timestamps.chinaStandardTime(now)
         let started = ContinuousClock.now
         var known = (issuer: "", id: "", type: "")
@@ -147,20 +128,15 @@ public final class IntakePipeline: Sendable {
             let fact = try scoringFact(of: bulletin)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: "accepted", bytes: bytes)
+            let committed = try await commits.submit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
             let receipt: [UInt8]
-            switch try appendWithConsequences(entry, bulletin: bulletin, fact: fact, now: now) {
+            switch committed.outcome {
             case .appended(let logged):
-                receipt = try makeReceipt(for: logged, encoding: encoding)
-                try log.storeReceipt(receipt, for: logged.position)
+                receipt = committed.receipt ?? []
                 logger.info("bulletin accepted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "accepted", seconds: Self.milliseconds(since: started) / 1000)
             case .duplicate(let logged):
-                if let stored = try log.receipt(for: logged.position) {
-                    receipt = stored
-                } else {
-                    receipt = try makeReceipt(for: logged, encoding: encoding)
-                    try log.storeReceipt(receipt, for: logged.position)
-                }
+                receipt = try storedReceipt(for: logged, encoding: encoding)
                 logger.info("bulletin resubmitted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "duplicate", seconds: Self.milliseconds(since: started) / 1000)
             }
@@ -169,12 +145,20 @@ public final class IntakePipeline: Sendable {
             let problem = error as? GatewayError ?? GatewayError(code: "internal", status: 500, detail: "\(error)")
             let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
                                     receivedAt: receivedAt, outcome: "rejected", errorCode: problem.code, bytes: bytes)
-            _ = try? log.append(rejected)
+            _ = try? await commits.submit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
             logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
                 ["code": .string(problem.code), "reason": .string(problem.reason ?? "")]) { $1 })
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
             return IntakeResponse(status: problem.status, contentType: "application/problem+json", body: Array(problem.problemJSON.utf8))
         }
+    }
+
+    /// The receipt sent the first time (a resubmission gets the very same bytes); made now if none was kept.
+    private func storedReceipt(for logged: LogEntry, encoding: BulletinEncoding) throws -> [UInt8] {
+        if let stored = try log.receipt(for: logged.position) { return stored }
+        let receipt = try committer.makeReceipt(for: logged, encoding: encoding)
+        try log.storeReceipt(receipt, for: logged.position)
+        return receipt
     }
 
     // MARK: Steps
@@ -220,59 +204,6 @@ public final class IntakePipeline: Sendable {
             return try bulletin.fact(under: pack)
         } catch {
             throw GatewayError(code: "rules-invalid", status: 422, detail: "\(error.location): \(error.message)")
-        }
-    }
-
-    /// Derives what the bulletin causes, signs it, and appends both in one transaction; then projects.
-    private func appendWithConsequences(_ entry: NewEntry, bulletin: Bulletin, fact: Fact?, now: Date) throws(GatewayError) -> AppendOutcome {
-        do {
-            return try sequencing.withLock { _ throws -> AppendOutcome in
-                // A resubmission (or a conflict) is answered before the closure runs: it causes nothing new.
-                let outcome = try log.append(entry, catchingUpFrom: projectedPosition.withLock { $0 }) { newer in
-                    try project(newer)   // what other writers appended first: derive from every earlier fact
-                    directory.learn(bulletin)
-                    let consequences = try derivation.consequences(of: bulletin, fact: fact, issuedAt: entry.receivedAt)
-                    return (consequences.forwardTo, try consequences.drafts.map { try signer.sign($0, now: now) })
-                }
-                if case .appended(let logged) = outcome {
-                    if let fact { projection.add(fact) }
-                    projectedPosition.withLock { $0 = max($0, logged.position) }
-                }
-                return outcome
-            }
-        } catch let error as LedgerError {
-            if error.code == "duplicate-conflict" { throw GatewayError(code: "duplicate-conflict", status: 409, detail: error.message) }
-            throw GatewayError(code: "internal", status: 500, detail: error.message)
-        } catch {
-            throw GatewayError(code: "internal", status: 500, detail: "cannot derive the outbound bulletins: \(error)")
-        }
-    }
-
-    /// A signed `Receipt` in the sender's encoding (XML-DSig for XML, flattened JWS for JSON).
-    private func makeReceipt(for entry: LogEntry, encoding: BulletinEncoding) throws(GatewayError) -> [UInt8] {
-        let body = JSONText.object([
-            ("bulletin", JSONText.object([("issuer", JSONText.quoted(entry.content.issuer)), ("id", JSONText.quoted(entry.content.id))])),
-            ("sha256", JSONText.quoted(entry.sha256)), ("receivedAt", JSONText.quoted(entry.content.receivedAt)),
-            ("outcome", JSONText.quoted("accepted")), ("logPosition", String(entry.position)),
-        ])
-        let envelope = JSONText.object([
-            ("id", JSONText.quoted("RCPT-\(entry.position)")), ("type", JSONText.quoted("Receipt")),
-            ("issuer", JSONText.quoted(configuration.code)), ("issuedAt", JSONText.quoted(entry.content.receivedAt)),
-            ("region", JSONText.quoted(configuration.region)), ("body", body),
-        ])
-        do {
-            let tree = try JSONParser().parse(envelope)
-            _ = try BulletinJSONDecoder.bulletin(fromTree: tree)   // a receipt is a valid bulletin, always
-            switch encoding {
-            case .xml:
-                return try XMLSignature().sign(Array(try BulletinXML.xml(from: tree).utf8), key: configuration.signingKey,
-                                               certificate: configuration.signingCertificate)
-            case .json:
-                return Array(try JWS().sign(Array(JSONWriter.pretty(tree).utf8), key: configuration.signingKey,
-                                            chain: [configuration.signingCertificate], compact: false).utf8)
-            }
-        } catch {
-            throw GatewayError(code: "internal", status: 500, detail: "cannot make the receipt: \(error)")
         }
     }
 

@@ -2,7 +2,7 @@ import Trust
 
 /// The steps of an append, as one store carries them out inside its transaction while holding its append
 /// lock. The order of the steps — the duplicate check, the catch-up, the entry, its forwarding, the
-/// bulletins it causes — is written once, in ``AppendTransaction/append(_:catchingUpFrom:consequences:)``
+/// bulletins it causes, the receipt — is written once, in ``AppendTransaction/append(batch:catchingUpFrom:)``
 /// and ``AppendTransaction/issue(_:)``, so that SQLite and PostgreSQL cannot drift apart.
 protocol AppendTransaction {
     /// The accepted entry for (issuer, id).
@@ -15,33 +15,79 @@ protocol AppendTransaction {
     func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry
     /// Queues the entry at `position` for each recipient (once per recipient).
     func enqueue(position: Int, for recipients: [String], at timestamp: String) throws
+    /// Keeps the receipt for `position` (the first one stored wins).
+    func storeReceipt(_ bytes: [UInt8], for position: Int) throws
+    /// Marks the start of one item, so that its failure undoes only its own writes.
+    func beginItem() throws
+    /// Keeps the item's writes in the transaction.
+    func endItem() throws
+    /// Undoes the item's writes (the transaction goes on).
+    func undoItem() throws
 }
 
 extension AppendTransaction {
-    /// ``MessageLog/append(_:catchingUpFrom:consequences:)``, inside the store's transaction.
-    func append(_ entry: NewEntry, catchingUpFrom known: Int,
-                consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
+    /// ``MessageLog/append(batch:catchingUpFrom:)``, inside the store's transaction, holding its append lock.
+    /// Each item is its own savepoint: a refused item undoes only its writes. Other writers' entries after
+    /// `known` are read once, for the first item that derives anything; every later entry is the batch's own.
+    func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
+        var caughtUp = known == Int.max
+        var lastPosition = caughtUp ? 0 : known
+        var results: [BatchedResult] = []
+        results.reserveCapacity(batch.count)
+        for item in batch {
+            try beginItem()
+            do {
+                let newer = { () throws -> [LogEntry] in
+                    guard !caughtUp else { return [] }
+                    var newer: [LogEntry] = []
+                    while true {
+                        let page = try entries(after: newer.last?.position ?? known, limit: 1000)
+                        newer += page
+                        if page.count < 1000 { break }
+                    }
+                    caughtUp = true
+                    lastPosition = max(lastPosition, newer.last?.position ?? known)
+                    return newer
+                }
+                let (outcome, written) = try append(item.entry, newer: newer, consequences: item.consequences)
+                var receipt: [UInt8]?
+                if case .appended(let logged) = outcome, let make = item.receipt {
+                    let bytes = try make(logged)
+                    try storeReceipt(bytes, for: logged.position)
+                    receipt = bytes
+                }
+                try endItem()
+                lastPosition = max(lastPosition, written)
+                if case .appended(let logged) = outcome { item.appended(logged) }
+                results.append(BatchedResult(outcome: .success(outcome), receipt: receipt))
+            } catch {
+                try undoItem()
+                results.append(BatchedResult(outcome: .failure(error), receipt: nil))
+            }
+        }
+        return BatchedCommit(results: results, lastPosition: lastPosition)
+    }
+
+    /// One item: the duplicate check, the catch-up, the entry, its forwarding, the bulletins it causes.
+    /// Returns the outcome and the last position written (0 for a duplicate).
+    private func append(_ entry: NewEntry, newer: () throws -> [LogEntry],
+                        consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> (AppendOutcome, Int) {
         let sha256 = SHA256.hex(entry.bytes)
         if entry.outcome == "accepted", let existing = try accepted(issuer: entry.issuer, id: entry.id) {
             guard existing.sha256 == sha256 else {
                 throw LedgerError(code: "duplicate-conflict",
                                   message: "\(entry.issuer)/\(entry.id) was accepted before with other bytes (log position \(existing.position))")
             }
-            return .duplicate(existing)
+            return (.duplicate(existing), 0)
         }
-        var newer: [LogEntry] = []
-        while known < Int.max {
-            let batch = try entries(after: newer.last?.position ?? known, limit: 1000)
-            newer += batch
-            if batch.count < 1000 { break }
-        }
-        let (forwardTo, issuing) = try consequences(newer)
+        let (forwardTo, issuing) = try consequences(try newer())
         let logged = try insert(entry, sha256: sha256)
         try enqueue(position: logged.position, for: forwardTo, at: entry.receivedAt)
+        var written = logged.position
         for bulletin in issuing {
-            _ = try issue(bulletin)
+            if case .appended(let issued) = try issue(bulletin) { written = issued.position }
         }
-        return .appended(logged)
+        return (.appended(logged), written)
     }
 
     /// ``MessageLog/issue(_:)``, inside the store's transaction: once per (issuer, id).
@@ -52,3 +98,5 @@ extension AppendTransaction {
         return .appended(issued)
     }
 }
+
+

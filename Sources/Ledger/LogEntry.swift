@@ -118,12 +118,13 @@ public struct ChainReport: Sendable, Equatable {
 
 /// The message log: the source of truth, append-only and hash-chained; SQLite (embedded) or PostgreSQL (several nodes).
 public protocol MessageLog: Sendable {
-    /// Appends durably (committed before it returns) while holding the log's append lock (which every writer,
-    /// process or node takes): `consequences` is first called with the entries appended after `known` by
-    /// others, so that what it derives takes every earlier fact into account, and returns what to queue.
-    /// Not called for a resubmission (`.duplicate`). Its errors abort the append.
-    func append(_ entry: NewEntry, catchingUpFrom known: Int,
-                consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome
+    /// Appends a batch in one durable transaction (group commit: one `fsync` for all), holding the log's
+    /// append lock (which every writer, process or node takes). Items are appended in order, each with its
+    /// forwarding, the bulletins it causes and its receipt; a refused item (its `consequences` or `receipt`
+    /// threw, or `duplicate-conflict`) undoes only its own writes. Each item's `consequences` sees the entries
+    /// other writers appended after `known` that no earlier item was shown (pass `Int.max` for none).
+    /// Throws, and commits nothing, when the transaction itself fails.
+    func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit
     /// Logs and queues a bulletin the gateway issues on its own (a periodic bulletin). One already issued
     /// with the same (issuer, id) is returned as `.duplicate`, whatever its bytes: it is issued once.
     func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome
@@ -145,6 +146,17 @@ public protocol MessageLog: Sendable {
 }
 
 extension MessageLog {
+    /// Appends one entry durably (committed before it returns) while holding the log's append lock:
+    /// `consequences` is first called with the entries appended after `known` by others, so that what it
+    /// derives takes every earlier fact into account, and returns what to queue. Not called for a
+    /// resubmission (`.duplicate`). Its errors abort the append.
+    public func append(_ entry: NewEntry, catchingUpFrom known: Int,
+                       consequences: @escaping ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
+        let commit = try append(batch: [BatchedAppend(entry: entry, consequences: consequences)], catchingUpFrom: known)
+        guard let only = commit.results.first else { throw LedgerError(code: "storage-failure", message: "the append returned no result") }
+        return try only.outcome.get()
+    }
+
     /// Appends durably (committed before it returns). An accepted bulletin whose (issuer, id) was accepted
     /// before returns `.duplicate` with the same bytes and throws `duplicate-conflict` with other bytes.
     public func append(_ entry: NewEntry) throws(LedgerError) -> AppendOutcome {

@@ -24,7 +24,7 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     let claimLeaseMilliseconds: Int64
 
     private let configuration: PostgresConnection.Configuration
-    private let logger = Logger(label: "tongbao.ledger.postgres")
+    fileprivate let logger = Logger(label: "tongbao.ledger.postgres")
     private let connection: Mutex<PostgresConnection?>
 
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`) and brings the schema up to date.
@@ -160,10 +160,9 @@ public final class PostgresMessageLog: MessageLog, Outbox {
 
     // MARK: MessageLog
 
-    public func append(_ entry: NewEntry, catchingUpFrom known: Int,
-                       consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
+    public func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
         try appending { connection in
-            try Transaction(log: self, connection: connection).append(entry, catchingUpFrom: known, consequences: consequences)
+            try Transaction(log: self, connection: connection).append(batch: batch, catchingUpFrom: known)
         }
     }
 
@@ -175,17 +174,43 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         }
     }
 
-    /// The append steps on this node's connection, inside its transaction.
-    private struct Transaction: AppendTransaction {
+    /// The append steps on this node's connection, inside its transaction. It remembers the chain's head
+    /// once read (no other writer can move it while the append lock is held), saving a round trip per entry.
+    private final class Transaction: AppendTransaction {
         let log: PostgresMessageLog
         let connection: PostgresConnection
+        /// The last entry's position and hash, once known.
+        private var head: (position: Int, hash: String)?
+        /// The head when the current item began, to go back to when it is undone.
+        private var headAtItem: (position: Int, hash: String)?
+
+        init(log: PostgresMessageLog, connection: PostgresConnection) {
+            self.log = log
+            self.connection = connection
+        }
 
         func accepted(issuer: String, id: String) throws -> LogEntry? { try log.accepted(issuer: issuer, id: id, on: connection) }
         func issued(issuer: String, id: String) throws -> LogEntry? { try log.issued(issuer: issuer, id: id, on: connection) }
         func entries(after position: Int, limit: Int) throws -> [LogEntry] { try log.entries(after: position, limit: limit, on: connection) }
-        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry { try log.insert(entry, sha256: sha256, on: connection) }
+        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry {
+            let current = try head ?? log.head(on: connection)
+            let logged = try log.insert(entry, sha256: sha256, after: current, on: connection)
+            head = (logged.position, logged.hash)
+            return logged
+        }
         func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
             try log.enqueue(position: position, for: recipients, at: timestamp, on: connection)
+        }
+        func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try log.storeReceipt(bytes, for: position, on: connection) }
+        func beginItem() throws {
+            headAtItem = head
+            _ = try connection.query("SAVEPOINT item", logger: log.logger).wait()
+        }
+        func endItem() throws { _ = try connection.query("RELEASE SAVEPOINT item", logger: log.logger).wait() }
+        func undoItem() throws {
+            head = headAtItem
+            _ = try connection.query("ROLLBACK TO SAVEPOINT item", logger: log.logger).wait()
+            _ = try connection.query("RELEASE SAVEPOINT item", logger: log.logger).wait()
         }
     }
 
@@ -202,10 +227,12 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     }
 
     public func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError) {
-        try withConnection { connection in
-            _ = try connection.query("INSERT INTO receipts (position, bytes) VALUES (\(position), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING",
-                                     logger: logger).wait()
-        }
+        try withConnection { connection in try storeReceipt(bytes, for: position, on: connection) }
+    }
+
+    private func storeReceipt(_ bytes: [UInt8], for position: Int, on connection: PostgresConnection) throws {
+        _ = try connection.query("INSERT INTO receipts (position, bytes) VALUES (\(position), \(ByteBuffer(bytes: bytes))) ON CONFLICT DO NOTHING",
+                                 logger: logger).wait()
     }
 
     public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {
@@ -226,9 +253,16 @@ public final class PostgresMessageLog: MessageLog, Outbox {
 
     private static let columns = "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash"
 
-    private func insert(_ entry: NewEntry, sha256: String, on connection: PostgresConnection) throws -> LogEntry {
+    /// The last entry's position and hash (0 and the genesis hash for an empty log).
+    private func head(on connection: PostgresConnection) throws -> (position: Int, hash: String) {
         let last = try rows("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1", on: connection).first.map { try $0.decode((Int, String).self) }
-        let (position, previous) = last.map { ($0.0 + 1, $0.1) } ?? (1, LogEntry.genesisHash)
+        return last ?? (0, LogEntry.genesisHash)
+    }
+
+    /// Inserts `entry` after `head` (the caller holds the append lock).
+    private func insert(_ entry: NewEntry, sha256: String, after head: (position: Int, hash: String),
+                        on connection: PostgresConnection) throws -> LogEntry {
+        let (position, previous) = (head.position + 1, head.hash)
         let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
         _ = try connection.query("""
             INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)

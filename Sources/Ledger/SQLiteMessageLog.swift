@@ -12,12 +12,11 @@ public final class SQLiteMessageLog: MessageLog {
         self.connection = Mutex(SQLiteConnectionBox(connection))
     }
 
-    public func append(_ entry: NewEntry, catchingUpFrom known: Int,
-                       consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
-        try connection.withLock { (box) throws -> AppendOutcome in
+    public func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
+        try connection.withLock { (box) throws -> BatchedCommit in
             // BEGIN IMMEDIATE takes SQLite's write lock: the append lock across processes too.
-            try box.connection.transactionWithAnyError { () throws -> AppendOutcome in
-                try Transaction(connection: box.connection).append(entry, catchingUpFrom: known, consequences: consequences)
+            try box.connection.transactionWithAnyError { () throws -> BatchedCommit in
+                try Transaction(connection: box.connection).append(batch: batch, catchingUpFrom: known)
             }
         }
     }
@@ -43,6 +42,10 @@ public final class SQLiteMessageLog: MessageLog {
         func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
             try SQLiteMessageLog.enqueue(position: position, for: recipients, at: timestamp, into: connection)
         }
+        func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
+        func beginItem() throws { try connection.execute("SAVEPOINT item") }
+        func endItem() throws { try connection.execute("RELEASE item") }
+        func undoItem() throws { try connection.execute("ROLLBACK TO item; RELEASE item") }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {
@@ -92,9 +95,11 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     public func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError) {
-        try connection.withLock { (box) throws(LedgerError) in
-            try box.connection.prepare("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)").run([.integer(position), .blob(bytes)])
-        }
+        try connection.withLock { (box) throws(LedgerError) in try Self.storeReceipt(bytes, for: position, into: box.connection) }
+    }
+
+    private static func storeReceipt(_ bytes: [UInt8], for position: Int, into connection: SQLiteConnection) throws(LedgerError) {
+        try connection.prepare("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)").run([.integer(position), .blob(bytes)])
     }
 
     public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {

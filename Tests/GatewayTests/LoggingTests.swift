@@ -29,7 +29,7 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
 @Suite("structured logs")
 struct LoggingTests {
     @Test("accepted and rejected bulletins are logged with participant, type, id, outcome and latency — never a person's name or code")
-    func noPersonalData() throws {
+    func noPersonalData() async throws {
         let folder = try ExternalCommand.scratchFolder("tongbao-logs")
         let now = Int(Date().timeIntervalSince1970)
         _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
@@ -45,8 +45,8 @@ struct LoggingTests {
         let key = try PrivateKey(pem: try read("participants/440800-HEALTH.key.pem"))
         let certificate = try Trust.Certificate(pem: try read("participants/440800-HEALTH.cert.pem"))
         let revocation = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
-        #expect(pipeline.submit(try XMLSignature().sign(revocation, key: key, certificate: certificate), mediaType: "application/xml", sender: health).status == 201)
-        #expect(pipeline.submit(revocation, mediaType: "application/xml", sender: health).status == 401)
+        #expect(await pipeline.submit(try XMLSignature().sign(revocation, key: key, certificate: certificate), mediaType: "application/xml", sender: health).status == 201)
+        #expect(await pipeline.submit(revocation, mediaType: "application/xml", sender: health).status == 401)
         let lines = RecordingLogHandler.lines.withLock { $0 }
         let accepted = try #require(lines.first { $0.hasPrefix("bulletin accepted") })
         for field in ["participant=440800-HEALTH", "type=LicenceRevocation", "id=440800-HEALTH-2025-0012", "outcome=accepted", "latency_ms="] {

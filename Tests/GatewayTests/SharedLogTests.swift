@@ -31,11 +31,11 @@ struct TwoNodes {
         return TwoNodes(folder: folder, first: try node(), second: try node(), log: try SQLiteMessageLog(path: path))
     }
 
-    func submit(_ text: String, as code: String, to pipeline: IntakePipeline) throws -> IntakeResponse {
+    func submit(_ text: String, as code: String, to pipeline: IntakePipeline) async throws -> IntakeResponse {
         let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).key.pem"))))
         let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).cert.pem"))))
         let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
-        return pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
+        return await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
     }
 }
 
@@ -52,11 +52,11 @@ func penalty(_ id: String, person: String, situation: String, on date: String) -
 @Suite("several writers on one log")
 struct SharedLogTests {
     @Test("a node derives from facts another node appended first, and follows them for eligibility")
-    func derivesFromOtherWriters() throws {
+    func derivesFromOtherWriters() async throws {
         let nodes = try TwoNodes.make()
         // 6 points through the first node, then 6 more through the second: the second must see 12 → terminated.
-        #expect(try nodes.submit(penalty("P-1", person: "D1", situation: "penalty.art38-39", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
-        #expect(try nodes.submit(penalty("P-2", person: "D1", situation: "penalty.art38-39", on: "2025-04-01"), as: "440800-INS-ADMIN", to: nodes.second).status == 201)
+        #expect(try await nodes.submit(penalty("P-1", person: "D1", situation: "penalty.art38-39", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        #expect(try await nodes.submit(penalty("P-2", person: "D1", situation: "penalty.art38-39", on: "2025-04-01"), as: "440800-INS-ADMIN", to: nodes.second).status == 201)
         let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
         #expect(issued.map(\.content.type) == ["ScoreNotice", "ScoreNotice", "Referral"])
         let reader = try BulletinReader()
@@ -76,16 +76,16 @@ struct SharedLogTests {
     }
 
     @Test("a correction that withdraws a sanctioning act tells the agency the new total and lifts the referral at the regulator")
-    func correctionLiftsReferral() throws {
+    func correctionLiftsReferral() async throws {
         let nodes = try TwoNodes.make()
         // 12 points (penalty.art40, main responsibility) → terminated → a Referral to health.
-        #expect(try nodes.submit(penalty("P-9", person: "D9", situation: "penalty.art40", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        #expect(try await nodes.submit(penalty("P-9", person: "D9", situation: "penalty.art40", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
         let correction = """
             {"id": "C-9", "type": "Correction", "issuer": "440800-INS-ADMIN", "issuedAt": "2025-04-01T10:00:00+08:00", "region": "440800",
              "rules": "guangdong", "body": {"decisionNo": "湛医保更〔2025〕9号", "decidedOn": "2025-04-01",
              "target": {"issuer": "440800-INS-ADMIN", "id": "P-9"}, "action": "withdraw"}}
             """
-        #expect(try nodes.submit(correction, as: "440800-INS-ADMIN", to: nodes.first).status == 201)
+        #expect(try await nodes.submit(correction, as: "440800-INS-ADMIN", to: nodes.first).status == 201)
         let reader = try BulletinReader()
         let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
         #expect(issued.map(\.content.type) == ["ScoreNotice", "Referral", "ScoreNotice", "Referral"])

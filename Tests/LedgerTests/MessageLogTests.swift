@@ -139,6 +139,53 @@ struct MessageLogTests {
         #expect(try log.issue(issued("SN-1", to: ["440800-INS-AGENCY"])) == .duplicate(first))
     }
 
+    @Test("a group commit: one transaction, items in order with their receipts; a refused item undoes only itself", arguments: Store.allCases)
+    func groupCommit(store: Store) throws {
+        let log = try store.make().open()
+        _ = try log.append(entry("BEFORE"))   // another writer's entry, after the batch's known position 0
+        struct Refused: Error {}
+        let shown = SeenEntries()
+        let appended = SeenEntries()
+        let batch = [
+            BatchedAppend(entry: entry("A"), consequences: { newer in
+                shown.ids += newer.map(\.content.id)
+                return (["440800-INS-AGENCY"], [issued("SN-A", to: ["440800-INS-AGENCY"])])
+            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, appended: { appended.ids.append($0.content.id) }),
+            // Refused after writing its entry and its consequence: both are undone, and so is its receipt.
+            BatchedAppend(entry: entry("B"), consequences: { newer in
+                shown.ids += newer.map(\.content.id)
+                return ([], [issued("SN-B", to: ["440800-INS-AGENCY"])])
+            }, receipt: { _ in throw Refused() }, appended: { appended.ids.append($0.content.id) }),
+            BatchedAppend(entry: entry("A"), receipt: { _ in Array("never made".utf8) }),   // the same bulletin again, in the same batch
+            BatchedAppend(entry: entry("A", bytes: "<Other/>")),                             // other bytes under the same id
+            BatchedAppend(entry: entry("C"), consequences: { newer in
+                shown.ids += newer.map(\.content.id)
+                return ([], [])
+            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, appended: { appended.ids.append($0.content.id) }),
+        ]
+        let commit = try log.append(batch: batch, catchingUpFrom: 0)
+        // The other writer's entry is shown once, to the first item that derives; later items see none.
+        #expect(shown.ids == ["BEFORE"])
+        #expect(appended.ids == ["A", "C"])
+        #expect(commit.results.count == 5)
+        guard case .success(.appended(let a)) = commit.results[0].outcome, case .success(.appended(let c)) = commit.results[4].outcome else {
+            Issue.record("A and C were not appended: \(commit.results.map(\.outcome))")
+            return
+        }
+        #expect((a.position, c.position) == (2, 4))   // SN-A is 3; B and SN-B left no gap
+        #expect(commit.results[0].receipt == Array("receipt of 2".utf8))
+        #expect(throws: Refused.self) { try commit.results[1].outcome.get() }
+        #expect(try commit.results[2].outcome.get() == .duplicate(a))
+        #expect(commit.results[2].receipt == nil)
+        #expect(throws: LedgerError(code: "duplicate-conflict", message: "")) { try commit.results[3].outcome.get() }
+        #expect(commit.lastPosition == 4)
+        #expect(try log.entries(after: 0, limit: 10).map(\.content.id) == ["BEFORE", "A", "SN-A", "C"])
+        #expect(try log.receipt(for: 2) == Array("receipt of 2".utf8))
+        #expect(try log.receipt(for: 4) == Array("receipt of 4".utf8))
+        #expect(try log.inbox(of: "440800-INS-AGENCY", after: 0, limit: 10).map(\.delivery.position) == [2, 3])
+        #expect(try log.verifyChain() == ChainReport(entries: 4, firstBroken: nil))
+    }
+
     @Test("the outbox: pull with a cursor, acknowledge, push attempts with backoff, dead letters and retry", arguments: Store.allCases)
     func outbox(store: Store) throws {
         let log = try store.make().open()

@@ -13,7 +13,7 @@ import Trust
 struct FilledDataFolder {
     let data: URL
 
-    static func make() throws -> FilledDataFolder {
+    static func make() async throws -> FilledDataFolder {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-outbound-\(UUID().uuidString)")
         let pki = data.appendingPathComponent("pki")
         _ = try DevelopmentPKI.generate(
@@ -29,20 +29,20 @@ struct FilledDataFolder {
         let log = try SQLiteMessageLog(path: data.appendingPathComponent("tongbao.sqlite").path)
         let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: try #require(packs["guangdong"]))),
                                           logger: Logger(label: "test"))
-        func submit(_ text: String, as code: String) throws {
+        func submit(_ text: String, as code: String) async throws {
             let key = try PrivateKey(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).key.pem"))))
             let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).cert.pem"))))
             let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
-            let response = pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
+            let response = await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
             #expect(response.status == 201, "\(String(decoding: response.body, as: UTF8.self))")
         }
-        try submit(try String(contentsOf: CLI.repository.appendingPathComponent("examples/bulletins/penalty-decision.json"), encoding: .utf8), as: "440800-INS-ADMIN")
-        try submit(Self.penalty(id: "A-2", institution: "P44080200007", kind: "pharmacy", person: "Y440802000321", category: "pharmacy-principal",
+        try await submit(try String(contentsOf: CLI.repository.appendingPathComponent("examples/bulletins/penalty-decision.json"), encoding: .utf8), as: "440800-INS-ADMIN")
+        try await submit(Self.penalty(id: "A-2", institution: "P44080200007", kind: "pharmacy", person: "Y440802000321", category: "pharmacy-principal",
                                 situation: "penalty.art40", on: "2025-06-10"), as: "440800-INS-ADMIN")
-        try submit(Self.penalty(id: "A-3", institution: "H44080200001", kind: "medical", person: "D440802000999", category: "physician",
+        try await submit(Self.penalty(id: "A-3", institution: "H44080200001", kind: "medical", person: "D440802000999", category: "physician",
                                 situation: "impersonation", on: "2025-06-12"), as: "440800-INS-ADMIN")
         // Outside the period: May.
-        try submit(Self.penalty(id: "A-4", institution: "H44080200001", kind: "medical", person: "D440802000555", category: "physician",
+        try await submit(Self.penalty(id: "A-4", institution: "H44080200001", kind: "medical", person: "D440802000555", category: "physician",
                                 situation: "procurement.non-selected", on: "2025-05-12"), as: "440800-INS-ADMIN")
         return FilledDataFolder(data: data)
     }
@@ -61,8 +61,8 @@ struct FilledDataFolder {
 @Suite("outbound commands: bulletin, outbox, deadlines")
 struct OutboundCommandTests {
     @Test("tongbao bulletin gives the same bytes twice, groups the period's persons by institution, and issues once")
-    func periodicBulletin() throws {
-        let folder = try FilledDataFolder.make()
+    func periodicBulletin() async throws {
+        let folder = try await FilledDataFolder.make()
         let arguments = ["bulletin", "--data", folder.data.path, "--region", "440800", "--period", "2025-06"]
         let first = try CLI.run(arguments)
         let second = try CLI.run(arguments)
@@ -112,8 +112,8 @@ struct OutboundCommandTests {
     }
 
     @Test("tongbao outbox list, dead and retry; tongbao deadlines with and without --overdue")
-    func outboxAndDeadlines() throws {
-        let folder = try FilledDataFolder.make()
+    func outboxAndDeadlines() async throws {
+        let folder = try await FilledDataFolder.make()
         let list = try CLI.run(["outbox", "list", "--data", folder.data.path, "--state", "pending"])
         #expect(list.status == 0, "\(list.stderr)")
         // Four acts → five score notices to the agency (one per person), and two referrals (terminated pharmacist, suspended physician).
