@@ -118,6 +118,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 try await shutDown(client)
+let commits = pipeline.metrics.commits
+print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
 print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
 
 // Eligibility queries with wrk on the internal listener, then nginx serving the same bytes as a static file.

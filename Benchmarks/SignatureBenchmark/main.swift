@@ -29,7 +29,7 @@ func rate(_ body: () throws -> Void) rethrows -> Double {
 }
 
 print("verifications per second, one core, \(seconds) s each (full verification: profile, signature, chain, CRL)")
-print("algorithm\tXML-DSig/s\tJWS/s\tsign (XML)/s")
+print("algorithm\tXML-DSig/s\tJWS/s\tsign (XML)/s\tsign (JWS)/s\tchain check/s\tsignature only/s")
 for algorithm in KeyAlgorithm.allCases {
     let authority = try CertificateAuthority.root(name: "Bench Root", algorithm: algorithm, notBefore: now - 86_400, notAfter: now + 86_400 * 365)
     let crl = try authority.revocationList(revokedSerials: [], thisUpdate: now - 86_400, nextUpdate: now + 86_400 * 30)
@@ -44,5 +44,10 @@ for algorithm in KeyAlgorithm.allCases {
     let xmlRate = try rate { _ = try signer.verify(signedXML, trust: store, at: [now], participant: "440800-HEALTH") }
     let jwsRate = try rate { _ = try jws.verify(token, trust: store, at: [now], participant: "440800-HEALTH") }
     let signRate = try rate { _ = try signer.sign(bulletinXML, key: key, certificate: certificate) }
-    print("\(algorithm.rawValue)\t\(Int(xmlRate))\t\(Int(jwsRate))\t\(Int(signRate))")
+    let jwsSignRate = try rate { _ = try jws.sign(bulletinJSON, key: key, chain: [certificate]) }
+    let chainRate = try rate { try store.verify(certificate, at: now, participant: "440800-HEALTH") }
+    let publicKey = try certificate.publicKey()
+    let signature = try Signature.sign(bulletinJSON, with: key)
+    let signatureRate = rate { _ = Signature.verify(signature, of: bulletinJSON, with: publicKey) }
+    print("\(algorithm.rawValue)\t\(Int(xmlRate))\t\(Int(jwsRate))\t\(Int(signRate))\t\(Int(jwsSignRate))\t\(Int(chainRate))\t\(Int(signatureRate))")
 }

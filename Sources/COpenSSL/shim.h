@@ -21,6 +21,10 @@ static inline void tongbao_openssl_free(void *pointer) { OPENSSL_free(pointer); 
 static inline STACK_OF(X509) *tongbao_x509_stack_new(void) { return sk_X509_new_null(); }
 static inline int tongbao_x509_stack_push(STACK_OF(X509) *stack, X509 *certificate) { return sk_X509_push(stack, certificate); }
 static inline void tongbao_x509_stack_free(STACK_OF(X509) *stack) { sk_X509_free(stack); }
+static inline int tongbao_x509_stack_count(STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+static inline X509 *tongbao_x509_stack_value(STACK_OF(X509) *stack, int index) { return sk_X509_value(stack, index); }
+/// The chain a successful X509_verify_cert built, leaf first (owned by the context).
+static inline STACK_OF(X509) *tongbao_x509_verified_chain(X509_STORE_CTX *context) { return X509_STORE_CTX_get0_chain(context); }
 
 /// The number of URI subjectAltNames of a certificate.
 static inline int tongbao_x509_uri_count(X509 *certificate) {

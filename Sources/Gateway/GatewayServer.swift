@@ -175,7 +175,7 @@ public struct GatewayServer: Sendable {
         let der = try certificate.toDERBytes()
         let codes: [String]
         do {
-            codes = try configuration.trust.verify(try Trust.Certificate(der: der), at: Int(Date().timeIntervalSince1970))
+            codes = try configuration.trust.verify(try Trust.Certificate.cached(der: der), at: Int(Date().timeIntervalSince1970))
         } catch {
             throw HTTPError(.forbidden, message: "the client certificate is not trusted: \(error.message)")
         }

@@ -1,15 +1,22 @@
 import COpenSSL
+import Synchronization
+
+/// Certificates parsed from DER, by their DER (``Certificate/cached(der:)``).
+private let parsedCertificates = Mutex<[[UInt8]: Certificate]>([:])
 
 /// An X.509 certificate, owned.
 public final class Certificate: @unchecked Sendable {
     // Immutable after creation (the SM2 distinguishing ID is set once, in the initializer).
     let pointer: OpaquePointer
+    /// The DER it was read from, when it was read from DER (saves encoding it again).
+    private let encoded: [UInt8]?
 
     /// The URI prefix that binds a certificate to a participant (cli.md).
     public static let participantURIPrefix = "urn:tongbao:participant:"
 
-    init(owning pointer: OpaquePointer) {
+    init(owning pointer: OpaquePointer, der: [UInt8]? = nil) {
         self.pointer = pointer
+        encoded = der
         if X509_get_signature_nid(pointer) == NID_SM2_with_SM3 { Self.setSM2DistinguishingID(pointer) }
     }
 
@@ -34,7 +41,19 @@ public final class Certificate: @unchecked Sendable {
             return d2i_X509(nil, &cursor, buffer.count)
         }
         guard let parsed else { throw TrustError.openSSL("malformed-certificate", "not a DER certificate") }
-        self.init(owning: parsed)
+        self.init(owning: parsed, der: der)
+    }
+
+    /// The certificate encoded by `der`, parsed once and then shared: the same few certificates arrive with
+    /// every bulletin (`x5c`, `ds:X509Certificate`) and every TLS request. A bounded cache.
+    public static func cached(der: [UInt8]) throws(TrustError) -> Certificate {
+        if let known = parsedCertificates.withLock({ $0[der] }) { return known }
+        let certificate = try Certificate(der: der)
+        parsedCertificates.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[der] = certificate
+        }
+        return certificate
     }
 
     /// Every certificate of a PEM text, in order.
@@ -52,6 +71,7 @@ public final class Certificate: @unchecked Sendable {
 
     /// The DER encoding.
     public func der() throws(TrustError) -> [UInt8] {
+        if let encoded { return encoded }
         var output: UnsafeMutablePointer<UInt8>?
         let length = i2d_X509(pointer, &output)
         guard length > 0, let output else { throw TrustError.openSSL("crypto-failure", "cannot encode a certificate") }
@@ -147,5 +167,13 @@ public final class RevocationList: @unchecked Sendable {
     /// The PEM encoding.
     public func pem() throws(TrustError) -> [UInt8] {
         try MemoryBIO.writing { bio in PEM_write_bio_X509_CRL(bio, pointer) }
+    }
+
+    /// When the list was issued (seconds since 1970).
+    public var thisUpdate: Int { Certificate.seconds(X509_CRL_get0_lastUpdate(pointer)) }
+
+    /// When the next list is due (seconds since 1970); after it, this one no longer proves anything.
+    public var nextUpdate: Int? {
+        X509_CRL_get0_nextUpdate(pointer).map { Certificate.seconds($0) }
     }
 }

@@ -168,7 +168,7 @@ public struct JWS: Sendable {
                 guard case .string(let text) = element.value, let der = Data(base64Encoded: text) else {
                     throw violation("an x5c entry is not base64 DER")
                 }
-                chain.append(try Certificate(der: Array(der)))
+                chain.append(try Certificate.cached(der: Array(der)))
             }
             self.chain = chain
         }

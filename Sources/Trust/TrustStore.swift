@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import Synchronization
 
 /// The roots, intermediates and CRLs a signer's certificate must chain to (cli.md: `roots/`,
 /// `intermediates/`, `crl/`), and the checks of gateway.md §3: chain, validity, revocation (CRLs for
@@ -12,6 +13,16 @@ public final class TrustStore: @unchecked Sendable {
     public let intermediates: [Certificate]
     /// The CRLs, one per CA, checked for every certificate of a chain.
     public let revocationLists: [RevocationList]
+    /// Chains that verified, by the DER of the certificate and the chain it came with, with the period in
+    /// which that result holds: while every certificate of the verified chain is valid and every CRL of
+    /// this store is current. The store and its CRLs never change, so nothing else can alter the result.
+    private let verifiedChains = Mutex<[[UInt8]: VerifiedChain]>([:])
+
+    private struct VerifiedChain {
+        let codes: [String]
+        let from: Int
+        let until: Int
+    }
 
     /// Creates a store.
     public init(roots: [Certificate], intermediates: [Certificate] = [], revocationLists: [RevocationList] = []) {
@@ -51,6 +62,21 @@ public final class TrustStore: @unchecked Sendable {
     /// `participant` is given — belongs to that participant. Returns the participant codes it is bound to.
     @discardableResult
     public func verify(_ certificate: Certificate, chain: [Certificate] = [], at time: Int, participant: String? = nil) throws(TrustError) -> [String] {
+        var key = try certificate.der()
+        for other in chain { key += try other.der() }   // DER is self-delimiting: the concatenation is unambiguous
+        if let known = verifiedChains.withLock({ $0[key] }), known.from <= time, time <= known.until {
+            return try checkUse(of: certificate, codes: known.codes, participant: participant)
+        }
+        let verified = try verifyChain(certificate, chain: chain, at: time)
+        verifiedChains.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+            cache[key] = verified
+        }
+        return try checkUse(of: certificate, codes: verified.codes, participant: participant)
+    }
+
+    /// The full check with OpenSSL: the chain to a root, validity at `time`, CRLs for every certificate.
+    private func verifyChain(_ certificate: Certificate, chain: [Certificate], at time: Int) throws(TrustError) -> VerifiedChain {
         TrustError.clearQueue()
         guard let store = X509_STORE_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a certificate store") }
         defer { X509_STORE_free(store) }
@@ -81,10 +107,29 @@ public final class TrustStore: @unchecked Sendable {
                 throw TrustError(code: "untrusted-signer", message: "the certificate does not chain to a trusted root: \(reason)")
             }
         }
+        var from = Int.min
+        var until = Int.max
+        if let built = tongbao_x509_verified_chain(context) {
+            for index in 0..<tongbao_x509_stack_count(built) {
+                guard let member = tongbao_x509_stack_value(built, index) else { continue }
+                from = max(from, Certificate.seconds(X509_get0_notBefore(member)))
+                until = min(until, Certificate.seconds(X509_get0_notAfter(member)))
+            }
+        } else {
+            until = Int.min   // no chain to read: do not remember the result
+        }
+        for list in revocationLists {
+            from = max(from, list.thisUpdate)
+            until = min(until, list.nextUpdate ?? Int.max)
+        }
+        return VerifiedChain(codes: certificate.participantCodes, from: from, until: until)
+    }
+
+    /// The checks that depend on the use, not on the chain: `digitalSignature` and the participant binding.
+    private func checkUse(of certificate: Certificate, codes: [String], participant: String?) throws(TrustError) -> [String] {
         guard certificate.allowsDigitalSignature else {
             throw TrustError(code: "key-usage", message: "the certificate's key usage does not include digitalSignature")
         }
-        let codes = certificate.participantCodes
         if let participant, !codes.contains(participant) {
             throw TrustError(code: "issuer-mismatch",
                              message: "the certificate belongs to \(codes.isEmpty ? "no participant" : codes.joined(separator: ", ")), not \(participant)")

@@ -184,7 +184,7 @@ public struct XMLSignature: Sendable {
         let data = try children(of: keyInfo, named: ["X509Data"])[0]
         let certificate = try children(of: data, named: ["X509Certificate"])[0]
         guard let der = Self.base64(certificate.text) else { throw violation("X509Certificate is not base64") }
-        return try Certificate(der: der)
+        return try Certificate.cached(der: der)
     }
 
     /// Base64 with the line breaks and spaces signers put in long values.

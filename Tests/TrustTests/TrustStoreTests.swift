@@ -67,6 +67,34 @@ struct TrustStoreTests {
         #expect(code { try noCRL.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
     }
 
+    @Test("a verified chain is remembered only for the time it holds: certificate validity and CRL currency", arguments: KeyAlgorithm.allCases)
+    func rememberedChains(algorithm: KeyAlgorithm) throws {
+        let pki = try Self.pki(algorithm)
+        // The CRL is current for 10 more days; the leaf for 90.
+        let store = TrustStore(roots: [pki.authority.certificate], revocationLists: [
+            try pki.authority.revocationList(revokedSerials: [99], thisUpdate: Self.now - Self.day, nextUpdate: Self.now + 10 * Self.day),
+        ])
+        for _ in 0..<3 { #expect(try store.verify(pki.leaf, at: Self.now) == ["440800-HEALTH"]) }
+        // The same bytes parsed again (as every bulletin's x5c is) hit the remembered result and still get every check.
+        let again = try Certificate.cached(der: try pki.leaf.der())
+        #expect(try store.verify(again, at: Self.now + 5 * Self.day, participant: "440800-HEALTH") == ["440800-HEALTH"])
+        #expect(code { try store.verify(again, at: Self.now, participant: "440800-DRUG") } == "issuer-mismatch")
+        // Outside the period the full check runs again and refuses.
+        #expect(code { try store.verify(again, at: Self.now + 20 * Self.day) } == "untrusted-signer")     // the CRL is out of date
+        // Before the leaf and the CRL were issued: OpenSSL names the CRL first.
+        #expect(code { try store.verify(again, at: Self.now - 2 * Self.day) } == "untrusted-signer")
+        #expect(try pki.store.verify(pki.leaf, at: Self.now) == ["440800-HEALTH"])   // its CRL is current for 300 days
+        #expect(code { try pki.store.verify(pki.leaf, at: Self.now + 100 * Self.day) } == "certificate-expired")
+        // And the remembered result was not replaced by those refusals.
+        #expect(try store.verify(pki.leaf, at: Self.now + Self.day) == ["440800-HEALTH"])
+        // Key usage is checked on every call, remembered chain or not.
+        let key = try PrivateKey.generate(algorithm)
+        let noSigning = try pki.authority.issue(commonName: "no signing", participant: "440800-HEALTH", subjectKey: key, serial: 12,
+                                                notBefore: Self.now - Self.day, notAfter: Self.now + 90 * Self.day, keyUsage: "critical,keyAgreement")
+        for _ in 0..<2 { #expect(code { try store.verify(noSigning, at: Self.now) } == "key-usage") }
+        #expect(try Certificate.cached(der: try pki.leaf.der()) === again)
+    }
+
     @Test("a trust store loads from the cli.md layout")
     func directoryLayout() throws {
         let pki = try Self.pki(.ecdsa)
