@@ -3,6 +3,8 @@ import CSQLite
 /// One SQLite connection, owned; not shared across threads (``SQLiteMessageLog`` serializes access).
 final class SQLiteConnection {
     private let handle: OpaquePointer
+    /// Prepared statements of the append path, by their SQL: each is prepared once per connection.
+    private var statements: [String: Statement] = [:]
 
     /// Opens (creating if needed) the database at `path`, in WAL mode with `synchronous=FULL`, so that a
     /// committed append survives a crash or power loss.
@@ -22,7 +24,23 @@ final class SQLiteConnection {
     }
 
     deinit {
+        statements.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    /// Runs `body` with the prepared statement for `sql`, prepared once and kept; it is reset when `body`
+    /// returns, so that no half-read statement holds a read transaction open (which would hide other
+    /// processes' commits and hold back WAL checkpoints).
+    func withStatement<Result>(_ sql: String, _ body: (Statement) throws(LedgerError) -> Result) throws(LedgerError) -> Result {
+        let statement: Statement
+        if let prepared = statements[sql] {
+            statement = prepared
+        } else {
+            statement = try prepare(sql)
+            statements[sql] = statement
+        }
+        defer { statement.reset() }
+        return try body(statement)
     }
 
     /// Runs SQL that returns no rows (several statements allowed).
@@ -107,6 +125,11 @@ final class Statement {
             }
             guard status == SQLITE_OK else { throw LedgerError(code: "storage-failure", message: connection.lastError) }
         }
+    }
+
+    /// Ends the statement's current run (its bindings are replaced by the next ``bind(_:)``).
+    func reset() {
+        sqlite3_reset(handle)
     }
 
     /// Steps once: true while a row is available.

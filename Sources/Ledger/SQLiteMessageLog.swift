@@ -43,9 +43,16 @@ public final class SQLiteMessageLog: MessageLog {
             try SQLiteMessageLog.enqueue(position: position, for: recipients, at: timestamp, into: connection)
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
-        func beginItem() throws { try connection.execute("SAVEPOINT item") }
-        func endItem() throws { try connection.execute("RELEASE item") }
-        func undoItem() throws { try connection.execute("ROLLBACK TO item; RELEASE item") }
+        func beginItem() throws { try run("SAVEPOINT item") }
+        func endItem() throws { try run("RELEASE item") }
+        func undoItem() throws {
+            try run("ROLLBACK TO item")
+            try run("RELEASE item")
+        }
+
+        private func run(_ sql: String) throws {
+            try connection.withStatement(sql) { statement throws(LedgerError) in try statement.run([]) }
+        }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {
@@ -54,27 +61,28 @@ public final class SQLiteMessageLog: MessageLog {
 
     /// Appends one entry at the end of the chain (inside the caller's transaction).
     private static func insert(_ entry: NewEntry, sha256: String, into connection: SQLiteConnection) throws(LedgerError) -> LogEntry {
-        let last = try connection.prepare("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1")
-        let (position, previous) = try last.step() ? (last.integer(0) + 1, last.text(1)) : (1, LogEntry.genesisHash)
+        let (position, previous) = try connection.withStatement("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1") { last throws(LedgerError) in
+            try last.step() ? (last.integer(0) + 1, last.text(1)) : (1, LogEntry.genesisHash)
+        }
         let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
-        try connection.prepare("""
+        try connection.withStatement("""
             INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).run([
+            """) { insert throws(LedgerError) in try insert.run([
                 .integer(position), .text(entry.issuer), .text(entry.id), .text(entry.type), .text(entry.sender),
                 .text(entry.receivedAt), .text(entry.outcome), entry.errorCode.map { .text($0) } ?? .null,
                 .blob(entry.bytes), .text(sha256), .text(previous), .text(hash),
-            ])
+            ]) }
         return LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash)
     }
 
     /// Queues the entry at `position` for each recipient (inside the caller's transaction).
     private static func enqueue(position: Int, for recipients: [String], at timestamp: String, into connection: SQLiteConnection) throws(LedgerError) {
         for recipient in Set(recipients).sorted() {
-            try connection.prepare("""
+            try connection.withStatement("""
                 INSERT OR IGNORE INTO outbox (position, recipient, state, attempts, next_attempt_at, updated_at)
                 VALUES (?, ?, 'pending', 0, 0, ?)
-                """).run([.integer(position), .text(recipient), .text(timestamp)])
+                """) { insert throws(LedgerError) in try insert.run([.integer(position), .text(recipient), .text(timestamp)]) }
         }
     }
 
@@ -87,11 +95,12 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     private static func entries(_ connection: SQLiteConnection, after position: Int, limit: Int) throws(LedgerError) -> [LogEntry] {
-        let statement = try connection.prepare("SELECT \(columns) FROM log WHERE position > ? ORDER BY position LIMIT ?")
-        try statement.bind([.integer(position), .integer(limit)])
-        var result: [LogEntry] = []
-        while try statement.step() { result.append(entry(statement)) }
-        return result
+        try connection.withStatement("SELECT \(columns) FROM log WHERE position > ? ORDER BY position LIMIT ?") { statement throws(LedgerError) in
+            try statement.bind([.integer(position), .integer(limit)])
+            var result: [LogEntry] = []
+            while try statement.step() { result.append(entry(statement)) }
+            return result
+        }
     }
 
     public func storeReceipt(_ bytes: [UInt8], for position: Int) throws(LedgerError) {
@@ -99,7 +108,9 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     private static func storeReceipt(_ bytes: [UInt8], for position: Int, into connection: SQLiteConnection) throws(LedgerError) {
-        try connection.prepare("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)").run([.integer(position), .blob(bytes)])
+        try connection.withStatement("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)") { insert throws(LedgerError) in
+            try insert.run([.integer(position), .blob(bytes)])
+        }
     }
 
     public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {
@@ -126,15 +137,17 @@ public final class SQLiteMessageLog: MessageLog {
     private static let columns = "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash"
 
     private static func accepted(_ connection: SQLiteConnection, issuer: String, id: String) throws(LedgerError) -> LogEntry? {
-        let statement = try connection.prepare("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'accepted'")
-        try statement.bind([.text(issuer), .text(id)])
-        return try statement.step() ? entry(statement) : nil
+        try connection.withStatement("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'accepted'") { statement throws(LedgerError) in
+            try statement.bind([.text(issuer), .text(id)])
+            return try statement.step() ? entry(statement) : nil
+        }
     }
 
     private static func issued(_ connection: SQLiteConnection, issuer: String, id: String) throws(LedgerError) -> LogEntry? {
-        let statement = try connection.prepare("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'issued'")
-        try statement.bind([.text(issuer), .text(id)])
-        return try statement.step() ? entry(statement) : nil
+        try connection.withStatement("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = 'issued'") { statement throws(LedgerError) in
+            try statement.bind([.text(issuer), .text(id)])
+            return try statement.step() ? entry(statement) : nil
+        }
     }
 
     private static func entry(_ row: Statement) -> LogEntry {
