@@ -334,7 +334,11 @@ struct EndToEndTests {
                 if answer.status == 201 {
                     // A receipt signed by the gateway, for this very bulletin.
                     let receipt = try JWS().verify(answer.body, trust: store, at: [Int(Date().timeIntervalSince1970)], participant: "440800-GATEWAY")
-                    #expect(String(decoding: receipt.payload, as: UTF8.self).contains("\"id\": \"\(participant.code)-\(index)\""))
+                    guard case .receipt(let body) = try BulletinReader().read(receipt.payload).bulletin.body else {
+                        Issue.record("not a Receipt: \(String(decoding: receipt.payload, as: UTF8.self))")
+                        continue
+                    }
+                    #expect(body.bulletin.id == "\(participant.code)-\(index)" && body.bulletin.issuer == participant.code && body.outcome == .accepted)
                 } else {
                     #expect(answer.text.contains(#""code":"not-authorized""#))
                 }
