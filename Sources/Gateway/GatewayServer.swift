@@ -128,43 +128,56 @@ public struct GatewayServer: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try body(code, date))))
     }
 
-    /// The internal router (plain HTTP, read-only): eligibility, `/healthz` and `/metrics`, for a
-    /// co-located settlement system.
-    public func internalRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
-        router.addMiddleware { MetricsMiddleware(metrics: pipeline.metrics) }
-        router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
-            try eligibility(request, context)
-        }
-        addOperationalRoutes(router)
-        return router
-    }
-
     private func addOperationalRoutes<Context: RequestContext>(_ router: Router<Context>) {
         router.get("/healthz") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
         router.get("/metrics") { _, _ -> Response in
-            let entries = (try? pipeline.log.count()) ?? 0
-            let outbox = (try? pipeline.log.deliveryCounts()) ?? [:]
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: pipeline.metrics.render(ledgerEntries: entries, outbox: outbox))))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metricsText())))
         }
     }
 
     /// `GET /v1/persons/{code}/eligibility?date=YYYY-MM-DD`: status, until and points exactly as
     /// `tongbao replay` says for that date; an unknown person is normal with 0 points.
     func eligibility<Context: RequestContext>(_ request: Request, _ context: Context) throws -> Response {
-        try withCodeAndDate(request, context, format: .personCode) { code, date in
+        let date: String? = request.uri.queryParameters.get("date").map { String($0) }
+        let answer = eligibility(code: try context.parameters.require("code"), date: date)
+        return Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType],
+                        body: .init(byteBuffer: ByteBuffer(string: answer.body)))
+    }
+
+    /// The eligibility answer for `code` on `date` (today in China when nil): the JSON, or a problem.
+    /// One function for the mTLS API and the internal listener.
+    func eligibility(code: String, date text: String?) -> (status: Int, contentType: String, body: String) {
+        guard CodeFormat.personCode.matches(code) else {
+            return problemAnswer(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(CodeFormat.personCode.description)"))
+        }
+        guard let date = text.map({ CalendarDate(iso: $0) }) ?? Timestamps.chinaDate(Date()) else {
+            return problemAnswer(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
+        }
+        do {
             let state = try pipeline.projection.state(of: code, on: date)
             let eligible = state.status == .normal
             let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
-            return JSONText.object([
+            return (200, "application/json", JSONText.object([
                 ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
                 ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
                 ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
-            ])
+            ]))
+        } catch {
+            return problemAnswer(GatewayError(code: "internal", status: 500, detail: error.message))
         }
+    }
+
+    private func problemAnswer(_ error: GatewayError) -> (status: Int, contentType: String, body: String) {
+        (error.status, "application/problem+json", error.problemJSON)
+    }
+
+    /// The Prometheus text of `/metrics`.
+    func metricsText() -> String {
+        let entries = (try? pipeline.log.count()) ?? 0
+        let outbox = (try? pipeline.log.deliveryCounts()) ?? [:]
+        return pipeline.metrics.render(ledgerEntries: entries, outbox: outbox)
     }
 
     /// The participant of the TLS client certificate, checked against the trust store (chain, CRL, validity).
@@ -202,11 +215,10 @@ public struct GatewayServer: Sendable {
         return tls
     }
 
-    /// A Hummingbird application serving the internal router over plain HTTP at `host:port`.
+    /// The internal listener (plain HTTP, read-only: eligibility, `/healthz`, `/metrics`) at `host:port`.
     public func internalApplication(host: String, port: Int, logger: Logger,
-                                    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: internalRouter(), configuration: .init(address: .hostname(host, port: port), serverName: "tongbao-internal"),
-                    onServerRunning: onServerRunning, logger: logger)
+                                    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> InternalListener {
+        InternalListener(server: self, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
     }
 
     /// A Hummingbird application serving the API over mutual TLS at `host:port`.

@@ -307,6 +307,14 @@ struct EndToEndTests {
         #expect(metrics.contains("tongbao_ledger_entries 4"))
         #expect(metrics.contains(#"tongbao_outbox_deliveries{state="pending"} 2"#))
         #expect(metrics.contains(#"tongbao_http_requests_total{route="/v1/bulletins",status="201"} 1"#))
+        let counted = try await fetch("/metrics").text
+        #expect(counted.contains(#"tongbao_http_requests_total{route="/v1/persons/{code}/eligibility",status="200"} 1"#))
+        #expect(counted.contains(#"tongbao_http_requests_total{route="/v1/persons/{code}/eligibility",status="400"} 2"#))
+        // Read-only: other methods are refused, with a problem document.
+        let refused = try await plain.execute({ var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"); r.method = .DELETE; return r }(),
+                                              timeout: .seconds(10))
+        #expect(refused.status.code == 405)
+        #expect(refused.headers.first(name: "Content-Type") == "application/problem+json")
         // Intake is not served on the internal listener.
         #expect(try await plain.execute({ var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/bulletins"); r.method = .POST; return r }(), timeout: .seconds(10)).status.code == 404)
         try await plain.shutdown()
