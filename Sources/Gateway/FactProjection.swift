@@ -11,6 +11,9 @@ public final class FactProjection: Sendable {
         var shared: [Fact] = []
         /// Every fact by its identity.
         var byID: [FactID: Fact] = [:]
+        /// How often each person's facts changed, and the shared facts: a person's answers stay valid while both stand still.
+        var personVersions: [String: Int] = [:]
+        var sharedVersion = 0
     }
 
     private let state = Mutex(State())
@@ -27,8 +30,14 @@ public final class FactProjection: Sendable {
         state.withLock { state in
             guard state.byID.updateValue(fact, forKey: fact.id) == nil else { return }
             switch fact {
-            case .correction, .finalDecision, .resumption: state.shared.append(fact)
-            default: for person in Set(fact.personCodes) { state.byPerson[person, default: []].append(fact) }
+            case .correction, .finalDecision, .resumption:
+                state.shared.append(fact)
+                state.sharedVersion += 1
+            default:
+                for person in Set(fact.personCodes) {
+                    state.byPerson[person, default: []].append(fact)
+                    state.personVersions[person, default: 0] += 1
+                }
             }
         }
     }
@@ -40,8 +49,10 @@ public final class FactProjection: Sendable {
             let removed = ids.compactMap { state.byID.removeValue(forKey: $0) }
             let identities = Set(removed.map(\.id))
             state.shared.removeAll { identities.contains($0.id) }
+            state.sharedVersion += 1
             for person in Set(removed.flatMap(\.personCodes)) {
                 state.byPerson[person]?.removeAll { identities.contains($0.id) }
+                state.personVersions[person, default: 0] += 1
             }
         }
     }
@@ -54,6 +65,12 @@ public final class FactProjection: Sendable {
         let evaluation = try scorer.evaluate(facts, asOf: date, explain: explain)
         return evaluation.persons.first { $0.person == person }
             ?? PersonState(person: person, year: date.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
+    }
+
+    /// A stamp that changes whenever a fact that can change `person`'s state is added or removed: an answer
+    /// computed under one stamp holds as long as the stamp is the same.
+    public func stamp(of person: String) -> ProjectionStamp {
+        state.withLock { ProjectionStamp(person: $0.personVersions[person] ?? 0, shared: $0.sharedVersion) }
     }
 
     /// The fact with this identity.
@@ -76,4 +93,10 @@ public final class FactProjection: Sendable {
             ?? InstitutionIndicators(institution: institution, year: date.year, sanctionedPersonTimes: 0, registeredPersons: 0,
                                      overThreshold: false, keySupervision: false, fraudActs: [])
     }
+}
+
+/// See ``FactProjection/stamp(of:)``.
+public struct ProjectionStamp: Sendable, Hashable {
+    let person: Int
+    let shared: Int
 }

@@ -4,8 +4,13 @@ import Synchronization
 /// The gateway's Prometheus metrics: requests by route and status, bulletins by type and outcome, the
 /// intake latency histogram, and the log size (read at scrape time).
 public final class GatewayMetrics: Sendable {
+    private struct RequestKey: Hashable {
+        let route: String
+        let status: Int
+    }
+
     private struct State {
-        var requests: [String: Int] = [:]
+        var requests: [RequestKey: Int] = [:]
         var bulletins: [String: Int] = [:]
         var latencyBuckets = [Int](repeating: 0, count: GatewayMetrics.bounds.count)
         var latencyCount = 0
@@ -24,7 +29,7 @@ public final class GatewayMetrics: Sendable {
 
     /// Counts one HTTP request.
     public func request(route: String, status: Int) {
-        state.withLock { $0.requests["route=\"\(route)\",status=\"\(status)\"", default: 0] += 1 }
+        state.withLock { $0.requests[RequestKey(route: route, status: status), default: 0] += 1 }
     }
 
     /// Counts one submitted bulletin and its intake latency.
@@ -59,7 +64,7 @@ public final class GatewayMetrics: Sendable {
                 "# HELP tongbao_http_requests_total HTTP requests by route and status.",
                 "# TYPE tongbao_http_requests_total counter",
             ]
-            lines += state.requests.keys.sorted().map { "tongbao_http_requests_total{\($0)} \(state.requests[$0] ?? 0)" }
+            lines += state.requests.map { key, count in "tongbao_http_requests_total{route=\"\(key.route)\",status=\"\(key.status)\"} \(count)" }.sorted()
             lines += ["# HELP tongbao_bulletins_total Submitted bulletins by type and outcome.", "# TYPE tongbao_bulletins_total counter"]
             lines += state.bulletins.keys.sorted().map { "tongbao_bulletins_total{\($0)} \(state.bulletins[$0] ?? 0)" }
             lines += ["# HELP tongbao_intake_seconds Intake latency, from receipt of the body to the answer.", "# TYPE tongbao_intake_seconds histogram"]

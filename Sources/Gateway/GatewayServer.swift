@@ -156,16 +156,20 @@ public struct GatewayServer: Sendable {
             return problemAnswer(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
         }
         do {
-            let state = try pipeline.projection.state(of: code, on: date)
-            let eligible = state.status == .normal
-            let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
-            return (200, "application/json", JSONText.object([
-                ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
-                ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
-                ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
-            ]))
+            let projection = pipeline.projection
+            let stamp = projection.stamp(of: code)   // before the fold: a fact arriving meanwhile makes the answer stale, never wrong
+            return (200, "application/json", try pipeline.eligibilityAnswers.answer(person: code, on: date, stamp: stamp) {
+                let state = try projection.state(of: code, on: date)
+                let eligible = state.status == .normal
+                let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
+                return JSONText.object([
+                    ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
+                    ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
+                    ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
+                ])
+            })
         } catch {
-            return problemAnswer(GatewayError(code: "internal", status: 500, detail: error.message))
+            return problemAnswer(GatewayError(code: "internal", status: 500, detail: (error as? ScoringError)?.message ?? "\(error)"))
         }
     }
 

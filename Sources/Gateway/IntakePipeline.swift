@@ -68,6 +68,8 @@ public final class IntakePipeline: Sendable {
     private let commits: GroupCommit<PendingAppend, Result<CommittedAppend, GatewayError>>
     /// The metrics intake and the HTTP layer record.
     public let metrics = GatewayMetrics()
+    /// Eligibility answers, kept while the person's facts stand still.
+    let eligibilityAnswers = EligibilityCache()
     private let verifier: SignedBulletinVerifier
     private let logger: Logger
 
