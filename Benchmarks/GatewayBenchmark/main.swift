@@ -129,6 +129,18 @@ let answer = Data(Array(buffer: try await plain.execute(HTTPClientRequest(url: e
 try await shutDown(plain)
 print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with 4 acts, \(answer.count)-byte answer):")
 print(runWrk(eligibilityURL))
+// The same over 1,000 persons in turn (as a settlement system asks about many practitioners): each person's
+// first question folds their facts, the later ones are answered from the remembered answer.
+let rotation = folder.appendingPathComponent("persons.lua")
+try Data("""
+    counter = 0
+    request = function()
+      counter = (counter + 1) % 1000
+      return wrk.format("GET", string.format("/v1/persons/D44080%07d/eligibility?date=2025-12-31", counter))
+    end
+    """.utf8).write(to: rotation)
+print("eligibility over 1,000 persons in turn (wrk -t2 -c16 -d10s -s persons.lua):")
+print(runWrk("http://127.0.0.1:\(internalPort)", script: rotation.path))
 apiTask.cancel()
 internalTask.cancel()
 if let nginx = try? startNginx(serving: answer) {
@@ -140,10 +152,10 @@ if let nginx = try? startNginx(serving: answer) {
     print("nginx: not installed (apt-get install nginx-light); no comparison figure")
 }
 
-func runWrk(_ url: String) -> String {
+func runWrk(_ url: String, script: String? = nil) -> String {
     let wrk = Process()
     wrk.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    wrk.arguments = ["wrk", "-t2", "-c16", "-d10s", "--latency", url]
+    wrk.arguments = ["wrk", "-t2", "-c16", "-d10s", "--latency"] + (script.map { ["-s", $0] } ?? []) + [url]
     let output = Pipe()
     wrk.standardOutput = output
     do {
