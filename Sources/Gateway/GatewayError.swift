@@ -4,7 +4,8 @@ import StrictJSON
 /// what went wrong. `reason` carries the finer code of the layer that refused (`certificate-revoked`, …).
 public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The gateway code: `malformed`, `schema-invalid`, `signature-invalid`, `untrusted-signer`,
-    /// `not-authorized`, `duplicate-conflict`, `too-large`, `unsupported-media-type`, `rules-invalid`, `internal`.
+    /// `not-authorized`, `duplicate-conflict`, `too-large`, `unsupported-media-type`, `rules-invalid`,
+    /// `not-found`, `method-not-allowed`, `internal`.
     public let code: String
     /// The HTTP status.
     public let status: Int
@@ -38,7 +39,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         "signature-invalid": "The signature does not verify", "untrusted-signer": "The signer is not trusted",
         "not-authorized": "The sender may not submit this", "duplicate-conflict": "Another bulletin has this issuer and id",
         "too-large": "The bulletin is too large", "unsupported-media-type": "Unsupported media type",
-        "rules-invalid": "The bulletin is not allowed under the rule pack", "internal": "The gateway failed",
+        "rules-invalid": "The bulletin is not allowed under the rule pack", "not-found": "Not found",
+        "method-not-allowed": "Method not allowed", "internal": "The gateway failed",
     ]
 
     public static func == (lhs: GatewayError, rhs: GatewayError) -> Bool { lhs.code == rhs.code }

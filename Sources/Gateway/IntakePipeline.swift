@@ -131,14 +131,14 @@ public final class IntakePipeline: Sendable {
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: "accepted", bytes: bytes)
             let committed = try await commits.submit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
-            let receipt: [UInt8]
+            guard let receipt = committed.receipt else {
+                throw GatewayError(code: "internal", status: 500, detail: "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
+            }
             switch committed.outcome {
             case .appended(let logged):
-                receipt = committed.receipt ?? []
                 logger.info("bulletin accepted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "accepted", seconds: Self.milliseconds(since: started) / 1000)
             case .duplicate(let logged):
-                receipt = try storedReceipt(for: logged, encoding: encoding)
                 logger.info("bulletin resubmitted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "duplicate", seconds: Self.milliseconds(since: started) / 1000)
             }
@@ -153,14 +153,6 @@ public final class IntakePipeline: Sendable {
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
             return IntakeResponse(status: problem.status, contentType: "application/problem+json", body: Array(problem.problemJSON.utf8))
         }
-    }
-
-    /// The receipt sent the first time (a resubmission gets the very same bytes); made now if none was kept.
-    private func storedReceipt(for logged: LogEntry, encoding: BulletinEncoding) throws -> [UInt8] {
-        if let stored = try log.receipt(for: logged.position) { return stored }
-        let receipt = try committer.makeReceipt(for: logged, encoding: encoding)
-        try log.storeReceipt(receipt, for: logged.position)
-        return receipt
     }
 
     // MARK: Steps

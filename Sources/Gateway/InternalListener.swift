@@ -54,21 +54,16 @@ public struct InternalListener: Service {
 struct InternalRoutes: Sendable {
     let server: GatewayServer
 
-    /// The answer to `method uri`: status, media type and body.
+    /// The answer to `method uri`: status, media type and body. Each request is counted under its route.
     func answer(method: HTTPMethod, uri: String) -> (status: Int, contentType: String, body: String) {
         let (path, query) = Self.split(uri)
         let route: String
-        var answer: (status: Int, contentType: String, body: String)
-        if path == "/healthz" {
-            route = "/healthz"
-            answer = (200, "application/json", #"{"status":"ok"}"#)
-        } else if path == "/metrics" {
-            route = "/metrics"
-            answer = (200, "text/plain; version=0.0.4", "")
+        let personCode: Substring?
+        if path == "/healthz" || path == "/metrics" {
+            (route, personCode) = (String(path), nil)
         } else if path.hasPrefix("/v1/persons/"), path.hasSuffix("/eligibility"),
                   case let code = path.dropFirst("/v1/persons/".count).dropLast("/eligibility".count), !code.isEmpty, !code.contains("/") {
-            route = "/v1/persons/{code}/eligibility"
-            answer = method == .GET ? server.eligibility(code: String(code), date: Self.parameter("date", in: query)) : (0, "", "")
+            (route, personCode) = ("/v1/persons/{code}/eligibility", code)
         } else {
             server.pipeline.metrics.request(route: "unmatched", status: 404)
             return problem(GatewayError(code: "not-found", status: 404, detail: "no route \(path) on the internal listener"))
@@ -77,9 +72,13 @@ struct InternalRoutes: Sendable {
             server.pipeline.metrics.request(route: route, status: 405)
             return problem(GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only"))
         }
-        server.pipeline.metrics.request(route: route, status: answer.status)
-        if route == "/metrics" { answer.body = server.metricsText() }   // after counting this request, as the API does
-        return answer
+        if let personCode {
+            let answer = server.eligibility(code: String(personCode), date: Self.parameter("date", in: query))
+            server.pipeline.metrics.request(route: route, status: answer.status)
+            return answer
+        }
+        server.pipeline.metrics.request(route: route, status: 200)   // before /metrics is rendered, as the API counts it
+        return route == "/healthz" ? (200, "application/json", #"{"status":"ok"}"#) : (200, "text/plain; version=0.0.4", server.metricsText())
     }
 
     private func problem(_ error: GatewayError) -> (status: Int, contentType: String, body: String) {

@@ -17,6 +17,8 @@ protocol AppendTransaction {
     func enqueue(position: Int, for recipients: [String], at timestamp: String) throws
     /// Keeps the receipt for `position` (the first one stored wins).
     func storeReceipt(_ bytes: [UInt8], for position: Int) throws
+    /// The receipt kept for `position`.
+    func storedReceipt(for position: Int) throws -> [UInt8]?
     /// Marks the start of one item, so that its failure undoes only its own writes.
     func beginItem() throws
     /// Keeps the item's writes in the transaction.
@@ -51,10 +53,20 @@ extension AppendTransaction {
                 }
                 let (outcome, written) = try append(item.entry, newer: newer, consequences: item.consequences)
                 var receipt: [UInt8]?
-                if case .appended(let logged) = outcome, let make = item.receipt {
-                    let bytes = try make(logged)
-                    try storeReceipt(bytes, for: logged.position)
-                    receipt = bytes
+                if let make = item.receipt {
+                    func made(for entry: LogEntry) throws -> [UInt8] {
+                        let bytes = try make(entry)
+                        try storeReceipt(bytes, for: entry.position)
+                        return bytes
+                    }
+                    switch outcome {
+                    case .appended(let logged):
+                        receipt = try made(for: logged)
+                    case .duplicate(let original):
+                        // The original receipt, byte for byte; made now only if none was kept (a log written
+                        // before receipts were stored with their entry).
+                        receipt = try storedReceipt(for: original.position) ?? made(for: original)
+                    }
                 }
                 try endItem()
                 lastPosition = max(lastPosition, written)

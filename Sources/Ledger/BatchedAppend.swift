@@ -7,7 +7,8 @@ public struct BatchedAppend {
     /// position that no earlier item of the batch was shown; returns what to queue. Its errors refuse this
     /// item only.
     public var consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])
-    /// Makes the receipt for the new entry, kept in the same transaction (``MessageLog/receipt(for:)``).
+    /// Makes the receipt for the new entry, kept in the same transaction (``MessageLog/receipt(for:)``). For a
+    /// resubmission the kept receipt is returned instead (made and kept now if there is none).
     public var receipt: ((LogEntry) throws -> [UInt8])?
     /// Called once the item is part of the transaction (it can no longer be refused, only the whole batch
     /// can fail to commit): the place to make it visible to the items after it.
@@ -29,7 +30,7 @@ public struct BatchedAppend {
 public struct BatchedResult: Sendable {
     /// The outcome, or why this item (only) was refused.
     public var outcome: Result<AppendOutcome, any Error>
-    /// The receipt made for a new entry.
+    /// The receipt: made for a new entry, the original one for a resubmission (when the item has `receipt`).
     public var receipt: [UInt8]?
 }
 

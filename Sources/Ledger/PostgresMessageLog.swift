@@ -202,6 +202,7 @@ public final class PostgresMessageLog: MessageLog, Outbox {
             try log.enqueue(position: position, for: recipients, at: timestamp, on: connection)
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try log.storeReceipt(bytes, for: position, on: connection) }
+        func storedReceipt(for position: Int) throws -> [UInt8]? { try log.receipt(for: position, on: connection) }
         func beginItem() throws {
             headAtItem = head
             _ = try connection.query("SAVEPOINT item", logger: log.logger).wait()
@@ -236,9 +237,11 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     }
 
     public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {
-        try withConnection { connection in
-            try rows("SELECT bytes FROM receipts WHERE position = \(position)", on: connection).first.map { Array(buffer: try $0.decode(ByteBuffer.self)) }
-        }
+        try withConnection { connection in try receipt(for: position, on: connection) }
+    }
+
+    private func receipt(for position: Int, on connection: PostgresConnection) throws -> [UInt8]? {
+        try rows("SELECT bytes FROM receipts WHERE position = \(position)", on: connection).first.map { Array(buffer: try $0.decode(ByteBuffer.self)) }
     }
 
     public func count() throws(LedgerError) -> Int {

@@ -43,6 +43,7 @@ public final class SQLiteMessageLog: MessageLog {
             try SQLiteMessageLog.enqueue(position: position, for: recipients, at: timestamp, into: connection)
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
+        func storedReceipt(for position: Int) throws -> [UInt8]? { try SQLiteMessageLog.receipt(for: position, in: connection) }
         func beginItem() throws { try run("SAVEPOINT item") }
         func endItem() throws { try run("RELEASE item") }
         func undoItem() throws {
@@ -114,8 +115,11 @@ public final class SQLiteMessageLog: MessageLog {
     }
 
     public func receipt(for position: Int) throws(LedgerError) -> [UInt8]? {
-        try connection.withLock { (box) throws(LedgerError) -> [UInt8]? in
-            let statement = try box.connection.prepare("SELECT bytes FROM receipts WHERE position = ?")
+        try connection.withLock { (box) throws(LedgerError) -> [UInt8]? in try Self.receipt(for: position, in: box.connection) }
+    }
+
+    private static func receipt(for position: Int, in connection: SQLiteConnection) throws(LedgerError) -> [UInt8]? {
+        try connection.withStatement("SELECT bytes FROM receipts WHERE position = ?") { statement throws(LedgerError) in
             try statement.bind([.integer(position)])
             return try statement.step() ? statement.blob(0) : nil
         }
