@@ -18,8 +18,9 @@ public struct JSONNode: Sendable, Equatable {
     public var kindDescription: String { value.kindDescription }
 }
 
-/// One JSON value. Numbers keep their exact lexeme so integers never pass through `Double`.
-public indirect enum JSONValue: Sendable, Equatable {
+/// One JSON value. Numbers keep their exact lexeme so integers never pass through `Double`. (Not
+/// `indirect`: arrays and objects already live in their own buffers, so no value needs a box of its own.)
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)

@@ -39,7 +39,12 @@ public struct JSONObject: Sendable {
 
     /// Appends a reference token to a pointer, escaping `~` and `/`.
     public static func join(_ pointer: String, _ token: String) -> String {
-        pointer + "/" + token.replacingTilde()
+        var joined = ""
+        joined.reserveCapacity(pointer.utf8.count + token.utf8.count + 1)
+        joined += pointer
+        joined += "/"
+        joined += token.replacingTilde()
+        return joined
     }
 
     /// The raw node of a member, or nil when absent. JSON `null` counts as absent.
@@ -172,19 +177,19 @@ public struct JSONObject: Sendable {
         return try JSONObject(node, pointer: pointer(of: key), allowedKeys: allowedKeys)
     }
 
-    /// A required array member, as (node, pointer) pairs, with at most `maxCount` elements.
-    public func array(_ key: String, maxCount: Int = 10_000) throws(JSONDecodingError) -> [(node: JSONNode, pointer: String)] {
+    /// A required array member, with at most `maxCount` elements.
+    public func array(_ key: String, maxCount: Int = 10_000) throws(JSONDecodingError) -> [JSONElement] {
         let node = try require(key)
         guard case .array(let elements) = node.value else {
             throw error(key, "expected an array, found \(node.kindDescription)")
         }
         guard elements.count <= maxCount else { throw error(key, "more than \(maxCount) elements") }
         let base = pointer(of: key)
-        return elements.enumerated().map { (node: $0.element, pointer: base + "/\($0.offset)") }
+        return elements.enumerated().map { JSONElement(node: $0.element, arrayPointer: base, index: $0.offset) }
     }
 
     /// An optional array member.
-    public func optionalArray(_ key: String, maxCount: Int = 10_000) throws(JSONDecodingError) -> [(node: JSONNode, pointer: String)]? {
+    public func optionalArray(_ key: String, maxCount: Int = 10_000) throws(JSONDecodingError) -> [JSONElement]? {
         guard node(key) != nil else { return nil }
         return try array(key, maxCount: maxCount)
     }
@@ -207,9 +212,22 @@ public struct JSONObject: Sendable {
     }
 }
 
+/// One element of an array member; its JSON pointer is made only when asked for (for an error).
+public struct JSONElement: Sendable {
+    /// The element's value.
+    public let node: JSONNode
+    /// The JSON pointer of the array holding it.
+    public let arrayPointer: String
+    /// Its position in the array.
+    public let index: Int
+
+    /// The element's JSON pointer.
+    public var pointer: String { arrayPointer + "/" + String(index) }
+}
+
 extension String {
     fileprivate func replacingTilde() -> String {
-        guard utf8.contains(UInt8(ascii: "~")) || utf8.contains(UInt8(ascii: "/")) else { return self }
+        guard utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return self }
         var result = ""
         for character in self {
             switch character {

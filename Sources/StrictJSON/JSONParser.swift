@@ -241,7 +241,7 @@ private struct Scanner {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 try checkLength(raw.count)
                 index += 1
-                guard let text = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                guard let text = UTF8Text.string(raw) else { throw error("invalid UTF-8 in a string") }
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
@@ -254,7 +254,7 @@ private struct Scanner {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let text = String(validating: scratch, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                guard let text = scratch.withUnsafeBufferPointer(UTF8Text.string) else { throw error("invalid UTF-8 in a string") }
                 return text
             case UInt8(ascii: "\\"):
                 index += 1
@@ -322,5 +322,59 @@ private struct Scanner {
             index += 1
         }
         return value
+    }
+}
+
+/// Strings from bytes that must be valid UTF-8. The standard library's `String(validating:as:)` is
+/// generic and, unspecialized, looks up type metadata on every call; this checks the bytes in one
+/// specialized pass (ASCII in words of eight bytes) and then builds the string without a second check
+/// being able to change it.
+enum UTF8Text {
+    /// The string, or nil when the bytes are not well-formed UTF-8 (RFC 3629: no overlong forms, no
+    /// surrogates, nothing above U+10FFFF).
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard isValid(bytes) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            // Skip ASCII eight bytes at a time.
+            while index + 8 <= count {
+                var word: UInt64 = 0
+                withUnsafeMutableBytes(of: &word) { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[index..<(index + 8)]))
+                }
+                guard word & 0x8080_8080_8080_8080 == 0 else { break }
+                index += 8
+            }
+            guard index < count else { return true }
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            let second = bytes[index + 1]
+            guard second >= lower, second <= upper else { return false }
+            for offset in 2..<max(2, length) where bytes[index + offset] & 0xC0 != 0x80 { return false }
+            index += length
+        }
+        return true
     }
 }
