@@ -96,7 +96,12 @@ public enum CodeFormat: String, Sendable, Equatable, CaseIterable {
 
     /// Whether `text` has the format.
     public func matches(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8(matches)
+    }
+
+    /// Whether the UTF-8 bytes have the format.
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
         func isUpper(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) }
         switch self {

@@ -4,7 +4,12 @@ import Scoring
 enum Timestamp {
     /// Whether `text` is `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with a real date and time.
     static func isRFC3339WithOffset(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8(isRFC3339WithOffset)
+    }
+
+    /// The same check on UTF-8 bytes.
+    static func isRFC3339WithOffset(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 20, bytes.count <= 40 else { return false }
         func digits(_ range: Range<Int>) -> Int? {
             var value = 0
