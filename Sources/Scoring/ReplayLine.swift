@@ -20,6 +20,20 @@ public enum ReplayLine {
         return JSONText.object(members)
     }
 
+    /// Every person's line, each ending in a newline, rendered on every core: the pieces' text in
+    /// person order.
+    public static func renderAll(_ persons: [PersonState], explain: Bool) -> [[UInt8]] {
+        let pieces = persons.count < 1_024 ? 1 : 16
+        return Parallel.map(pieces: pieces) { piece in
+            var text: [UInt8] = []
+            for person in persons[Parallel.range(of: piece, count: persons.count, pieces: pieces)] {
+                text.append(contentsOf: render(person, explain: explain).utf8)
+                text.append(0x0A)
+            }
+            return text
+        }
+    }
+
     private static func entry(_ entry: HistoryEntry) -> String {
         var members: [(String, String)] = [
             ("fact", JSONText.quoted(entry.fact.description)),

@@ -21,99 +21,219 @@ public struct Scorer: Sendable {
     /// - Throws: `duplicate-id` for two different facts with one id; `situation-not-applicable` for an act
     ///   using a situation the pack does not have.
     public func evaluate(_ facts: [Fact], asOf: CalendarDate, explain: Bool = false) throws(ScoringError) -> Evaluation {
-        let unique = try Self.deduplicate(facts)
+        try evaluate(facts, asOf: asOf, explain: explain, shards: facts.count < Self.parallelThreshold ? 1 : Self.shardCount)
+    }
+
+    /// The fold with the work cut into `shards` shards (1: all on the calling thread). Every count gives
+    /// the same evaluation; the tests compare them.
+    func evaluate(_ facts: [Fact], asOf: CalendarDate, explain: Bool, shards: Int) throws(ScoringError) -> Evaluation {
+        let unique = try Self.deduplicate(facts, shards: shards)
         var diagnostics: [Diagnostic] = []
         let withdrawn = Self.withdrawnFacts(unique, asOf: asOf, diagnostics: &diagnostics)
         let finals = Self.finalDecisions(unique, asOf: asOf, withdrawn: withdrawn)
 
-        var events: [String: [PersonEvent]] = [:]
-        var pending = Set<String>()
-        var known = Set<String>()
+        // 1. Every piece of the facts is sorted into per-person (and per-institution) shards, on every core.
+        let gathered = Parallel.map(pieces: shards) { [self] piece in
+            var part = GatheredFacts(shards: shards)
+            for fact in unique[Parallel.range(of: piece, count: unique.count, pieces: shards)] {
+                gather(fact, withdrawn: withdrawn, finals: finals, asOf: asOf, into: &part)
+            }
+            return part
+        }
+
+        // 2. Institution-level facts: agreement resumptions reach the persons linked to the institution.
         var linkedPersons: [String: Set<String>] = [:]
         var fraudActs: [String: [FactID]] = [:]
-        var actPersons: [String: Set<String>] = [:]
-        var resumptions: [AgreementResumption] = []
         var registrations: [RegistrationFact] = []
-
-        for fact in unique.values {
-            for person in fact.personCodes { known.insert(person) }
-            guard !withdrawn.contains(fact.id) else { continue }
-            switch fact {
-            case .act(let act):
-                guard let date = scoreDate(of: act, finals: finals) else {
-                    if finals[act.id]?.annulled != true { pending.formUnion(act.personCodes) }
-                    continue
-                }
-                guard date <= asOf else { continue }
-                let fraud = act.fraud || act.findings.contains { $0.situations.contains(where: pack.fraudSituations.contains) }
-                if fraud && date.year == asOf.year {
-                    for institution in act.institutions { fraudActs[institution, default: []].append(act.id) }
-                }
-                let hasStatusEffect = act.findings.contains { $0.situations.contains { situation in
-                    if case .institutionStatus = pack.rule(for: situation) { return true }
-                    return false
-                } }
-                for person in act.personCodes {
-                    if hasStatusEffect {
-                        for institution in act.institutions { linkedPersons[institution, default: []].insert(person) }
-                    }
-                    if date.year == asOf.year {
-                        for institution in act.institutions { actPersons[institution, default: []].insert(person) }
-                    }
-                    events[person, default: []].append(PersonEvent(date: date, phase: 1, id: act.id, kind: .act(act)))
-                }
-            case .resumption(let resumption):
-                if resumption.decidedOn <= asOf { resumptions.append(resumption) }
-            case .repair(let repair):
-                if repair.decidedOn <= asOf {
-                    events[repair.person, default: []].append(PersonEvent(date: repair.decidedOn, phase: 3, id: repair.id, kind: .repair(repair)))
-                }
-            case .restoration(let restoration):
-                if restoration.decidedOn <= asOf {
-                    events[restoration.person, default: []].append(
-                        PersonEvent(date: restoration.decidedOn, phase: 4, id: restoration.id, kind: .restoration(restoration)))
-                }
-            case .registration(let registration):
-                if registration.on <= asOf {
-                    registrations.append(registration)
-                    events[registration.person, default: []].append(
-                        PersonEvent(date: registration.on, phase: 0, id: registration.id, kind: .registration(registration)))
-                }
-            case .finalDecision, .correction:
-                break
-            }
+        var resumptionEvents = [[PersonEntry]](repeating: [], count: shards)
+        for part in gathered {
+            for (institution, person) in part.linked { linkedPersons[institution, default: []].insert(person) }
+            for (institution, act) in part.fraudActs { fraudActs[institution, default: []].append(act) }
+            registrations.append(contentsOf: part.registrations)
         }
-        for resumption in resumptions {
-            for person in linkedPersons[resumption.institution] ?? [] {
-                events[person, default: []].append(
-                    PersonEvent(date: resumption.decidedOn, phase: 2, id: resumption.id, kind: .resumption(resumption)))
+        for part in gathered {
+            for resumption in part.resumptions {
+                for person in linkedPersons[resumption.institution] ?? [] {
+                    resumptionEvents[Self.shard(of: person, among: shards)].append(PersonEntry(
+                        person: person, event: PersonEvent(date: resumption.decidedOn, phase: 2, id: resumption.id, kind: .resumption(resumption))))
+                }
             }
         }
 
+        // 3. Each person's fold depends only on that person's events: each shard of persons is folded on
+        //    its own core, then the shards are joined in person order.
+        let folded = Parallel.map(pieces: shards) { [self, resumptionEvents] shard in
+            fold(shard: shard, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, explain: explain)
+        }
+        if let failure = folded.compactMap(\.failure).min(by: { $0.person < $1.person }) { throw failure.error }
+        let order = folded.indices.flatMap { shard in folded[shard].states.indices.map { (shard, $0) } }
+            .sorted { folded[$0.0].states[$0.1].person < folded[$1.0].states[$1.1].person }
         var states: [PersonState] = []
-        states.reserveCapacity(known.count)
+        states.reserveCapacity(order.count)
         var sanctioned: [String: Int] = [:]
-        for person in known.sorted() {
-            var fold = PersonFold(code: person, pack: pack, calendar: calendar, recordHistory: explain)
-            for event in (events[person] ?? []).sorted() {
-                switch event.kind {
-                case .act(let act): fold.applyAct(act, points: try ActPoints.score(act, person: person, pack: pack), on: event.date)
-                case .repair(let repair): fold.applyRepair(repair)
-                case .restoration(let restoration): fold.applyRestoration(restoration)
-                case .resumption(let resumption): fold.applyResumption(resumption)
-                case .registration(let registration): fold.applyRegistration(registration)
-                }
-            }
-            states.append(fold.state(asOf: asOf, pending: pending.contains(person)))
-            diagnostics.append(contentsOf: fold.diagnostics)
-            for entry in fold.sanctionedAt where entry.year == asOf.year { sanctioned[entry.institution, default: 0] += 1 }
+        for (shard, index) in order {
+            states.append(folded[shard].states[index])
+            diagnostics.append(contentsOf: folded[shard].diagnostics[index])
         }
+        for shard in folded { for institution in shard.sanctioned { sanctioned[institution, default: 0] += 1 } }
+
+        let actPersons = Parallel.map(pieces: shards) { shard in
+            var persons: [String: Set<String>] = [:]
+            for part in gathered { for (institution, person) in part.actPersons[shard] { persons[institution, default: []].insert(person) } }
+            return persons
+        }.reduce(into: [String: Set<String>]()) { all, shard in all.merge(shard) { $0.union($1) } }
 
         let institutions = Self.indicators(
             year: asOf.year, asOf: asOf, pack: pack, registrations: registrations, actPersons: actPersons,
             sanctioned: sanctioned, fraudActs: fraudActs)
         diagnostics.sort { ($0.fact, $0.code) < ($1.fact, $1.code) }
         return Evaluation(asOf: asOf, persons: states, institutions: institutions, diagnostics: diagnostics)
+    }
+
+    /// Shards of persons (and institutions, and fact ids) worked on in parallel: a few per core, so that
+    /// uneven shards even out. Any count gives the same result.
+    static let shardCount = 16
+    /// Below this many facts the work is done in one piece (threads would cost more than they save).
+    static let parallelThreshold = 4_096
+
+    /// The shard of a person or institution code, or of a fact id.
+    static func shard<Key: Hashable>(of key: Key, among shards: Int) -> Int {
+        shards == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) % UInt(shards))
+    }
+
+    /// One event and the person it belongs to.
+    struct PersonEntry {
+        var person: String
+        var event: PersonEvent
+    }
+
+    /// What one piece of the facts contributes, sorted into shards.
+    struct GatheredFacts {
+        let shards: Int
+        /// Per person shard: the events of each person.
+        var events: [[PersonEntry]]
+        /// Per person shard: every person named by a fact (withdrawn ones too).
+        var known: [[String]]
+        /// Per person shard: persons with an act still provisional.
+        var pending: [[String]]
+        /// Per institution shard: (institution, person) for every act scored in the as-of year.
+        var actPersons: [[(String, String)]]
+        /// (institution, person) for acts that act on the institution's status.
+        var linked: [(String, String)] = []
+        /// (institution, act) for fraud acts scored in the as-of year.
+        var fraudActs: [(String, FactID)] = []
+        var resumptions: [AgreementResumption] = []
+        var registrations: [RegistrationFact] = []
+
+        init(shards: Int) {
+            self.shards = shards
+            events = Array(repeating: [], count: shards)
+            known = Array(repeating: [], count: shards)
+            pending = Array(repeating: [], count: shards)
+            actPersons = Array(repeating: [], count: shards)
+        }
+
+        func shard(of code: String) -> Int { Scorer.shard(of: code, among: shards) }
+
+        mutating func add(_ event: PersonEvent, for person: String) {
+            events[shard(of: person)].append(PersonEntry(person: person, event: event))
+        }
+    }
+
+    /// Sorts one fact into the piece's shards.
+    private func gather(_ fact: Fact, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], asOf: CalendarDate, into part: inout GatheredFacts) {
+        for person in fact.personCodes { part.known[part.shard(of: person)].append(person) }
+        guard !withdrawn.contains(fact.id) else { return }
+        switch fact {
+        case .act(let act):
+            guard let date = scoreDate(of: act, finals: finals) else {
+                if finals[act.id]?.annulled != true {
+                    for person in act.personCodes { part.pending[part.shard(of: person)].append(person) }
+                }
+                return
+            }
+            guard date <= asOf else { return }
+            let fraud = act.fraud || act.findings.contains { $0.situations.contains(where: pack.fraudSituations.contains) }
+            if fraud && date.year == asOf.year {
+                for institution in act.institutions { part.fraudActs.append((institution, act.id)) }
+            }
+            let hasStatusEffect = act.findings.contains { $0.situations.contains { situation in
+                if case .institutionStatus = pack.rule(for: situation) { return true }
+                return false
+            } }
+            for person in act.personCodes {
+                if hasStatusEffect {
+                    for institution in act.institutions { part.linked.append((institution, person)) }
+                }
+                if date.year == asOf.year {
+                    for institution in act.institutions { part.actPersons[part.shard(of: institution)].append((institution, person)) }
+                }
+                part.add(PersonEvent(date: date, phase: 1, id: act.id, kind: .act(act)), for: person)
+            }
+        case .resumption(let resumption):
+            if resumption.decidedOn <= asOf { part.resumptions.append(resumption) }
+        case .repair(let repair):
+            if repair.decidedOn <= asOf {
+                part.add(PersonEvent(date: repair.decidedOn, phase: 3, id: repair.id, kind: .repair(repair)), for: repair.person)
+            }
+        case .restoration(let restoration):
+            if restoration.decidedOn <= asOf {
+                part.add(PersonEvent(date: restoration.decidedOn, phase: 4, id: restoration.id, kind: .restoration(restoration)), for: restoration.person)
+            }
+        case .registration(let registration):
+            if registration.on <= asOf {
+                part.registrations.append(registration)
+                part.add(PersonEvent(date: registration.on, phase: 0, id: registration.id, kind: .registration(registration)), for: registration.person)
+            }
+        case .finalDecision, .correction:
+            break
+        }
+    }
+
+    /// What folding one shard of persons gave, in person order within the shard.
+    struct FoldedShard {
+        var states: [PersonState] = []
+        /// Each state's diagnostics.
+        var diagnostics: [[Diagnostic]] = []
+        /// One institution code per sanction counted in the as-of year.
+        var sanctioned: [String] = []
+        /// The first person (in order) whose fold failed, and why.
+        var failure: (person: String, error: ScoringError)?
+    }
+
+    /// Folds every person of one shard in person order.
+    private func fold(shard: Int, gathered: [GatheredFacts], resumptions: [PersonEntry], asOf: CalendarDate, explain: Bool) -> FoldedShard {
+        var events: [String: [PersonEvent]] = [:]
+        var known = Set<String>()
+        var pending = Set<String>()
+        for part in gathered {
+            for entry in part.events[shard] { events[entry.person, default: []].append(entry.event) }
+            known.formUnion(part.known[shard])
+            pending.formUnion(part.pending[shard])
+        }
+        for entry in resumptions { events[entry.person, default: []].append(entry.event) }
+        var result = FoldedShard()
+        for person in known.sorted() {
+            var fold = PersonFold(code: person, pack: pack, calendar: calendar, recordHistory: explain)
+            do throws(ScoringError) {
+                for event in (events[person] ?? []).sorted() {
+                    switch event.kind {
+                    case .act(let act): fold.applyAct(act, points: try ActPoints.score(act, person: person, pack: pack), on: event.date)
+                    case .repair(let repair): fold.applyRepair(repair)
+                    case .restoration(let restoration): fold.applyRestoration(restoration)
+                    case .resumption(let resumption): fold.applyResumption(resumption)
+                    case .registration(let registration): fold.applyRegistration(registration)
+                    }
+                }
+            } catch {
+                result.failure = (person, error)
+                return result
+            }
+            result.states.append(fold.state(asOf: asOf, pending: pending.contains(person)))
+            result.diagnostics.append(fold.diagnostics)
+            for entry in fold.sanctionedAt where entry.year == asOf.year { result.sanctioned.append(entry.institution) }
+        }
+        return result
     }
 
     /// The score date of an act under the pack, or nil while it is provisional (or annulled).
@@ -128,33 +248,51 @@ public struct Scorer: Sendable {
 
     // MARK: Preparation
 
-    private static func deduplicate(_ facts: [Fact]) throws(ScoringError) -> [FactID: Fact] {
-        var unique: [FactID: Fact] = [:]
-        unique.reserveCapacity(facts.count)
-        for fact in facts {
-            if let existing = unique[fact.id] {
-                guard existing == fact else {
-                    throw ScoringError(code: "duplicate-id", source: fact.id.description,
-                                       message: "two different bulletins carry the id \(fact.id)")
-                }
-                continue
+    /// The facts with repeated copies of one fact dropped; two different facts with one id are an error
+    /// (the first such fact in input order is named). Works on shards of fact ids in parallel.
+    private static func deduplicate(_ facts: [Fact], shards: Int) throws(ScoringError) -> [Fact] {
+        let buckets = Parallel.map(pieces: shards) { piece in
+            var buckets = [[Int]](repeating: [], count: shards)
+            for index in Parallel.range(of: piece, count: facts.count, pieces: shards) {
+                buckets[shard(of: facts[index].id, among: shards)].append(index)
             }
-            unique[fact.id] = fact
+            return buckets
         }
-        return unique
+        let kept = Parallel.map(pieces: shards) { shard in
+            var first: [FactID: Int] = [:]
+            var kept: [Int] = []
+            for piece in buckets {
+                for index in piece[shard] {
+                    if let earlier = first[facts[index].id] {
+                        if facts[earlier] != facts[index] { return (kept: kept, conflict: Optional(index)) }
+                        continue
+                    }
+                    first[facts[index].id] = index
+                    kept.append(index)
+                }
+            }
+            return (kept: kept, conflict: nil)
+        }
+        if let conflict = kept.compactMap(\.conflict).min() {
+            let fact = facts[conflict]
+            throw ScoringError(code: "duplicate-id", source: fact.id.description, message: "two different bulletins carry the id \(fact.id)")
+        }
+        return kept.flatMap { $0.kept.map { facts[$0] } }
     }
 
     /// The facts withdrawn by corrections in force on `asOf`; a correction must come from the target's
     /// issuer and may not target another correction.
-    private static func withdrawnFacts(_ facts: [FactID: Fact], asOf: CalendarDate, diagnostics: inout [Diagnostic]) -> Set<FactID> {
+    private static func withdrawnFacts(_ facts: [Fact], asOf: CalendarDate, diagnostics: inout [Diagnostic]) -> Set<FactID> {
+        var corrections = Set<FactID>()
+        for case .correction(let correction) in facts { corrections.insert(correction.id) }
         var withdrawn = Set<FactID>()
-        for case .correction(let correction) in facts.values where correction.decidedOn <= asOf {
+        for case .correction(let correction) in facts where correction.decidedOn <= asOf {
             guard correction.id.issuer == correction.target.issuer else {
                 diagnostics.append(Diagnostic(fact: correction.id, code: "correction-wrong-issuer",
                                               message: "only \(correction.target.issuer) may correct \(correction.target)", applied: false))
                 continue
             }
-            if case .correction = facts[correction.target] {
+            if corrections.contains(correction.target) {
                 diagnostics.append(Diagnostic(fact: correction.id, code: "correction-of-correction",
                                               message: "a correction cannot target another correction", applied: false))
                 continue
@@ -169,9 +307,9 @@ public struct Scorer: Sendable {
         var annulled = false
     }
 
-    private static func finalDecisions(_ facts: [FactID: Fact], asOf: CalendarDate, withdrawn: Set<FactID>) -> [FactID: FinalOutcome] {
+    private static func finalDecisions(_ facts: [Fact], asOf: CalendarDate, withdrawn: Set<FactID>) -> [FactID: FinalOutcome] {
         var outcomes: [FactID: FinalOutcome] = [:]
-        for case .finalDecision(let decision) in facts.values where decision.decidedOn <= asOf && !withdrawn.contains(decision.id) {
+        for case .finalDecision(let decision) in facts where decision.decidedOn <= asOf && !withdrawn.contains(decision.id) {
             var outcome = outcomes[decision.target] ?? FinalOutcome()
             switch decision.outcome {
             case .annulled: outcome.annulled = true

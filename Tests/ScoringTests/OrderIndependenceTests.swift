@@ -1,4 +1,4 @@
-import Scoring
+@testable import Scoring
 import Testing
 import TongbaoTestSupport
 
@@ -84,5 +84,89 @@ struct OrderIndependenceTests {
             }
         }
         #expect(compared > 1000)
+    }
+}
+
+/// The fold cut into shards on every core gives exactly what one piece on one thread gives.
+@Suite("parallel fold")
+struct ParallelFoldTests {
+    @Test("sharded evaluation equals the one-piece evaluation, for inputs above the parallel threshold", arguments: ["guangdong", "shanghai"])
+    func shardedEqualsSequential(packName: String) throws {
+        let pack = try Fixtures.pack(packName)
+        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
+        var random = SeededGenerator(seed: 7)
+        // Many small worlds (persons D1, D2, N3 at H1, H2 in each) renamed apart, so the input is large but
+        // every person still has corrections, repairs, resumptions and registrations among their facts.
+        var facts: [Fact] = []
+        for world in 0..<400 {
+            let suffix = "-W\(world)"
+            for fact in OrderIndependenceTests.randomFacts(count: 14, shanghai: packName == "shanghai", using: &random) {
+                facts.append(fact.renamed(suffix))
+            }
+        }
+        #expect(facts.count > Scorer.parallelThreshold)
+        for asOf in ["2025-06-30", "2026-12-31"] {
+            let sequential = try scorer.evaluate(facts, asOf: d(asOf), explain: true, shards: 1)
+            let sharded = try scorer.evaluate(facts, asOf: d(asOf), explain: true, shards: Scorer.shardCount)
+            #expect(sharded == sequential)
+            #expect(try scorer.evaluate(facts.shuffled(using: &random), asOf: d(asOf)) == scorer.evaluate(facts, asOf: d(asOf), explain: false, shards: 1))
+            #expect(sequential.persons.count > 1_000)
+            #expect(sequential.persons.map(\.person) == sequential.persons.map(\.person).sorted())
+        }
+    }
+
+    @Test("a conflicting duplicate id is reported the same way, however the work is cut")
+    func duplicateConflict() throws {
+        let pack = try Fixtures.pack("guangdong")
+        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
+        var random = SeededGenerator(seed: 8)
+        var facts = (0..<500).flatMap { world in
+            OrderIndependenceTests.randomFacts(count: 12, shanghai: false, using: &random).map { $0.renamed("-W\(world)") }
+        }
+        facts.append(contentsOf: facts.prefix(100))                       // identical copies are dropped
+        facts.append(repair("F1-W3", on: "2025-03-03", person: "D9", .publicity, exam: nil, fraud: false))
+        facts.append(repair("F1-W3", on: "2025-03-04", person: "D9", .publicity, exam: nil, fraud: false))
+        for shards in [1, 16] {
+            #expect(throws: ScoringError.self) { try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: false, shards: shards) }
+            do {
+                _ = try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: false, shards: shards)
+            } catch {
+                #expect(error.code == "duplicate-id")
+                #expect(error.source?.hasSuffix("/F1-W3") == true)
+            }
+        }
+    }
+}
+
+extension Fact {
+    /// The same fact with every id, person and institution code given a suffix (a separate world).
+    func renamed(_ suffix: String) -> Fact {
+        func id(_ id: FactID) -> FactID { FactID(issuer: id.issuer, id: id.id + suffix) }
+        switch self {
+        case .act(let act):
+            return .act(ScoringAct(
+                id: id(act.id), source: act.source, decidedOn: act.decidedOn, scoredOn: act.scoredOn,
+                institutions: act.institutions.map { $0 + suffix }, fraud: act.fraud,
+                findings: act.findings.map { finding in
+                    Finding(violation: finding.violation, situations: finding.situations, persons: finding.persons.map {
+                        ResponsiblePerson(code: $0.code + suffix, responsibility: $0.responsibility, adjustment: $0.adjustment)
+                    })
+                }))
+        case .repair(let repair):
+            return .repair(RepairDecision(id: id(repair.id), person: repair.person + suffix, decidedOn: repair.decidedOn,
+                                          category: repair.category, examScore: repair.examScore, fraudReport: repair.fraudReport))
+        case .restoration(let restoration):
+            return .restoration(RestorationDecision(id: id(restoration.id), person: restoration.person + suffix,
+                                                    decidedOn: restoration.decidedOn, appliedOn: restoration.appliedOn))
+        case .resumption(let resumption):
+            return .resumption(AgreementResumption(id: id(resumption.id), institution: resumption.institution + suffix, decidedOn: resumption.decidedOn))
+        case .finalDecision(let decision):
+            return .finalDecision(FinalScoreDecision(id: id(decision.id), decidedOn: decision.decidedOn, target: id(decision.target), outcome: decision.outcome))
+        case .correction(let correction):
+            return .correction(CorrectionDecision(id: id(correction.id), decidedOn: correction.decidedOn, target: id(correction.target)))
+        case .registration(let registration):
+            return .registration(RegistrationFact(id: id(registration.id), person: registration.person + suffix,
+                                                  institution: registration.institution + suffix, action: registration.action, on: registration.on))
+        }
     }
 }
