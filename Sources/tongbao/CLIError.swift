@@ -43,6 +43,12 @@ struct StandardOutput {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Writes text that already holds whole lines.
+    mutating func write(_ lines: [UInt8]) {
+        buffer.append(contentsOf: lines)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
     mutating func flush() {
         guard !buffer.isEmpty else { return }
         FileHandle.standardOutput.write(Data(buffer))

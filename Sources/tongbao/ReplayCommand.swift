@@ -23,8 +23,8 @@ struct ReplayCommand: ParsableCommand {
         try runReportingErrors("replay") {
             let evaluation = try inputs.evaluate(command: "replay", explain: explain)
             var output = StandardOutput()
-            for person in evaluation.persons {
-                output.writeLine(ReplayLine.render(person, explain: explain))
+            for lines in ReplayLine.renderAll(evaluation.persons, explain: explain) {
+                output.write(lines)
             }
             output.flush()
         }

@@ -42,51 +42,9 @@ struct ScoringInputs: ParsableArguments {
         return evaluation
     }
 
-    /// Reads and checks every bulletin; collects up to 50 problems before giving up with exit 65.
+    /// Reads and checks every bulletin (on every core); collects up to 50 problems before giving up with exit 65.
     private func readFacts(pack: RulePack, command: String) throws -> [Fact] {
-        let decoder = BulletinJSONDecoder()
-        var xmlReader: BulletinReader?   // compiles the XSD, so only made when an XML file shows up
-        let progress = Progress(enabled: StandardError.isTerminal)
-        var facts: [Fact] = []
-        var problems: [String] = []
-        for path in files {
-            var reader = try BulletinFileReader(path: path)
-            let name = reader.name
-            try reader.forEachDocument { bytes, line in
-                guard problems.count < 50 else { return }
-                do {
-                    let bulletin: Bulletin
-                    if bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "<") {
-                        let reader = try xmlReader ?? BulletinReader()
-                        xmlReader = reader
-                        bulletin = try reader.read(Array(bytes)).bulletin
-                    } else {
-                        bulletin = try decoder.decode(bytes, firstLine: line)
-                    }
-                    if let fact = try bulletin.fact(under: pack, line: line) {
-                        facts.append(fact)
-                    } else {
-                        StandardError.write("tongbao \(command): ignored \(name):\(line): a \(bulletin.type.rawValue) is not a scoring fact\n")
-                    }
-                } catch let error as BulletinError {
-                    let where_ = Self.line(of: error, in: bytes, firstLine: line)
-                    problems.append("\(name):\(where_): \(error.location): \(error.message) [\(error.code)]")
-                }
-                if facts.count % 100_000 == 0 { progress.message("\(command): \(facts.count) bulletins read…") }
-            }
-        }
-        progress.finish()
-        guard problems.isEmpty else {
-            let separator = "\ntongbao \(command): "
-            throw CLIError.data(problems.joined(separator: separator) + (problems.count >= 50 ? separator + "(stopped after 50 problems)" : ""))
-        }
-        return facts
-    }
-
-    /// The line of an error: decoding errors carry it; pack errors are located by their pointer.
-    private static func line(of error: BulletinError, in bytes: ArraySlice<UInt8>, firstLine: Int) -> Int {
-        guard error.code == "rules-invalid" else { return error.line }
-        return BulletinJSONDecoder.line(of: error.pointer, in: bytes, firstLine: firstLine) ?? error.line
+        try FactReader(pack: pack, command: command).read(files, progress: Progress(enabled: StandardError.isTerminal))
     }
 }
 

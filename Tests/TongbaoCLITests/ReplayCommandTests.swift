@@ -85,6 +85,31 @@ struct ReplayCommandTests {
         #expect(result.stderr.contains(":2: /body/measure: \"fine\" is not one of"))
     }
 
+    @Test("a file larger than one decoding batch: every line counted, problems listed in line order with their line numbers")
+    func manyBatches() throws {
+        // 40,000 penalty decisions for 20,000 persons: more than two of the batches decoded on every core.
+        let first = try String(contentsOfFile: scenario, encoding: .utf8).split(separator: "\n").map(String.init)[0]
+        var lines = (0..<40_000).map { index in
+            first.replacingOccurrences(of: "2025-0001", with: "B\(index)")
+                .replacingOccurrences(of: "D440802000123", with: "D\(100_000 + index % 20_000)")
+        }
+        let clean = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", try CLI.file(lines.joined(separator: "\n"))])
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let persons = clean.stdout.split(separator: "\n")
+        #expect(persons.count == 20_001)   // the 20,000 renamed physicians and the one nurse every line names
+        #expect(persons.first { $0.contains("\"D100000\"") }?.contains("\"points\":12") == true)   // two acts of 6 points each
+        lines[39_000] = lines[39_000].replacingOccurrences(of: "\"decidedOn\":\"2025-06-03\"", with: "\"decidedOn\":\"2025-06-31\"")
+        lines[4] = lines[4].replacingOccurrences(of: "\"legalBasis\"", with: "\"legalbasis\"")
+        lines[20_000] = lines[20_000].replacingOccurrences(of: "\"type\":\"PenaltyDecision\"", with: "\"type\":\"Penalty\"")
+        let broken = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", try CLI.file(lines.joined(separator: "\n"))])
+        #expect(broken.status == 65)
+        let problems = broken.stderr.split(separator: "\n").filter { $0.contains("tongbao replay: ") }
+        #expect(problems.count == 3, "\(broken.stderr)")
+        #expect(problems.first?.contains(":5: /body/legalbasis: unknown field") == true)
+        #expect(problems.dropFirst().first?.contains(":20001: /type:") == true)
+        #expect(problems.last?.contains(":39001: /body/decidedOn: \"2025-06-31\" is not a YYYY-MM-DD date") == true)
+    }
+
     @Test("a skipped repair is said on stderr; usage and I/O errors have their codes")
     func skippedAndCodes() throws {
         let repair = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", CLI.example("examples/bulletins/repair-decision.json")])
