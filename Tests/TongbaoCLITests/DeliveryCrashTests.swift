@@ -42,6 +42,15 @@ struct DeliveryCrashTests {
         while receiver.received.bulletins.values.filter({ $0.type == .referral }).count < count, Date() < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
+        // The gateway records a delivery once the receiver has answered, a moment after the receiver has
+        // it: wait for the records too before stopping it (stopping first can leave the last one in flight).
+        func healthReferrals() throws -> [Delivery] {
+            try SQLiteMessageLog(path: folder.data.appendingPathComponent("tongbao.sqlite").path)
+                .deliveries(in: nil, limit: 10_000).filter { $0.recipient == "440800-HEALTH" && $0.type == "Referral" }
+        }
+        while try healthReferrals().contains(where: { $0.state != .delivered }), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
         server.stop()
         let received = receiver.received
         let referrals = received.bulletins.values.filter { $0.type == .referral }
@@ -59,7 +68,7 @@ struct DeliveryCrashTests {
 
         // The ledger agrees: one referral per revocation, every one delivered, and the chain holds.
         let log = try SQLiteMessageLog(path: folder.data.appendingPathComponent("tongbao.sqlite").path)
-        let deliveries = try log.deliveries(in: nil, limit: 10_000).filter { $0.recipient == "440800-HEALTH" && $0.type == "Referral" }
+        let deliveries = try healthReferrals()
         #expect(deliveries.count == count && deliveries.allSatisfy { $0.state == .delivered })
         #expect(try log.verifyChain().firstBroken == nil)
         await receiver.stop()
