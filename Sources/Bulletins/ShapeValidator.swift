@@ -65,7 +65,7 @@ final class ShapeTable: Sendable {
     /// Compiles `roots`; root `i` gets check index `i`, and `types[i]` names root `i` in ``envelopes``.
     init(roots: [ValueShape], types: [String] = []) {
         var builder = Builder()
-        for root in roots { builder.reserve(root) }
+        for _ in roots { builder.reserve() }
         for (index, root) in roots.enumerated() { builder.fill(index, root) }
         checks = builder.checks.map { $0 ?? .boolean }
         fields = builder.fields
@@ -84,7 +84,8 @@ final class ShapeTable: Sendable {
         var values: [Range<Int>] = []
         var bytes: [UInt8] = []
 
-        mutating func reserve(_ shape: ValueShape) {
+        /// Makes room for one check, filled in by ``fill(_:_:)``.
+        mutating func reserve() {
             checks.append(nil)
         }
 
@@ -95,7 +96,7 @@ final class ShapeTable: Sendable {
         }
 
         mutating func add(_ shape: ValueShape) -> Int {
-            reserve(shape)
+            reserve()
             let index = checks.count - 1
             fill(index, shape)
             return index
