@@ -17,7 +17,7 @@ struct FactReader {
     let pack: RulePack
     let command: String
     /// How many pieces a batch is cut into (one per core is enough; a few more even out uneven pieces).
-    var pieces = max(1, ProcessInfo.processInfo.activeProcessorCount * 4)
+    let pieces = max(1, ProcessInfo.processInfo.activeProcessorCount * 4)
 
     /// What one document gave.
     enum Outcome {
@@ -37,12 +37,13 @@ struct FactReader {
             var batch = DocumentBatch()
             func flush() {
                 for outcome in decode(batch, decoder: decoder, file: name) {
+                    // As a one-by-one read: nothing after the 50th problem is taken or said.
+                    guard problems.count < Self.maxProblems else { break }
                     switch outcome {
                     case .fact(let fact): facts.append(fact)
                     case .ignored(let line, let type):
                         StandardError.write("tongbao \(command): ignored \(name):\(line): a \(type) is not a scoring fact\n")
-                    case .problem(let problem):
-                        if problems.count < Self.maxProblems { problems.append(problem) }
+                    case .problem(let problem): problems.append(problem)
                     }
                 }
                 batch.removeAll()

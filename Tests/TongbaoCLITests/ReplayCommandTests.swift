@@ -110,6 +110,27 @@ struct ReplayCommandTests {
         #expect(problems.last?.contains(":39001: /body/decidedOn: \"2025-06-31\" is not a YYYY-MM-DD date") == true)
     }
 
+    @Test("a bulletin that is no scoring fact is noted and skipped; after 50 problems nothing more is read or said")
+    func ignoredAndProblemCap() throws {
+        let notice = try String(contentsOfFile: CLI.example("examples/bulletins/practice-notice.json"), encoding: .utf8)
+        // The pretty-printed example on one line (no string in it spans or starts a line).
+        let noticeLine = notice.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined()
+        let first = try String(contentsOfFile: scenario, encoding: .utf8).split(separator: "\n").map(String.init)[0]
+        let ignored = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", try CLI.file(first + "\n" + noticeLine)])
+        #expect(ignored.status == 0, "\(ignored.stderr)")
+        #expect(ignored.stderr.contains(":2: a PracticeNotice is not a scoring fact"))
+
+        let broken = (0..<55).map { _ in first.replacingOccurrences(of: "\"legalBasis\"", with: "\"legalbasis\"") }
+        let capped = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31",
+                                  try CLI.file((broken + [noticeLine]).joined(separator: "\n"))])
+        #expect(capped.status == 65)
+        #expect(capped.stderr.components(separatedBy: "unknown field").count - 1 == 50)
+        #expect(capped.stderr.contains(":50: /body/legalbasis"))
+        #expect(!capped.stderr.contains(":51: "))
+        #expect(capped.stderr.contains("(stopped after 50 problems)"))
+        #expect(!capped.stderr.contains("not a scoring fact"))
+    }
+
     @Test("a skipped repair is said on stderr; usage and I/O errors have their codes")
     func skippedAndCodes() throws {
         let repair = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", CLI.example("examples/bulletins/repair-decision.json")])
