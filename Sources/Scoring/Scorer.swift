@@ -66,8 +66,9 @@ public struct Scorer: Sendable {
             fold(shard: shard, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, explain: explain)
         }
         if let failure = folded.compactMap(\.failure).min(by: { $0.person < $1.person }) { throw failure.error }
-        let order = folded.indices.flatMap { shard in folded[shard].states.indices.map { (shard, $0) } }
-            .sorted { folded[$0.0].states[$0.1].person < folded[$1.0].states[$1.1].person }
+        // Each shard is in person order already; several shards are merged by person code.
+        var order = folded.indices.flatMap { shard in folded[shard].states.indices.map { (shard, $0) } }
+        if folded.count > 1 { order.sort { folded[$0.0].states[$0.1].person < folded[$1.0].states[$1.1].person } }
         var states: [PersonState] = []
         states.reserveCapacity(order.count)
         var sanctioned: [String: Int] = [:]
