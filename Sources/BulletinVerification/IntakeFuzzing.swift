@@ -36,4 +36,11 @@ public struct IntakeFuzzing: Sendable {
         }
         return verified + ", " + parsed
     }
+
+    /// Whether the one-pass JSON reader agrees with the full path on `bytes`: whatever it accepts, the
+    /// full path must accept as the same bulletin. The fuzz target stops on a disagreement.
+    public func fastPathAgrees(_ bytes: [UInt8]) -> Bool {
+        guard let fast = BulletinJSONDecoder.fastPath(bytes[...]) else { return true }
+        return (try? BulletinJSONDecoder().decodeWithoutFastPath(bytes[...])) == fast
+    }
 }

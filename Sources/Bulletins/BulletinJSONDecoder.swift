@@ -17,8 +17,24 @@ public struct BulletinJSONDecoder: Sendable {
         try decode(ArraySlice(bytes), firstLine: firstLine)
     }
 
-    /// Decodes one bulletin held in an array slice (the fast path: no copy).
+    /// Decodes one bulletin held in an array slice (no copy). Penalty decisions and agreement handlings
+    /// are read in one pass when they can be (``ScoringDecisionFastPath``); everything else, and every
+    /// document that pass does not accept, goes the full way, which gives the errors.
     public func decode(_ bytes: ArraySlice<UInt8>, firstLine: Int = 1) throws(BulletinError) -> Bulletin {
+        if let bulletin = Self.fastPath(bytes) { return bulletin }
+        return try decodeWithoutFastPath(bytes, firstLine: firstLine)
+    }
+
+    /// The one-pass reader alone: the bulletin when it accepts the document, else nil. Whatever it
+    /// accepts, ``decodeWithoutFastPath(_:firstLine:)`` accepts as the same bulletin (tests and the
+    /// intake fuzzer check this).
+    public static func fastPath(_ bytes: ArraySlice<UInt8>) -> Bulletin? {
+        guard bytes.count <= maxBytes else { return nil }
+        return bytes.withUnsafeBufferPointer(ScoringDecisionFastPath.decode)
+    }
+
+    /// The full path alone: parse into a tree, check the shape, decode the typed body.
+    public func decodeWithoutFastPath(_ bytes: ArraySlice<UInt8>, firstLine: Int = 1) throws(BulletinError) -> Bulletin {
         guard bytes.count <= Self.maxBytes else {
             throw BulletinError(code: "too-large", pointer: "", line: firstLine, message: "bulletin larger than \(Self.maxBytes) bytes")
         }

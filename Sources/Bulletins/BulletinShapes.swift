@@ -23,7 +23,8 @@ public enum BulletinShapes {
     static let category = values(PersonCategory.self, "PersonCategory")
     static let status = values(RegistrationStatus.self, "RegistrationStatus")
     static let notice = values(Notice.self, "Notice")
-    static let packs = ValueShape.enumeration(name: "RulePackName", values: ["guangdong", "shanghai", "inner-mongolia", "shandong", "national"])
+    static let packNames = ["guangdong", "shanghai", "inner-mongolia", "shandong", "national"]
+    static let packs = ValueShape.enumeration(name: "RulePackName", values: packNames)
 
     // MARK: Shared objects
 

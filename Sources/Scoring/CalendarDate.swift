@@ -31,6 +31,12 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
         self = date
     }
 
+    /// The same strict `YYYY-MM-DD` parse over UTF-8 bytes (for one-pass decoders).
+    public init?(isoUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let date = Self.iso(bytes) else { return nil }
+        self = date
+    }
+
     private static func iso(_ bytes: UnsafeBufferPointer<UInt8>) -> CalendarDate? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
