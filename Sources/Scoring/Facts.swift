@@ -90,8 +90,19 @@ public struct ScoringAct: Sendable, Hashable {
 
     /// Every person the act names, without repetition, in order of first mention.
     public var personCodes: [String] {
-        var seen = Set<String>()
-        return findings.flatMap(\.persons).map(\.code).filter { seen.insert($0).inserted }
+        // Nearly every act names one or two persons: a scan of the few kept so far beats hashing them.
+        var codes: [String] = []
+        var seen: Set<String>?
+        for finding in findings {
+            for person in finding.persons {
+                if codes.count == 16, seen == nil { seen = Set(codes) }
+                let repeated = seen.map { $0.contains(person.code) } ?? codes.contains(person.code)
+                guard !repeated else { continue }
+                codes.append(person.code)
+                seen?.insert(person.code)
+            }
+        }
+        return codes
     }
 }
 

@@ -143,13 +143,14 @@ public struct Scorer: Sendable {
 
     /// Sorts one fact into the piece's shards.
     private func gather(_ fact: Fact, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], asOf: CalendarDate, into part: inout GatheredFacts) {
-        for person in fact.personCodes { part.known[part.shard(of: person)].append(person) }
-        guard !withdrawn.contains(fact.id) else { return }
+        let persons = fact.personCodes
+        for person in persons { part.known[part.shard(of: person)].append(person) }
+        guard withdrawn.isEmpty || !withdrawn.contains(fact.id) else { return }
         switch fact {
         case .act(let act):
             guard let date = scoreDate(of: act, finals: finals) else {
                 if finals[act.id]?.annulled != true {
-                    for person in act.personCodes { part.pending[part.shard(of: person)].append(person) }
+                    for person in persons { part.pending[part.shard(of: person)].append(person) }
                 }
                 return
             }
@@ -162,7 +163,7 @@ public struct Scorer: Sendable {
                 if case .institutionStatus = pack.rule(for: situation) { return true }
                 return false
             } }
-            for person in act.personCodes {
+            for person in persons {
                 if hasStatusEffect {
                     for institution in act.institutions { part.linked.append((institution, person)) }
                 }
@@ -239,37 +240,40 @@ public struct Scorer: Sendable {
 
     /// The score date of an act under the pack, or nil while it is provisional (or annulled).
     func scoreDate(of act: ScoringAct, finals: [FactID: FinalOutcome]) -> CalendarDate? {
-        if finals[act.id]?.annulled == true { return nil }
+        let final = finals.isEmpty ? nil : finals[act.id]
+        if final?.annulled == true { return nil }
         if let scoredOn = act.scoredOn { return scoredOn }
         switch pack.scoreDate {
         case .decision: return act.decidedOn
-        case .finalDecision: return finals[act.id]?.confirmedOn
+        case .finalDecision: return final?.confirmedOn
         }
     }
 
     // MARK: Preparation
 
     /// The facts with repeated copies of one fact dropped; two different facts with one id are an error
-    /// (the first such fact in input order is named). Works on shards of fact ids in parallel.
+    /// (the first such fact in input order is named). Works on shards of fact ids in parallel; each id is
+    /// hashed once. When nothing repeats, the facts come back as they are.
     private static func deduplicate(_ facts: [Fact], shards: Int) throws(ScoringError) -> [Fact] {
         let buckets = Parallel.map(pieces: shards) { piece in
-            var buckets = [[Int]](repeating: [], count: shards)
+            var buckets = [[HashedIndex]](repeating: [], count: shards)
             for index in Parallel.range(of: piece, count: facts.count, pieces: shards) {
-                buckets[shard(of: facts[index].id, among: shards)].append(index)
+                let hash = facts[index].id.hashValue
+                buckets[shards == 1 ? 0 : Int(UInt(bitPattern: hash) % UInt(shards))].append(HashedIndex(hash: hash, index: index))
             }
             return buckets
         }
         let kept = Parallel.map(pieces: shards) { shard in
-            var first: [FactID: Int] = [:]
+            var table = FirstIndexTable(capacity: buckets.reduce(0) { $0 + $1[shard].count })
             var kept: [Int] = []
             for piece in buckets {
-                for index in piece[shard] {
-                    if let earlier = first[facts[index].id] {
-                        if facts[earlier] != facts[index] { return (kept: kept, conflict: Optional(index)) }
+                for entry in piece[shard] {
+                    let id = facts[entry.index].id
+                    if let earlier = table.firstIndex(of: entry, isSame: { facts[$0].id == id }) {
+                        if facts[earlier] != facts[entry.index] { return (kept: kept, conflict: Optional(entry.index)) }
                         continue
                     }
-                    first[facts[index].id] = index
-                    kept.append(index)
+                    kept.append(entry.index)
                 }
             }
             return (kept: kept, conflict: nil)
@@ -278,7 +282,39 @@ public struct Scorer: Sendable {
             let fact = facts[conflict]
             throw ScoringError(code: "duplicate-id", source: fact.id.description, message: "two different bulletins carry the id \(fact.id)")
         }
+        // Order does not matter to the fold (the tests shuffle the input), so unrepeated facts stay as given.
+        guard kept.reduce(0, { $0 + $1.kept.count }) < facts.count else { return facts }
         return kept.flatMap { $0.kept.map { facts[$0] } }
+    }
+
+    /// A fact's index with its id's hash.
+    struct HashedIndex {
+        var hash: Int
+        var index: Int
+    }
+
+    /// The first fact index seen for each id, in an open-addressing table over hashes computed once.
+    struct FirstIndexTable {
+        private var slots: [HashedIndex?]
+        private let mask: Int
+
+        init(capacity: Int) {
+            var size = 16
+            while size < capacity * 2 { size <<= 1 }
+            slots = Array(repeating: nil, count: size)
+            mask = size - 1
+        }
+
+        /// The index of an earlier entry for the same id, or nil after recording `entry` as the first.
+        mutating func firstIndex(of entry: HashedIndex, isSame: (Int) -> Bool) -> Int? {
+            var slot = entry.hash & mask
+            while let earlier = slots[slot] {
+                if earlier.hash == entry.hash, isSame(earlier.index) { return earlier.index }
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = entry
+            return nil
+        }
     }
 
     /// The facts withdrawn by corrections in force on `asOf`; a correction must come from the target's

@@ -115,6 +115,21 @@ struct ParallelFoldTests {
         }
     }
 
+    @Test("identical repeats are applied once, however the work is cut")
+    func identicalRepeats() throws {
+        let pack = try Fixtures.pack("guangdong")
+        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
+        var random = SeededGenerator(seed: 9)
+        let facts = (0..<500).flatMap { world in
+            OrderIndependenceTests.randomFacts(count: 12, shanghai: false, using: &random).map { $0.renamed("-W\(world)") }
+        }
+        let expected = try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: true, shards: 1)
+        let repeated = (facts + facts.prefix(700) + facts.suffix(3)).shuffled(using: &random)
+        for shards in [1, 16] {
+            #expect(try scorer.evaluate(repeated, asOf: d("2025-12-31"), explain: true, shards: shards) == expected)
+        }
+    }
+
     @Test("a conflicting duplicate id is reported the same way, however the work is cut")
     func duplicateConflict() throws {
         let pack = try Fixtures.pack("guangdong")

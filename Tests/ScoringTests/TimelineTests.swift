@@ -129,6 +129,21 @@ struct TimelineTests {
         }
     }
 
+    @Test("an act's persons are each named once, in order of first mention, for few and for many persons")
+    func personCodes() {
+        func finding(_ codes: [String]) -> Finding {
+            Finding(violation: "V", situations: [.otherT2], persons: codes.map { ResponsiblePerson(code: $0, responsibility: .main) })
+        }
+        func codes(_ findings: [[String]]) -> [String] {
+            ScoringAct(id: FactID(issuer: issuer, id: "A"), source: .penaltyDecision, decidedOn: d("2025-01-02"), scoredOn: nil,
+                       institutions: ["H1"], findings: findings.map(finding)).personCodes
+        }
+        #expect(codes([["D2", "D1"], ["D1", "D3", "D2"]]) == ["D2", "D1", "D3"])
+        // Past 16 persons the check switches to a set; repeats before and after the switch are still dropped.
+        let many = (1...30).map { "D\($0)" }
+        #expect(codes([Array(many.prefix(20)), ["D3"] + many.reversed() + ["D17", "D30"]]) == many.prefix(20) + many.suffix(10).reversed())
+    }
+
     @Test("two different facts with one id are refused; an identical repeat is applied once")
     func duplicates() throws {
         let first = act("A1", on: "2025-03-03", [.otherT2])
