@@ -35,8 +35,8 @@ public struct Scorer: Sendable {
         // 1. Every piece of the facts is sorted into per-person (and per-institution) shards, on every core.
         let gathered = Parallel.map(pieces: shards) { [self] piece in
             var part = GatheredFacts(shards: shards)
-            for fact in unique[Parallel.range(of: piece, count: unique.count, pieces: shards)] {
-                gather(fact, withdrawn: withdrawn, finals: finals, asOf: asOf, into: &part)
+            for index in Parallel.range(of: piece, count: unique.count, pieces: shards) {
+                gather(unique[index], at: index, withdrawn: withdrawn, finals: finals, asOf: asOf, into: &part)
             }
             return part
         }
@@ -52,10 +52,10 @@ public struct Scorer: Sendable {
             registrations.append(contentsOf: part.registrations)
         }
         for part in gathered {
-            for resumption in part.resumptions {
+            for (resumption, fact) in part.resumptions {
                 for person in linkedPersons[resumption.institution] ?? [] {
                     resumptionEvents[Self.shard(of: person, among: shards)].append(PersonEntry(
-                        person: person, event: PersonEvent(date: resumption.decidedOn, phase: 2, id: resumption.id, kind: .resumption(resumption))))
+                        person: person, event: PersonEvent(date: resumption.decidedOn, phase: 2, fact: fact)))
                 }
             }
         }
@@ -63,7 +63,7 @@ public struct Scorer: Sendable {
         // 3. Each person's fold depends only on that person's events: each shard of persons is folded on
         //    its own core, then the shards are joined in person order.
         let folded = Parallel.map(pieces: shards) { [self, resumptionEvents] shard in
-            fold(shard: shard, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, explain: explain)
+            fold(shard: shard, facts: unique, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, explain: explain)
         }
         if let failure = folded.compactMap(\.failure).min(by: { $0.person < $1.person }) { throw failure.error }
         // Each shard is in person order already; several shards are merged by person code.
@@ -123,7 +123,8 @@ public struct Scorer: Sendable {
         var linked: [(String, String)] = []
         /// (institution, act) for fraud acts scored in the as-of year.
         var fraudActs: [(String, FactID)] = []
-        var resumptions: [AgreementResumption] = []
+        /// Agreement resumptions with their fact's index.
+        var resumptions: [(AgreementResumption, Int)] = []
         var registrations: [RegistrationFact] = []
 
         init(shards: Int) {
@@ -141,8 +142,8 @@ public struct Scorer: Sendable {
         }
     }
 
-    /// Sorts one fact into the piece's shards.
-    private func gather(_ fact: Fact, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], asOf: CalendarDate, into part: inout GatheredFacts) {
+    /// Sorts one fact, the one at `index` of the deduplicated facts, into the piece's shards.
+    private func gather(_ fact: Fact, at index: Int, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], asOf: CalendarDate, into part: inout GatheredFacts) {
         let persons = fact.personCodes
         for person in persons { part.known[part.shard(of: person)].append(person) }
         guard withdrawn.isEmpty || !withdrawn.contains(fact.id) else { return }
@@ -170,22 +171,22 @@ public struct Scorer: Sendable {
                 if date.year == asOf.year {
                     for institution in act.institutions { part.actPersons[part.shard(of: institution)].append((institution, person)) }
                 }
-                part.add(PersonEvent(date: date, phase: 1, id: act.id, kind: .act(act)), for: person)
+                part.add(PersonEvent(date: date, phase: 1, fact: index), for: person)
             }
         case .resumption(let resumption):
-            if resumption.decidedOn <= asOf { part.resumptions.append(resumption) }
+            if resumption.decidedOn <= asOf { part.resumptions.append((resumption, index)) }
         case .repair(let repair):
             if repair.decidedOn <= asOf {
-                part.add(PersonEvent(date: repair.decidedOn, phase: 3, id: repair.id, kind: .repair(repair)), for: repair.person)
+                part.add(PersonEvent(date: repair.decidedOn, phase: 3, fact: index), for: repair.person)
             }
         case .restoration(let restoration):
             if restoration.decidedOn <= asOf {
-                part.add(PersonEvent(date: restoration.decidedOn, phase: 4, id: restoration.id, kind: .restoration(restoration)), for: restoration.person)
+                part.add(PersonEvent(date: restoration.decidedOn, phase: 4, fact: index), for: restoration.person)
             }
         case .registration(let registration):
             if registration.on <= asOf {
                 part.registrations.append(registration)
-                part.add(PersonEvent(date: registration.on, phase: 0, id: registration.id, kind: .registration(registration)), for: registration.person)
+                part.add(PersonEvent(date: registration.on, phase: 0, fact: index), for: registration.person)
             }
         case .finalDecision, .correction:
             break
@@ -204,7 +205,7 @@ public struct Scorer: Sendable {
     }
 
     /// Folds every person of one shard in person order.
-    private func fold(shard: Int, gathered: [GatheredFacts], resumptions: [PersonEntry], asOf: CalendarDate, explain: Bool) -> FoldedShard {
+    private func fold(shard: Int, facts: [Fact], gathered: [GatheredFacts], resumptions: [PersonEntry], asOf: CalendarDate, explain: Bool) -> FoldedShard {
         var events: [String: [PersonEvent]] = [:]
         var known = Set<String>()
         var pending = Set<String>()
@@ -218,13 +219,14 @@ public struct Scorer: Sendable {
         for person in known.sorted() {
             var fold = PersonFold(code: person, pack: pack, calendar: calendar, recordHistory: explain)
             do throws(ScoringError) {
-                for event in (events[person] ?? []).sorted() {
-                    switch event.kind {
+                for event in PersonEvent.timeline(events[person] ?? [], of: facts) {
+                    switch facts[event.fact] {
                     case .act(let act): fold.applyAct(act, points: try ActPoints.score(act, person: person, pack: pack), on: event.date)
                     case .repair(let repair): fold.applyRepair(repair)
                     case .restoration(let restoration): fold.applyRestoration(restoration)
                     case .resumption(let resumption): fold.applyResumption(resumption)
                     case .registration(let registration): fold.applyRegistration(registration)
+                    case .finalDecision, .correction: break  // never a person's event
                     }
                 }
             } catch {
@@ -386,26 +388,21 @@ public struct Scorer: Sendable {
     }
 }
 
-/// One event in a person's timeline, ordered by (date, phase, fact id).
-struct PersonEvent: Comparable {
-    enum Kind {
-        case act(ScoringAct)
-        case repair(RepairDecision)
-        case restoration(RestorationDecision)
-        case resumption(AgreementResumption)
-        case registration(RegistrationFact)
-    }
-
+/// One event in a person's timeline: its date, its phase on that day, and its fact as an index into the
+/// deduplicated facts. Plain values only, so that gathering and sorting a million of them copies no
+/// reference (events used to carry the fact itself, and retain/release was the fold's largest cost).
+struct PersonEvent {
     var date: CalendarDate
+    /// Order among one day's events: registration 0, act 1, resumption 2, repair 3, restoration 4.
     var phase: Int
-    var id: FactID
-    var kind: Kind
+    var fact: Int
 
-    static func < (lhs: PersonEvent, rhs: PersonEvent) -> Bool {
-        (lhs.date, lhs.phase, lhs.id) < (rhs.date, rhs.phase, rhs.id)
-    }
-
-    static func == (lhs: PersonEvent, rhs: PersonEvent) -> Bool {
-        (lhs.date, lhs.phase, lhs.id) == (rhs.date, rhs.phase, rhs.id)
+    /// The events in timeline order: by date, then phase, then fact id (unique after deduplication).
+    static func timeline(_ events: [PersonEvent], of facts: [Fact]) -> [PersonEvent] {
+        events.sorted { lhs, rhs in
+            if lhs.date != rhs.date { return lhs.date < rhs.date }
+            if lhs.phase != rhs.phase { return lhs.phase < rhs.phase }
+            return facts[lhs.fact].id < facts[rhs.fact].id
+        }
     }
 }
