@@ -115,14 +115,22 @@ struct ParallelFoldTests {
         }
     }
 
-    @Test("identical repeats are applied once, however the work is cut")
-    func identicalRepeats() throws {
-        let pack = try Fixtures.pack("guangdong")
-        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
-        var random = SeededGenerator(seed: 9)
-        let facts = (0..<500).flatMap { world in
+    static func guangdong() throws -> Scorer {
+        Scorer(pack: try Fixtures.pack("guangdong"), calendar: Fixtures.calendar)
+    }
+
+    /// `count` small worlds of 12 random guangdong facts each, renamed apart.
+    static func worlds(_ count: Int, using random: inout SeededGenerator) -> [Fact] {
+        (0..<count).flatMap { world in
             OrderIndependenceTests.randomFacts(count: 12, shanghai: false, using: &random).map { $0.renamed("-W\(world)") }
         }
+    }
+
+    @Test("identical repeats are applied once, however the work is cut")
+    func identicalRepeats() throws {
+        let scorer = try Self.guangdong()
+        var random = SeededGenerator(seed: 9)
+        let facts = Self.worlds(500, using: &random)
         let expected = try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: true, shards: 1)
         let repeated = (facts + facts.prefix(700) + facts.suffix(3)).shuffled(using: &random)
         for shards in [1, 16] {
@@ -132,12 +140,9 @@ struct ParallelFoldTests {
 
     @Test("a conflicting duplicate id is reported the same way, however the work is cut")
     func duplicateConflict() throws {
-        let pack = try Fixtures.pack("guangdong")
-        let scorer = Scorer(pack: pack, calendar: Fixtures.calendar)
+        let scorer = try Self.guangdong()
         var random = SeededGenerator(seed: 8)
-        var facts = (0..<500).flatMap { world in
-            OrderIndependenceTests.randomFacts(count: 12, shanghai: false, using: &random).map { $0.renamed("-W\(world)") }
-        }
+        var facts = Self.worlds(500, using: &random)
         facts.append(contentsOf: facts.prefix(100))                       // identical copies are dropped
         facts.append(repair("F1-W3", on: "2025-03-03", person: "D9", .publicity, exam: nil, fraud: false))
         facts.append(repair("F1-W3", on: "2025-03-04", person: "D9", .publicity, exam: nil, fraud: false))
