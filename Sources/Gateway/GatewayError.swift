@@ -24,6 +24,11 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(code) (\(status)): \(detail)" }
 
+    /// The problem as a plain HTTP answer: status, media type and body (the internal listener's form).
+    var plainAnswer: (status: Int, contentType: String, body: String) {
+        (status, "application/problem+json", problemJSON)
+    }
+
     /// The `application/problem+json` body.
     public var problemJSON: String {
         var members: [(String, String)] = [

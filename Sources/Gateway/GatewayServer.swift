@@ -96,10 +96,8 @@ public struct GatewayServer: Sendable {
         router.get("/v1/deadlines") { request, context -> Response in
             _ = try await participant(of: context)
             let query = request.uri.queryParameters
-            let text = query.get("date")
-            guard let date = text.map({ CalendarDate(iso: String($0)) }) ?? Timestamps.chinaDate(Date()) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
-            }
+            let date: CalendarDate
+            do throws(GatewayError) { date = try Self.requestedDate(query.get("date").map { String($0) }) } catch { return problem(error) }
             let overdue = query.get("overdue") == "true"
             let items = try DeadlineReport.items(facts: pipeline.projection.allFacts(), scorer: pipeline.projection.scoring, on: date, overdueOnly: overdue)
             return json(DeadlineItem.render(items, on: date))
@@ -118,12 +116,12 @@ public struct GatewayServer: Sendable {
         _ request: Request, _ context: Context, format: CodeFormat, _ body: (String, CalendarDate) throws -> String
     ) throws -> Response {
         let code = try context.parameters.require("code")
-        guard format.matches(code) else {
-            return problem(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(format.description)"))
-        }
-        let text = request.uri.queryParameters.get("date")
-        guard let date = text.map({ CalendarDate(iso: String($0)) }) ?? Timestamps.chinaDate(Date()) else {
-            return problem(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
+        let date: CalendarDate
+        do throws(GatewayError) {
+            try Self.check(code, format)
+            date = try Self.requestedDate(request.uri.queryParameters.get("date").map { String($0) })
+        } catch {
+            return problem(error)
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try body(code, date))))
     }
@@ -149,11 +147,12 @@ public struct GatewayServer: Sendable {
     /// The eligibility answer for `code` on `date` (today in China when nil): the JSON, or a problem.
     /// One function for the mTLS API and the internal listener.
     func eligibility(code: String, date text: String?) -> (status: Int, contentType: String, body: String) {
-        guard CodeFormat.personCode.matches(code) else {
-            return problemAnswer(GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(CodeFormat.personCode.description)"))
-        }
-        guard let date = text.map({ CalendarDate(iso: $0) }) ?? Timestamps.chinaDate(Date()) else {
-            return problemAnswer(GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date"))
+        let date: CalendarDate
+        do throws(GatewayError) {
+            try Self.check(code, .personCode)
+            date = try Self.requestedDate(text)
+        } catch {
+            return error.plainAnswer
         }
         do {
             let projection = pipeline.projection
@@ -169,12 +168,23 @@ public struct GatewayServer: Sendable {
                 ])
             })
         } catch {
-            return problemAnswer(GatewayError(code: "internal", status: 500, detail: (error as? ScoringError)?.message ?? "\(error)"))
+            return GatewayError(code: "internal", status: 500, detail: (error as? ScoringError)?.message ?? "\(error)").plainAnswer
         }
     }
 
-    private func problemAnswer(_ error: GatewayError) -> (status: Int, contentType: String, body: String) {
-        (error.status, "application/problem+json", error.problemJSON)
+    /// A `{code}` path parameter of `format`, else a 400 problem.
+    static func check(_ code: String, _ format: CodeFormat) throws(GatewayError) {
+        guard format.matches(code) else {
+            throw GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(format.description)")
+        }
+    }
+
+    /// The `date=` query value, or today in China when it is absent; a 400 problem when it is not a date.
+    static func requestedDate(_ text: String?) throws(GatewayError) -> CalendarDate {
+        guard let date = text.map({ CalendarDate(iso: $0) }) ?? Timestamps.chinaDate(Date()) else {
+            throw GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date")
+        }
+        return date
     }
 
     /// The Prometheus text of `/metrics`.

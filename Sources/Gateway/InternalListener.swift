@@ -66,11 +66,11 @@ struct InternalRoutes: Sendable {
             (route, personCode) = ("/v1/persons/{code}/eligibility", code)
         } else {
             server.pipeline.metrics.request(route: "unmatched", status: 404)
-            return problem(GatewayError(code: "not-found", status: 404, detail: "no route \(path) on the internal listener"))
+            return GatewayError(code: "not-found", status: 404, detail: "no route \(path) on the internal listener").plainAnswer
         }
         guard method == .GET else {
             server.pipeline.metrics.request(route: route, status: 405)
-            return problem(GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only"))
+            return GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only").plainAnswer
         }
         if let personCode {
             let answer = server.eligibility(code: String(personCode), date: Self.parameter("date", in: query))
@@ -79,10 +79,6 @@ struct InternalRoutes: Sendable {
         }
         server.pipeline.metrics.request(route: route, status: 200)   // before /metrics is rendered, as the API counts it
         return route == "/healthz" ? (200, "application/json", #"{"status":"ok"}"#) : (200, "text/plain; version=0.0.4", server.metricsText())
-    }
-
-    private func problem(_ error: GatewayError) -> (status: Int, contentType: String, body: String) {
-        (error.status, "application/problem+json", error.problemJSON)
     }
 
     /// The path and the query of a request target.

@@ -212,6 +212,11 @@ struct EndToEndTests {
         let institution = try await get(health, gateway, "/v1/institutions/H44080200001?date=2025-06-01")
         #expect(institution.text == #"{"institution":"H44080200001","year":2025,"sanctionedPersonTimes":1,"registeredPersons":1,"overThreshold":true,"keySupervision":false,"fraudActs":[]}"#)
         #expect(try await get(health, gateway, "/v1/persons/bad!").status == 400)
+        // A bad date is the same problem on every dated route, naming the value.
+        for path in ["/v1/institutions/H44080200001?date=2025-02-30", "/v1/deadlines?date=2025-02-30"] {
+            let refused = try await get(health, gateway, path)
+            #expect(refused.status == 400 && refused.text.contains(#""code":"malformed""#) && refused.text.contains("date=2025-02-30 is not a YYYY-MM-DD date"), "\(path)")
+        }
 
         // The same bulletin again: the same receipt, no second entry.
         let again = try await post(health, gateway, signed, type: "application/xml")
@@ -296,8 +301,10 @@ struct EndToEndTests {
         }
         let eligibility = try await fetch("/v1/persons/D440802000789/eligibility?date=2025-06-01")
         #expect(eligibility.text.contains(#""eligible":false,"status":"terminated""#))
-        #expect(try await fetch("/v1/persons/bad!/eligibility").status == 400)
-        #expect(try await fetch("/v1/persons/D1/eligibility?date=2025-02-30").status == 400)
+        let badCode = try await fetch("/v1/persons/bad!/eligibility")
+        #expect(badCode.status == 400 && badCode.text.contains(#"\"bad!\" is not a personnel code"#))
+        let badDate = try await fetch("/v1/persons/D1/eligibility?date=2025-02-30")
+        #expect(badDate.status == 400 && badDate.text.contains("date=2025-02-30 is not a YYYY-MM-DD date"))
         #expect(try await fetch("/healthz").text == #"{"status":"ok"}"#)
         let metrics = try await fetch("/metrics").text
         #expect(metrics.contains(#"tongbao_bulletins_total{type="LicenceRevocation",outcome="accepted"} 1"#))
