@@ -13,6 +13,10 @@ import StrictJSON
 enum ScoringDecisionFastPath {
     typealias Miss = JSONCursor.Miss
 
+    /// The most findings per bulletin, and persons per finding, read here: repeats are found by scanning
+    /// the ones read so far, so larger lists (up to the schema's 1,000) go the full way, which uses sets.
+    static let maxRepeated = 64
+
     /// The bulletin, or nil when the full path must decide.
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Bulletin? {
         var cursor = JSONCursor(bytes)
@@ -96,7 +100,7 @@ enum ScoringDecisionFastPath {
         var findings: [FindingBody] = []
         try cursor.forEachElement { (cursor) throws(Miss) in
             let finding = try self.finding(&cursor)
-            guard findings.count < 1000, !findings.contains(where: { $0.violation == finding.violation }) else { throw Miss() }
+            guard findings.count < maxRepeated, !findings.contains(where: { $0.violation == finding.violation }) else { throw Miss() }
             findings.append(finding)
         }
         return findings
@@ -116,7 +120,7 @@ enum ScoringDecisionFastPath {
             case .persons:
                 try cursor.forEachElement { (cursor) throws(Miss) in
                     let person = try findingPerson(&cursor)
-                    guard persons.count < 1000, !persons.contains(where: { $0.person.code == person.person.code }) else { throw Miss() }
+                    guard persons.count < maxRepeated, !persons.contains(where: { $0.person.code == person.person.code }) else { throw Miss() }
                     persons.append(person)
                 }
             }

@@ -123,7 +123,7 @@ struct ScoringDecisionFastPathTests {
         #expect(throws: expected) { try decoder.decode(text) }
     }
 
-    @Test("what the fast path leaves alone is still read: escapes, type after body, whitespace before a colon")
+    @Test("what the fast path leaves alone is still read: escapes, type after body, long lists; whitespace anywhere is its own")
     func leftToTheFullPath() throws {
         let valid = Samples.penalty()
         for text in [
@@ -133,6 +133,15 @@ struct ScoringDecisionFastPathTests {
             #expect(BulletinJSONDecoder.fastPath(Array(text.utf8)[...]) == nil)
             #expect(try decoder.decode(Array(text.utf8)) == decoder.decode(Array(valid.utf8)))
         }
+        // Long lists of persons go the full way too (it finds repeats with a set).
+        let persons = (1...ScoringDecisionFastPath.maxRepeated + 1).map { #"{"code":"D\#($0)","responsibility":"main"}"# }
+        let crowded = valid.replacingOccurrences(of: #"{"code":"D1","responsibility":"main"}"#, with: persons.joined(separator: ","))
+        #expect(BulletinJSONDecoder.fastPath(Array(crowded.utf8)[...]) == nil)
+        guard case .penaltyDecision(let body) = try decoder.decode(Array(crowded.utf8)).body else {
+            Issue.record("not a penalty decision")
+            return
+        }
+        #expect(body.findings.first?.persons.count == ScoringDecisionFastPath.maxRepeated + 1)
         let spaced = valid.replacingOccurrences(of: "\":", with: "\" \n:\t").replacingOccurrences(of: ",\"", with: "\r\n, \"")
         #expect(checkAgreement(Array(spaced.utf8)))
     }
