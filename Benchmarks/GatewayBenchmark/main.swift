@@ -3,7 +3,7 @@
 // listener (wrk), next to nginx serving a static file of the same size in the same run.
 //
 //   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
-//       [--store sqlite|postgres] [--algorithm ecdsa|rsa]
+//       [--store sqlite|postgres] [--algorithm ecdsa|rsa] [--intake-only]
 //
 // The gateway runs in this process on loopback (the client shares the machine's 2 cores, as a co-located
 // client would). SQLite: synchronous=FULL, so every receipt waits for a durable commit. PostgreSQL: a
@@ -31,6 +31,8 @@ let total = option("--bulletins", 4000)
 let concurrency = option("--concurrency", 8)
 let store = text("--store", "sqlite")
 let algorithm: KeyAlgorithm = text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
+/// Measures intake only (no wrk and nginx afterwards): for comparing builds back to back.
+let intakeOnly = arguments.contains("--intake-only")
 let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(getpid())")
@@ -97,7 +99,20 @@ let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clien
 let next = Mutex(0)
 let failures = Mutex(0)
 let submitted = bodies
+let completed = Mutex(0)
 let start = DispatchTime.now().uptimeNanoseconds
+// Progress: bulletins answered in each second of the run (shows warm-up and any slowdown as the log grows).
+let progress = Task {
+    var previous = 0
+    var second = 0
+    while !Task.isCancelled {
+        try await Task.sleep(for: .seconds(1))
+        let now = completed.withLock { $0 }
+        second += 1
+        print("  second \(second): \(now - previous) bulletins answered (\(now) of \(total))")
+        previous = now
+    }
+}
 try await withThrowingTaskGroup(of: Void.self) { group in
     for _ in 0..<concurrency {
         group.addTask {
@@ -111,16 +126,23 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 let response = try await client.execute(request, timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
                 if response.status.code != 201 { failures.withLock { $0 += 1 } }
+                completed.withLock { $0 += 1 }
             }
         }
     }
     try await group.waitForAll()
 }
 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+progress.cancel()
 try await shutDown(client)
 let commits = pipeline.metrics.commits
 print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
 print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+if intakeOnly {
+    apiTask.cancel()
+    internalTask.cancel()
+    exit(failures.withLock { $0 } == 0 ? 0 : 1)
+}
 
 // Eligibility queries with wrk on the internal listener, then nginx serving the same bytes as a static file.
 let eligibilityURL = "http://127.0.0.1:\(internalPort)/v1/persons/D440800000000/eligibility?date=2025-12-31"

@@ -28,8 +28,9 @@ public struct SignedBulletinVerifier: Sendable {
             let verified = try jws.verify(bytes, trust: trust, at: [now])
             (verifiedBytes, signer, participants) = (verified.payload, verified.signer, verified.participants)
         }
-        // Only the verified bytes are read.
-        let bulletin = try reader.read(verifiedBytes).bulletin
+        // Only the verified bytes are read; penalty decisions and agreement handlings in one pass when
+        // they can be (the same bulletin the full reader gives; anything else goes the full way).
+        let bulletin = try BulletinJSONDecoder.fastPath(verifiedBytes[...]) ?? reader.read(verifiedBytes).bulletin
         guard participants.contains(bulletin.issuer) else {
             throw TrustError(code: "issuer-mismatch", message: "signed by \(participants.joined(separator: ", ")), but the bulletin's issuer is \(bulletin.issuer)")
         }

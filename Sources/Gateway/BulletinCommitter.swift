@@ -118,7 +118,7 @@ final class BulletinCommitter: Sendable {
                 try self.project(newer)   // what other writers appended first: derive from every earlier fact
                 self.directory.learn(bulletin)
                 let consequences = try self.derivation.consequences(of: bulletin, fact: item.fact, issuedAt: item.entry.receivedAt)
-                return (consequences.forwardTo, try consequences.drafts.map { try self.signer.sign($0, now: item.now) })
+                return (consequences.forwardTo, try consequences.drafts.map { try self.signer.signAsBuilt($0, now: item.now) })
             },
             receipt: { logged in try self.makeReceipt(for: logged, encoding: item.encoding) },
             appended: { _ in

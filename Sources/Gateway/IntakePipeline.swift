@@ -158,7 +158,11 @@ public final class IntakePipeline: Sendable {
     // MARK: Steps
 
     static func encoding(_ mediaType: String?) throws(GatewayError) -> BulletinEncoding {
-        let type = (mediaType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        // The media type's essence: before any parameter, without HTTP's optional whitespace (SP, HTAB).
+        var essence = (mediaType ?? "").prefix { $0 != ";" }
+        while essence.first == " " || essence.first == "\t" { essence.removeFirst() }
+        while essence.last == " " || essence.last == "\t" { essence.removeLast() }
+        let type = essence.lowercased()
         switch type {
         case "application/xml", "text/xml": return .xml
         case "application/jose+json", "application/jose": return .json

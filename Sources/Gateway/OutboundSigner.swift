@@ -33,8 +33,15 @@ public struct OutboundDraft: Sendable, Equatable {
     }
 }
 
-/// Turns drafts into signed bulletins: checked against the schema like any received bulletin (a
-/// gateway that sends what it would refuse is a bug), then signed as flattened JWS with the gateway's key.
+/// Turns drafts into signed bulletins, flattened JWS with the gateway's key. Two ways, one signature:
+/// - ``sign(_:now:)`` reads the text back with the strict reader first (a gateway that sends what it would
+///   refuse is a bug) and signs it pretty-printed: for periodic bulletins and `tongbao bulletin`, where the
+///   text is read by people and made rarely.
+/// - ``signAsBuilt(_:now:)`` signs the text exactly as built, one line: for the `ScoreNotice`s and
+///   `Referral`s derived on the append path, where reading each back was a fifth of the serial commit's
+///   time. Their bodies are built from typed values by ``DerivedBulletins`` (every string a verified
+///   bulletin's, quoted by `JSONText`), and debug builds — every test run — still read each one back
+///   with the strict reader as it is signed.
 public struct OutboundSigner: Sendable {
     let code: String
     let key: PrivateKey
@@ -47,23 +54,46 @@ public struct OutboundSigner: Sendable {
         self.certificate = certificate
     }
 
-    /// The unsigned bulletin, pretty-printed: what is signed (the same draft always gives the same bytes).
-    public func unsigned(_ draft: OutboundDraft) throws -> String {
+    /// The bulletin as built from the draft, one line.
+    public func text(_ draft: OutboundDraft) -> String {
         var members = [("id", JSONText.quoted(draft.id)), ("type", JSONText.quoted(draft.type.rawValue)),
                        ("issuer", JSONText.quoted(code)), ("issuedAt", JSONText.quoted(draft.issuedAt)),
                        ("region", JSONText.quoted(draft.region))]
         if let rules = draft.rules { members.append(("rules", JSONText.quoted(rules))) }
         members.append(("body", draft.body))
-        let tree = try JSONParser().parse(JSONText.object(members))
+        return JSONText.object(members)
+    }
+
+    /// The unsigned bulletin, read back with the strict reader and pretty-printed: what ``sign(_:now:)``
+    /// signs (the same draft always gives the same bytes).
+    public func unsigned(_ draft: OutboundDraft) throws -> String {
+        let tree = try JSONParser().parse(text(draft))
         _ = try BulletinJSONDecoder.bulletin(fromTree: tree)
         return JSONWriter.pretty(tree)
     }
 
-    /// The signed bulletin as the log entry and deliveries to append.
+    /// The draft checked and signed pretty-printed, as the log entry and deliveries to append.
     public func sign(_ draft: OutboundDraft, now: Date = Date()) throws -> IssuedBulletin {
-        let signed = try JWS().sign(Array(try unsigned(draft).utf8), key: key, chain: [certificate], compact: false)
+        try issued(draft, payload: Array(try unsigned(draft).utf8), now: now)
+    }
+
+    /// The draft signed exactly as built (see the type's documentation for when), as the log entry and
+    /// deliveries to append.
+    public func signAsBuilt(_ draft: OutboundDraft, now: Date = Date()) throws -> IssuedBulletin {
+        let payload = Array(text(draft).utf8)
+        assert(Self.isValid(payload), "the gateway built a \(draft.type.rawValue) its own reader refuses: \(draft.id)")
+        return try issued(draft, payload: payload, now: now)
+    }
+
+    private func issued(_ draft: OutboundDraft, payload: [UInt8], now: Date) throws -> IssuedBulletin {
+        let signed = try JWS().sign(payload, key: key, chain: [certificate], compact: false)
         let entry = NewEntry(issuer: code, id: draft.id, type: draft.type.rawValue, sender: code,
                              receivedAt: Timestamps.chinaStandardTime(now), outcome: "issued", bytes: Array(signed.utf8))
         return IssuedBulletin(entry: entry, recipients: draft.recipients)
+    }
+
+    /// Whether the strict reader accepts `payload` (for the debug-build check).
+    private static func isValid(_ payload: [UInt8]) -> Bool {
+        (try? BulletinJSONDecoder().decodeWithoutFastPath(payload[...])) != nil
     }
 }
