@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "CSQLite", "Trust",
+                "CSQLite", "Trust", "ParallelWork",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,14 +61,16 @@ let package = Package(
         ),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
+        // Work cut into independent pieces and run on every core, results in piece order.
+        .target(name: "ParallelWork"),
         // The pure scoring core: rule packs, facts, the fold, the working-day calendar.
-        .target(name: "Scoring", dependencies: ["StrictJSON"]),
+        .target(name: "Scoring", dependencies: ["ParallelWork", "StrictJSON"]),
         // The bulletin model (envelope and bodies) and its JSON codec.
         .target(name: "Bulletins", dependencies: ["Scoring", "StrictJSON", "XMLSupport"]),
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway", "BulletinVerification",
+                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway", "BulletinVerification", "ParallelWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

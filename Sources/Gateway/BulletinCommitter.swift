@@ -81,8 +81,8 @@ final class BulletinCommitter: Sendable {
 
     /// Commits a batch in one transaction. For each accepted bulletin, in order: what other writers appended
     /// first is projected, what the bulletin causes is derived from every earlier fact (the batch's earlier
-    /// bulletins included) and signed, the entry, its consequences and its signed receipt are written, and
-    /// its fact joins the projection. One outcome per item, in order.
+    /// bulletins included), and its fact joins the projection; then the batch's derived bulletins and
+    /// receipts are signed on every core and everything is written. One outcome per item, in order.
     func commit(_ items: [PendingAppend]) -> [Result<CommittedAppend, GatewayError>] {
         sequencing.withLock { _ in
             let added = ProjectedFacts()
@@ -112,16 +112,19 @@ final class BulletinCommitter: Sendable {
                 return ([], [])
             })
         }
+        let signer = signer
         return BatchedAppend(
             entry: item.entry,
             consequences: { newer in
                 try self.project(newer)   // what other writers appended first: derive from every earlier fact
                 self.directory.learn(bulletin)
                 let consequences = try self.derivation.consequences(of: bulletin, fact: item.fact, issuedAt: item.entry.receivedAt)
-                return (consequences.forwardTo, try consequences.drafts.map { try self.signer.signAsBuilt($0, now: item.now) })
+                return (consequences.forwardTo, consequences.drafts.map { draft in
+                    BulletinToIssue(issuer: signer.code, id: draft.id) { try signer.signAsBuilt(draft, now: item.now) }
+                })
             },
-            receipt: { logged in try self.makeReceipt(for: logged, encoding: item.encoding) },
-            appended: { _ in
+            receipt: { [encoding = item.encoding] logged in try self.makeReceipt(for: logged, encoding: encoding) },
+            accepted: {
                 guard let fact = item.fact else { return }
                 self.projection.add(fact)
                 added.ids.append(fact.id)

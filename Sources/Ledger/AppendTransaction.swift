@@ -1,9 +1,11 @@
+import ParallelWork
 import Trust
 
 /// The steps of an append, as one store carries them out inside its transaction while holding its append
-/// lock. The order of the steps — the duplicate check, the catch-up, the entry, its forwarding, the
-/// bulletins it causes, the receipt — is written once, in ``AppendTransaction/append(batch:catchingUpFrom:)``
-/// and ``AppendTransaction/issue(_:)``, so that SQLite and PostgreSQL cannot drift apart.
+/// lock. The order of the steps — the duplicate check, the catch-up, what each entry causes, the
+/// signatures, the entries, their forwarding and receipts — is written once, in
+/// ``AppendTransaction/append(batch:catchingUpFrom:)`` and ``AppendTransaction/issue(_:)``, so that SQLite
+/// and PostgreSQL cannot drift apart.
 protocol AppendTransaction {
     /// The accepted entry for (issuer, id).
     func accepted(issuer: String, id: String) throws -> LogEntry?
@@ -19,87 +21,153 @@ protocol AppendTransaction {
     func storeReceipt(_ bytes: [UInt8], for position: Int) throws
     /// The receipt kept for `position`.
     func storedReceipt(for position: Int) throws -> [UInt8]?
-    /// Marks the start of one item, so that its failure undoes only its own writes.
-    func beginItem() throws
-    /// Keeps the item's writes in the transaction.
-    func endItem() throws
-    /// Undoes the item's writes (the transaction goes on).
-    func undoItem() throws
+}
+
+/// What the first pass of a group commit decided for one item.
+private enum Decision {
+    /// New: append it, forward it to these recipients, and issue the bulletins at these indexes of the
+    /// batch's bulletins to sign.
+    case append(forwardTo: [String], issuing: Range<Int>)
+    /// Accepted before the batch, with the same bytes.
+    case duplicate(LogEntry)
+    /// The same bulletin as the batch's earlier item at this index.
+    case duplicateOfItem(Int)
+    /// Refused on its own; nothing of it is written.
+    case refused(any Error)
 }
 
 extension AppendTransaction {
-    /// ``MessageLog/append(batch:catchingUpFrom:)``, inside the store's transaction, holding its append lock.
-    /// Each item is its own savepoint: a refused item undoes only its writes. Other writers' entries after
-    /// `known` are read once, for the first item that derives anything; every later entry is the batch's own.
+    /// ``MessageLog/append(batch:catchingUpFrom:)``, inside the store's transaction, holding its append lock,
+    /// in four passes:
+    /// 1. In order, reading only: each item's duplicate check, then its consequences (other writers' entries
+    ///    after `known` are read once, for the first item that derives anything). An item refused here
+    ///    writes nothing; an accepted one is announced (``BatchedAppend/accepted``) before the next derives.
+    /// 2. Every bulletin the accepted items cause is signed, at once, on every core (those issued before
+    ///    under the same id are skipped).
+    /// 3. In order: each entry, its forwarding, the bulletins it causes.
+    /// 4. Every receipt is made, at once, on every core, and kept.
+    /// A failure in passes 2–4 throws, and the store commits nothing of the batch.
     func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
         var caughtUp = known == Int.max
         var lastPosition = caughtUp ? 0 : known
+        func newer() throws -> [LogEntry] {
+            guard !caughtUp else { return [] }
+            var newer: [LogEntry] = []
+            while true {
+                let page = try entries(after: newer.last?.position ?? known, limit: 1000)
+                newer += page
+                if page.count < 1000 { break }
+            }
+            caughtUp = true
+            lastPosition = max(lastPosition, newer.last?.position ?? known)
+            return newer
+        }
+
+        // 1. Decide, in order.
+        let digests = batch.map { SHA256.hex($0.entry.bytes) }
+        var decisions: [Decision] = []
+        decisions.reserveCapacity(batch.count)
+        var acceptedInBatch: [String: Int] = [:]
+        var issuedInBatch = Set<String>()
+        var toSign: [BulletinToIssue] = []
+        for (index, item) in batch.enumerated() {
+            do {
+                let entry = item.entry
+                if entry.outcome == "accepted" {
+                    let key = entry.issuer + "\u{0}" + entry.id
+                    if let earlier = acceptedInBatch[key] {
+                        guard digests[earlier] == digests[index] else { throw Self.conflict(entry, position: nil) }
+                        decisions.append(.duplicateOfItem(earlier))
+                        continue
+                    }
+                    if let existing = try accepted(issuer: entry.issuer, id: entry.id) {
+                        guard existing.sha256 == digests[index] else { throw Self.conflict(entry, position: existing.position) }
+                        decisions.append(.duplicate(existing))
+                        continue
+                    }
+                    acceptedInBatch[key] = index
+                }
+                let (forwardTo, issuing) = try item.consequences(try newer())
+                var itemsBulletins: [BulletinToIssue] = []
+                var itemsIDs = Set<String>()
+                for bulletin in issuing {
+                    let key = bulletin.issuer + "\u{0}" + bulletin.id
+                    guard !issuedInBatch.contains(key), itemsIDs.insert(key).inserted else { continue }
+                    if try issued(issuer: bulletin.issuer, id: bulletin.id) == nil { itemsBulletins.append(bulletin) }
+                }
+                decisions.append(.append(forwardTo: forwardTo, issuing: toSign.count..<(toSign.count + itemsBulletins.count)))
+                toSign += itemsBulletins
+                issuedInBatch.formUnion(itemsIDs)
+                item.accepted()
+            } catch {
+                let key = item.entry.issuer + "\u{0}" + item.entry.id
+                if acceptedInBatch[key] == index { acceptedInBatch[key] = nil }
+                decisions.append(.refused(error))
+            }
+        }
+
+        // 2. Sign, all at once.
+        let signed = try Parallel.map(toSign) { try $0.sign() }
+
+        // 3. Write, in order.
+        var logged: [LogEntry?] = Array(repeating: nil, count: batch.count)
+        for (index, decision) in decisions.enumerated() {
+            guard case .append(let forwardTo, let issuing) = decision else { continue }
+            let entry = try insert(batch[index].entry, sha256: digests[index])
+            try enqueue(position: entry.position, for: forwardTo, at: entry.content.receivedAt)
+            lastPosition = max(lastPosition, entry.position)
+            for bulletin in signed[issuing] {
+                let issued = try insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes))
+                try enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt)
+                lastPosition = max(lastPosition, issued.position)
+            }
+            logged[index] = entry
+        }
+
+        // 4. Receipts, all at once, then kept; a resubmission gets the original receipt, byte for byte (made
+        //    now only if none was kept: a log written before receipts were stored with their entry).
+        let toReceipt: [(index: Int, entry: LogEntry, make: @Sendable (LogEntry) throws -> [UInt8])] = batch.indices.compactMap { index in
+            guard let entry = logged[index], let make = batch[index].receipt else { return nil }
+            return (index, entry, make)
+        }
+        let made = try Parallel.map(toReceipt) { try $0.make($0.entry) }
+        var receipts: [[UInt8]?] = Array(repeating: nil, count: batch.count)
+        for (receipted, bytes) in zip(toReceipt, made) {
+            try storeReceipt(bytes, for: receipted.entry.position)
+            receipts[receipted.index] = bytes
+        }
+        func original(_ entry: LogEntry, receipt make: ((LogEntry) throws -> [UInt8])?) throws -> [UInt8]? {
+            guard let make else { return nil }
+            if let kept = try storedReceipt(for: entry.position) { return kept }
+            let bytes = try make(entry)
+            try storeReceipt(bytes, for: entry.position)
+            return bytes
+        }
+
         var results: [BatchedResult] = []
         results.reserveCapacity(batch.count)
-        for item in batch {
-            try beginItem()
-            do {
-                let newer = { () throws -> [LogEntry] in
-                    guard !caughtUp else { return [] }
-                    var newer: [LogEntry] = []
-                    while true {
-                        let page = try entries(after: newer.last?.position ?? known, limit: 1000)
-                        newer += page
-                        if page.count < 1000 { break }
-                    }
-                    caughtUp = true
-                    lastPosition = max(lastPosition, newer.last?.position ?? known)
-                    return newer
-                }
-                let (outcome, written) = try append(item.entry, newer: newer, consequences: item.consequences)
-                var receipt: [UInt8]?
-                if let make = item.receipt {
-                    func made(for entry: LogEntry) throws -> [UInt8] {
-                        let bytes = try make(entry)
-                        try storeReceipt(bytes, for: entry.position)
-                        return bytes
-                    }
-                    switch outcome {
-                    case .appended(let logged):
-                        receipt = try made(for: logged)
-                    case .duplicate(let original):
-                        // The original receipt, byte for byte; made now only if none was kept (a log written
-                        // before receipts were stored with their entry).
-                        receipt = try storedReceipt(for: original.position) ?? made(for: original)
-                    }
-                }
-                try endItem()
-                lastPosition = max(lastPosition, written)
-                if case .appended(let logged) = outcome { item.appended(logged) }
-                results.append(BatchedResult(outcome: .success(outcome), receipt: receipt))
-            } catch {
-                try undoItem()
+        for (index, decision) in decisions.enumerated() {
+            switch decision {
+            case .append:
+                guard let entry = logged[index] else { throw LedgerError(code: "storage-failure", message: "an accepted item was not written") }
+                results.append(BatchedResult(outcome: .success(.appended(entry)), receipt: receipts[index]))
+            case .duplicate(let existing):
+                results.append(BatchedResult(outcome: .success(.duplicate(existing)), receipt: try original(existing, receipt: batch[index].receipt)))
+            case .duplicateOfItem(let earlier):
+                guard let entry = logged[earlier] else { throw LedgerError(code: "storage-failure", message: "a resubmitted item's original was not written") }
+                let receipt = try receipts[earlier] ?? original(entry, receipt: batch[index].receipt)
+                receipts[earlier] = receipt
+                results.append(BatchedResult(outcome: .success(.duplicate(entry)), receipt: receipt))
+            case .refused(let error):
                 results.append(BatchedResult(outcome: .failure(error), receipt: nil))
             }
         }
         return BatchedCommit(results: results, lastPosition: lastPosition)
     }
 
-    /// One item: the duplicate check, the catch-up, the entry, its forwarding, the bulletins it causes.
-    /// Returns the outcome and the last position written (0 for a duplicate).
-    private func append(_ entry: NewEntry, newer: () throws -> [LogEntry],
-                        consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> (AppendOutcome, Int) {
-        let sha256 = SHA256.hex(entry.bytes)
-        if entry.outcome == "accepted", let existing = try accepted(issuer: entry.issuer, id: entry.id) {
-            guard existing.sha256 == sha256 else {
-                throw LedgerError(code: "duplicate-conflict",
-                                  message: "\(entry.issuer)/\(entry.id) was accepted before with other bytes (log position \(existing.position))")
-            }
-            return (.duplicate(existing), 0)
-        }
-        let (forwardTo, issuing) = try consequences(try newer())
-        let logged = try insert(entry, sha256: sha256)
-        try enqueue(position: logged.position, for: forwardTo, at: entry.receivedAt)
-        var written = logged.position
-        for bulletin in issuing {
-            if case .appended(let issued) = try issue(bulletin) { written = issued.position }
-        }
-        return (.appended(logged), written)
+    private static func conflict(_ entry: NewEntry, position: Int?) -> LedgerError {
+        LedgerError(code: "duplicate-conflict",
+                    message: "\(entry.issuer)/\(entry.id) was accepted before with other bytes" + (position.map { " (log position \($0))" } ?? " (earlier in the same batch)"))
     }
 
     /// ``MessageLog/issue(_:)``, inside the store's transaction: once per (issuer, id).

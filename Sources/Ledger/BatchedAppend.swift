@@ -4,25 +4,49 @@ public struct BatchedAppend {
     /// What to record.
     public var entry: NewEntry
     /// Called, when the entry is new, with the entries other writers appended since the batch's known
-    /// position that no earlier item of the batch was shown; returns what to queue. Its errors refuse this
-    /// item only.
-    public var consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])
-    /// Makes the receipt for the new entry, kept in the same transaction (``MessageLog/receipt(for:)``). For a
+    /// position that no earlier item of the batch was shown; returns whom to forward the entry to and the
+    /// bulletins it causes (signed later, for the whole batch at once). Its errors refuse this item only.
+    public var consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [BulletinToIssue])
+    /// Makes the receipt for the new entry, kept in the same transaction (``MessageLog/receipt(for:)``);
+    /// called once the batch's entries are written, for all of them at once, on any thread. For a
     /// resubmission the kept receipt is returned instead (made and kept now if there is none).
-    public var receipt: ((LogEntry) throws -> [UInt8])?
-    /// Called once the item is part of the transaction (it can no longer be refused, only the whole batch
-    /// can fail to commit): the place to make it visible to the items after it.
-    public var appended: (LogEntry) -> Void
+    public var receipt: (@Sendable (LogEntry) throws -> [UInt8])?
+    /// Called as soon as the item is accepted, before the next item derives its consequences: the place to
+    /// make it visible to the items after it. From then on only the whole batch can fail, not the item alone.
+    public var accepted: () -> Void
 
     /// Creates an item.
     public init(entry: NewEntry,
-                consequences: @escaping ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin]) = { _ in ([], []) },
-                receipt: ((LogEntry) throws -> [UInt8])? = nil,
-                appended: @escaping (LogEntry) -> Void = { _ in }) {
+                consequences: @escaping ([LogEntry]) throws -> (forwardTo: [String], issuing: [BulletinToIssue]) = { _ in ([], []) },
+                receipt: (@Sendable (LogEntry) throws -> [UInt8])? = nil,
+                accepted: @escaping () -> Void = {}) {
         self.entry = entry
         self.consequences = consequences
         self.receipt = receipt
-        self.appended = appended
+        self.accepted = accepted
+    }
+}
+
+/// A bulletin an appended entry causes the gateway to issue, signed when its batch is signed: every
+/// bulletin of a batch is signed at once, on every core, outside the one-at-a-time derivation.
+public struct BulletinToIssue: Sendable {
+    /// The issuer (the gateway).
+    public var issuer: String
+    /// The bulletin id: it is issued once per (issuer, id), and not signed at all when it already was.
+    public var id: String
+    /// Signs it.
+    public var sign: @Sendable () throws -> IssuedBulletin
+
+    /// A bulletin to sign with `sign`.
+    public init(issuer: String, id: String, sign: @escaping @Sendable () throws -> IssuedBulletin) {
+        self.issuer = issuer
+        self.id = id
+        self.sign = sign
+    }
+
+    /// A bulletin signed already.
+    public init(signed bulletin: IssuedBulletin) {
+        self.init(issuer: bulletin.entry.issuer, id: bulletin.entry.id) { bulletin }
     }
 }
 

@@ -120,10 +120,11 @@ public struct ChainReport: Sendable, Equatable {
 public protocol MessageLog: Sendable {
     /// Appends a batch in one durable transaction (group commit: one `fsync` for all), holding the log's
     /// append lock (which every writer, process or node takes). Items are appended in order, each with its
-    /// forwarding, the bulletins it causes and its receipt; a refused item (its `consequences` or `receipt`
-    /// threw, or `duplicate-conflict`) undoes only its own writes. Each item's `consequences` sees the entries
-    /// other writers appended after `known` that no earlier item was shown (pass `Int.max` for none).
-    /// Throws, and commits nothing, when the transaction itself fails.
+    /// forwarding, the bulletins it causes and its receipt; a refused item (its `consequences` threw, or
+    /// `duplicate-conflict`) writes nothing and the others go on. Each item's `consequences` sees the entries
+    /// other writers appended after `known` that no earlier item was shown (pass `Int.max` for none). The
+    /// bulletins the batch causes, and its receipts, are signed all at once on every core.
+    /// Throws, and commits nothing, when the transaction itself fails or a signature or receipt cannot be made.
     func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit
     /// Logs and queues a bulletin the gateway issues on its own (a periodic bulletin). One already issued
     /// with the same (issuer, id) is returned as `.duplicate`, whatever its bytes: it is issued once.
@@ -152,7 +153,11 @@ extension MessageLog {
     /// resubmission (`.duplicate`). Its errors abort the append.
     public func append(_ entry: NewEntry, catchingUpFrom known: Int,
                        consequences: @escaping ([LogEntry]) throws -> (forwardTo: [String], issuing: [IssuedBulletin])) throws -> AppendOutcome {
-        let commit = try append(batch: [BatchedAppend(entry: entry, consequences: consequences)], catchingUpFrom: known)
+        let item = BatchedAppend(entry: entry) { newer in
+            let (forwardTo, issuing) = try consequences(newer)
+            return (forwardTo, issuing.map(BulletinToIssue.init(signed:)))
+        }
+        let commit = try append(batch: [item], catchingUpFrom: known)
         guard let only = commit.results.first else { throw LedgerError(code: "storage-failure", message: "the append returned no result") }
         return try only.outcome.get()
     }

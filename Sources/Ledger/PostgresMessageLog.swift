@@ -181,8 +181,6 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         let connection: PostgresConnection
         /// The last entry's position and hash, once known.
         private var head: (position: Int, hash: String)?
-        /// The head when the current item began, to go back to when it is undone.
-        private var headAtItem: (position: Int, hash: String)?
 
         init(log: PostgresMessageLog, connection: PostgresConnection) {
             self.log = log
@@ -203,16 +201,6 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try log.storeReceipt(bytes, for: position, on: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try log.receipt(for: position, on: connection) }
-        func beginItem() throws {
-            headAtItem = head
-            _ = try connection.query("SAVEPOINT item", logger: log.logger).wait()
-        }
-        func endItem() throws { _ = try connection.query("RELEASE SAVEPOINT item", logger: log.logger).wait() }
-        func undoItem() throws {
-            head = headAtItem
-            _ = try connection.query("ROLLBACK TO SAVEPOINT item", logger: log.logger).wait()
-            _ = try connection.query("RELEASE SAVEPOINT item", logger: log.logger).wait()
-        }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {

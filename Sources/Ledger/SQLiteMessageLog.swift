@@ -44,16 +44,6 @@ public final class SQLiteMessageLog: MessageLog {
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try SQLiteMessageLog.receipt(for: position, in: connection) }
-        func beginItem() throws { try run("SAVEPOINT item") }
-        func endItem() throws { try run("RELEASE item") }
-        func undoItem() throws {
-            try run("ROLLBACK TO item")
-            try run("RELEASE item")
-        }
-
-        private func run(_ sql: String) throws {
-            try connection.withStatement(sql) { statement throws(LedgerError) in try statement.run([]) }
-        }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {

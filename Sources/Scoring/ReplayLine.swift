@@ -1,3 +1,4 @@
+import ParallelWork
 import StrictJSON
 
 /// The output line of `tongbao replay` for one person (cli.md), also the gateway's person file: the key

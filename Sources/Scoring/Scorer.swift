@@ -1,3 +1,5 @@
+import ParallelWork
+
 /// The scoring core's entry point: a pure function of (facts, rule pack, calendar, as-of date).
 ///
 /// The same code serves `tongbao replay`, the gateway and the tests. Facts are folded per person in

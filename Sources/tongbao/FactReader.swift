@@ -1,5 +1,6 @@
 import Bulletins
 import Foundation
+import ParallelWork
 import Scoring
 import Synchronization
 

@@ -139,51 +139,97 @@ struct MessageLogTests {
         #expect(try log.issue(issued("SN-1", to: ["440800-INS-AGENCY"])) == .duplicate(first))
     }
 
-    @Test("a group commit: one transaction, items in order with their receipts; a refused item undoes only itself", arguments: Store.allCases)
+    @Test("a group commit: one transaction, items in order with their receipts; a refused item writes nothing and the others go on", arguments: Store.allCases)
     func groupCommit(store: Store) throws {
         let log = try store.make().open()
         _ = try log.append(entry("BEFORE"))   // another writer's entry, after the batch's known position 0
+        _ = try log.append(entry("OLD"), deliverTo: [], issuing: [issued("SN-OLD", to: ["440800-INS-AGENCY"])])
         struct Refused: Error {}
         let shown = SeenEntries()
-        let appended = SeenEntries()
+        let accepted = SeenEntries()
+        let signed = SeenEntries()
+        func toIssue(_ id: String) -> BulletinToIssue {
+            BulletinToIssue(issuer: "440800-GATEWAY", id: id) {
+                signed.withLock { $0.append(id) }
+                return issued(id, to: ["440800-INS-AGENCY"])
+            }
+        }
         let batch = [
             BatchedAppend(entry: entry("A"), consequences: { newer in
                 shown.ids += newer.map(\.content.id)
-                return (["440800-INS-AGENCY"], [issued("SN-A", to: ["440800-INS-AGENCY"])])
-            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, appended: { appended.ids.append($0.content.id) }),
-            // Refused after writing its entry and its consequence: both are undone, and so is its receipt.
+                // SN-OLD was issued before and SN-A is named twice: SN-A is signed and issued once, SN-OLD not again.
+                return (["440800-INS-AGENCY"], [toIssue("SN-A"), toIssue("SN-A"), toIssue("SN-OLD")])
+            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, accepted: { accepted.ids.append("A") }),
+            // Refused while deriving: nothing of it is written, nothing it would cause is signed.
             BatchedAppend(entry: entry("B"), consequences: { newer in
                 shown.ids += newer.map(\.content.id)
-                return ([], [issued("SN-B", to: ["440800-INS-AGENCY"])])
-            }, receipt: { _ in throw Refused() }, appended: { appended.ids.append($0.content.id) }),
+                _ = toIssue("SN-B")
+                throw Refused()
+            }, receipt: { _ in Array("never made".utf8) }, accepted: { accepted.ids.append("B") }),
             BatchedAppend(entry: entry("A"), receipt: { _ in Array("never made".utf8) }),   // the same bulletin again, in the same batch
             BatchedAppend(entry: entry("A", bytes: "<Other/>")),                             // other bytes under the same id
+            BatchedAppend(entry: entry("OLD"), receipt: { logged in Array("late receipt of \(logged.position)".utf8) }),   // accepted before the batch
             BatchedAppend(entry: entry("C"), consequences: { newer in
                 shown.ids += newer.map(\.content.id)
-                return ([], [])
-            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, appended: { appended.ids.append($0.content.id) }),
+                return ([], [toIssue("SN-C")])
+            }, receipt: { logged in Array("receipt of \(logged.position)".utf8) }, accepted: { accepted.ids.append("C") }),
         ]
         let commit = try log.append(batch: batch, catchingUpFrom: 0)
-        // The other writer's entry is shown once, to the first item that derives; later items see none.
-        #expect(shown.ids == ["BEFORE"])
-        #expect(appended.ids == ["A", "C"])
-        #expect(commit.results.count == 5)
-        guard case .success(.appended(let a)) = commit.results[0].outcome, case .success(.appended(let c)) = commit.results[4].outcome else {
+        // The other writer's entries are shown once, to the first item that derives; later items see none.
+        #expect(shown.ids == ["BEFORE", "OLD", "SN-OLD"])
+        #expect(accepted.ids == ["A", "C"])
+        #expect(signed.withLock { $0.sorted() } == ["SN-A", "SN-C"])
+        #expect(commit.results.count == 6)
+        guard case .success(.appended(let a)) = commit.results[0].outcome, case .success(.appended(let c)) = commit.results[5].outcome else {
             Issue.record("A and C were not appended: \(commit.results.map(\.outcome))")
             return
         }
-        #expect((a.position, c.position) == (2, 4))   // SN-A is 3; B and SN-B left no gap
-        #expect(commit.results[0].receipt == Array("receipt of 2".utf8))
+        #expect((a.position, c.position) == (4, 6))   // SN-A is 5; B left no gap
+        #expect(commit.results[0].receipt == Array("receipt of 4".utf8))
         #expect(throws: Refused.self) { try commit.results[1].outcome.get() }
+        #expect(commit.results[1].receipt == nil)
         #expect(try commit.results[2].outcome.get() == .duplicate(a))
-        #expect(commit.results[2].receipt == Array("receipt of 2".utf8))   // the original receipt, not a new one
+        #expect(commit.results[2].receipt == Array("receipt of 4".utf8))   // the original receipt, not a new one
         #expect(throws: LedgerError(code: "duplicate-conflict", message: "")) { try commit.results[3].outcome.get() }
-        #expect(commit.lastPosition == 4)
-        #expect(try log.entries(after: 0, limit: 10).map(\.content.id) == ["BEFORE", "A", "SN-A", "C"])
-        #expect(try log.receipt(for: 2) == Array("receipt of 2".utf8))
+        // Accepted before the batch without a kept receipt: made now, and kept.
+        #expect(try commit.results[4].outcome.get() == .duplicate(try #require(try log.accepted(issuer: "440800-HEALTH", id: "OLD"))))
+        #expect(commit.results[4].receipt == Array("late receipt of 2".utf8))
+        #expect(commit.lastPosition == 7)
+        #expect(try log.entries(after: 0, limit: 10).map(\.content.id) == ["BEFORE", "OLD", "SN-OLD", "A", "SN-A", "C", "SN-C"])
+        #expect(try log.receipt(for: 2) == Array("late receipt of 2".utf8))
         #expect(try log.receipt(for: 4) == Array("receipt of 4".utf8))
-        #expect(try log.inbox(of: "440800-INS-AGENCY", after: 0, limit: 10).map(\.delivery.position) == [2, 3])
-        #expect(try log.verifyChain() == ChainReport(entries: 4, firstBroken: nil))
+        #expect(try log.receipt(for: 6) == Array("receipt of 6".utf8))
+        #expect(try log.inbox(of: "440800-INS-AGENCY", after: 0, limit: 10).map(\.delivery.position) == [3, 4, 5, 7])
+        #expect(try log.verifyChain() == ChainReport(entries: 7, firstBroken: nil))
+    }
+
+    @Test("a batch whose bulletin or receipt cannot be signed commits nothing at all", arguments: Store.allCases)
+    func unsignableBatch(store: Store) throws {
+        let log = try store.make().open()
+        _ = try log.append(entry("BEFORE"))
+        struct KeyUnavailable: Error {}
+        let accepted = SeenEntries()
+        let unsignedBulletin = [
+            BatchedAppend(entry: entry("A"), receipt: { _ in Array("receipt".utf8) }, accepted: { accepted.ids.append("A") }),
+            BatchedAppend(entry: entry("B"), consequences: { _ in
+                ([], [BulletinToIssue(issuer: "440800-GATEWAY", id: "SN-B") { throw KeyUnavailable() }])
+            }, accepted: { accepted.ids.append("B") }),
+        ]
+        #expect(throws: KeyUnavailable.self) { try log.append(batch: unsignedBulletin, catchingUpFrom: 1) }
+        let unmadeReceipt = [
+            BatchedAppend(entry: entry("C"), receipt: { _ in Array("receipt".utf8) }),
+            BatchedAppend(entry: entry("D"), receipt: { _ in throw KeyUnavailable() }),
+        ]
+        #expect(throws: KeyUnavailable.self) { try log.append(batch: unmadeReceipt, catchingUpFrom: 1) }
+        // Both items were accepted before the signing failed (the caller takes back what it projected).
+        #expect(accepted.ids == ["A", "B"])
+        #expect(try log.entries(after: 0, limit: 10).map(\.content.id) == ["BEFORE"])
+        #expect(try log.receipt(for: 2) == nil)
+        #expect(try log.verifyChain() == ChainReport(entries: 1, firstBroken: nil))
+        // The log goes on: the same bulletins commit afterwards.
+        let again = try log.append(batch: [BatchedAppend(entry: entry("A")), BatchedAppend(entry: entry("C"))], catchingUpFrom: 1)
+        #expect(again.results.compactMap { try? $0.outcome.get() }.count == 2)
+        #expect(try log.verifyChain() == ChainReport(entries: 3, firstBroken: nil))
     }
 
     @Test("the outbox: pull with a cursor, acknowledge, push attempts with backoff, dead letters and retry", arguments: Store.allCases)
@@ -221,4 +267,12 @@ struct MessageLogTests {
 /// What a catch-up closure saw (the closure is not escaping, but the compiler cannot tell a test that).
 final class SeenEntries: @unchecked Sendable {
     var ids: [String] = []
+    private let lock = NSLock()
+
+    /// For what is seen from several threads at once (bulletins signed on every core).
+    func withLock<T>(_ body: (inout [String]) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&ids)
+    }
 }

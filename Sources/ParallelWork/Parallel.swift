@@ -13,6 +13,13 @@ public enum Parallel {
         return slots.take()
     }
 
+    /// `transform` of every element, concurrently, in order; the error of the first element (in order)
+    /// whose transform threw, if any did.
+    public static func map<Element: Sendable, Result>(_ elements: [Element], _ transform: @Sendable (Element) throws -> Result) throws -> [Result] {
+        let results = map(pieces: elements.count) { index in Swift.Result { try transform(elements[index]) } }
+        return try results.map { try $0.get() }
+    }
+
     /// The range of piece `piece` when `count` items are cut into `pieces` nearly equal, contiguous pieces.
     public static func range(of piece: Int, count: Int, pieces: Int) -> Range<Int> {
         (count * piece / pieces)..<(count * (piece + 1) / pieces)
