@@ -62,7 +62,6 @@ public struct DerivedBulletins: Sendable {
 
     private func drafts(for person: String, act: ScoringAct, on date: CalendarDate, cause: Fact, region: String,
                         issuedAt: String) throws(ScoringError) -> [OutboundDraft] {
-        let before = try projection.state(of: person, on: date)
         let after = try projection.state(of: person, on: date, explain: true, adding: cause)
         let withdrawal: Bool = if case .correction = cause { true } else { false }
         let applied = withdrawal ? nil : after.history.last { $0.fact == act.id && $0.kind == "act" }
@@ -97,7 +96,10 @@ public struct DerivedBulletins: Sendable {
             id: Self.derivedID("SN", cause.id, person), type: .scoreNotice, region: region, rules: pack.name, issuedAt: issuedAt,
             body: JSONText.object(notice), recipients: routing.recipients(.insuranceAgency, region: region))]
 
+        // A referral follows a sanction the cause imposed or lifted: only then is the state before it needed.
         let sanctioned = after.status == .suspended || after.status == .terminated
+        guard (applied != nil && sanctioned) || withdrawal else { return drafts }
+        let before = try projection.state(of: person, on: date)
         let wasSanctioned = before.status == .suspended || before.status == .terminated
         let changed = before.status != after.status || before.until != after.until
         if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {
