@@ -3,7 +3,11 @@
 // listener (wrk), next to nginx serving a static file of the same size in the same run.
 //
 //   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
-//       [--store sqlite|postgres] [--algorithm ecdsa|rsa] [--intake-only]
+//       [--store sqlite|postgres] [--algorithm ecdsa|rsa] [--client lean|async-http-client] [--intake-only]
+//
+// The intake client is by default a lean one (LeanSubmitter: prepared requests over keep-alive mTLS
+// connections, like wrk); `--client async-http-client` submits through AsyncHTTPClient instead, as an
+// application would, which costs the shared cores more per request.
 //
 // The gateway runs in this process on loopback (the client shares the machine's 2 cores, as a co-located
 // client would). SQLite: synchronous=FULL, so every receipt waits for a durable commit. PostgreSQL: a
@@ -31,6 +35,7 @@ let total = option("--bulletins", 4000)
 let concurrency = option("--concurrency", 8)
 let store = text("--store", "sqlite")
 let algorithm: KeyAlgorithm = text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
+let leanClient = text("--client", "lean") != "async-http-client"
 /// Measures intake only (no wrk and nginx afterwards): for comparing builds back to back.
 let intakeOnly = arguments.contains("--intake-only")
 let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -93,13 +98,10 @@ clientTLS.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificatePEM).
 clientTLS.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: try read("participants/440800-INS-ADMIN.key.pem"), format: .pem))
 clientTLS.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(try read("trust/roots/root.pem")))
 clientTLS.certificateVerification = .noHostnameVerification
-var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: clientTLS)
-clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
 let next = Mutex(0)
 let failures = Mutex(0)
-let submitted = bodies
 let completed = Mutex(0)
+let submitted = bodies
 let start = DispatchTime.now().uptimeNanoseconds
 // Progress: bulletins answered in each second of the run (shows warm-up and any slowdown as the log grows).
 let progress = Task {
@@ -113,31 +115,42 @@ let progress = Task {
         previous = now
     }
 }
-try await withThrowingTaskGroup(of: Void.self) { group in
-    for _ in 0..<concurrency {
-        group.addTask {
-            while true {
-                let index = next.withLock { value -> Int in defer { value += 1 }; return value }
-                guard index < submitted.count else { return }
-                var request = HTTPClientRequest(url: "https://127.0.0.1:\(apiPort)/v1/bulletins")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/jose+json")
-                request.body = .bytes(ByteBuffer(bytes: submitted[index]))
-                let response = try await client.execute(request, timeout: .seconds(30))
-                _ = try await response.body.collect(upTo: 1 << 20)
-                if response.status.code != 201 { failures.withLock { $0 += 1 } }
-                completed.withLock { $0 += 1 }
+if leanClient {
+    let outcome = try await LeanSubmitter.run(bodies: submitted, port: apiPort, tls: clientTLS, connections: concurrency,
+                                              path: "/v1/bulletins", contentType: "application/jose+json") {
+        completed.withLock { $0 += 1 }
+    }
+    failures.withLock { $0 = submitted.count - outcome.accepted }
+} else {
+    var clientConfiguration = HTTPClient.Configuration(tlsConfiguration: clientTLS)
+    clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                while true {
+                    let index = next.withLock { value -> Int in defer { value += 1 }; return value }
+                    guard index < submitted.count else { return }
+                    var request = HTTPClientRequest(url: "https://127.0.0.1:\(apiPort)/v1/bulletins")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/jose+json")
+                    request.body = .bytes(ByteBuffer(bytes: submitted[index]))
+                    let response = try await client.execute(request, timeout: .seconds(30))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    if response.status.code != 201 { failures.withLock { $0 += 1 } }
+                    completed.withLock { $0 += 1 }
+                }
             }
         }
+        try await group.waitForAll()
     }
-    try await group.waitForAll()
+    try await shutDown(client)
 }
 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 progress.cancel()
-try await shutDown(client)
 let commits = pipeline.metrics.commits
 print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
-print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections (\(leanClient ? "lean client" : "AsyncHTTPClient")) in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
 if intakeOnly {
     apiTask.cancel()
     internalTask.cancel()

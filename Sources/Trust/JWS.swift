@@ -117,8 +117,12 @@ public struct JWS: Sendable {
         }
         let pieces = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard pieces.count == 3 else { throw violation("a compact JWS has exactly three parts") }
+        // A body may end in a line break (a file sent with curl): ASCII white space around the signature is dropped.
+        var signature = pieces[2]
+        while let first = signature.first, [0x20, 0x09, 0x0A, 0x0D].contains(first) { signature = signature.dropFirst() }
+        while let last = signature.last, [0x20, 0x09, 0x0A, 0x0D].contains(last) { signature = signature.dropLast() }
         return Parts(protected: String(decoding: pieces[0], as: UTF8.self), payload: String(decoding: pieces[1], as: UTF8.self),
-                     signature: String(decoding: pieces[2], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                     signature: String(decoding: signature, as: UTF8.self))
     }
 
     /// The protected header, checked member by member.

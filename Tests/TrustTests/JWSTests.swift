@@ -27,6 +27,17 @@ struct JWSTests {
         }
     }
 
+    @Test("a compact JWS sent as a file keeps verifying with a line break after it; other bytes after the signature do not")
+    func trailingLineBreak() throws {
+        let pki = try TrustStoreTests.pki(.ecdsa)
+        let text = try jws.sign(payload, key: pki.leafKey, chain: [pki.leaf], compact: true)
+        for ending in ["\n", "\r\n", " \t\n"] {
+            let verified = try jws.verify(Array((text + ending).utf8), trust: pki.store, at: [Self.now], participant: "440800-HEALTH")
+            #expect(verified.payload == payload)
+        }
+        #expect(code { _ = try jws.verify(Array((text + "A").utf8), trust: pki.store, at: [Self.now], participant: "440800-HEALTH") } != nil)
+    }
+
     /// A JWS with a hand-made protected header, signed with `key` (or given `signature`).
     func forge(header: String, payload: [UInt8]? = nil, key: PrivateKey?, signature: [UInt8]? = nil) throws -> String {
         let protected = base64url(Array(header.utf8))
