@@ -151,6 +151,11 @@ progress.cancel()
 let commits = pipeline.metrics.commits
 print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
 print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections (\(leanClient ? "lean client" : "AsyncHTTPClient")) in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+// The same run's comparison figure: OpenSSL's raw signing and verifying rate for the algorithm, right after
+// intake (each bulletin costs one verification and two signatures: its ScoreNotice and its receipt).
+print("openssl speed -seconds 1 \(algorithm == .rsa ? "rsa2048" : "ecdsap256"), same run:")
+print(runOpenSSLSpeed(algorithm == .rsa ? "rsa2048" : "ecdsap256"))
+
 if intakeOnly {
     apiTask.cancel()
     internalTask.cancel()
@@ -201,6 +206,27 @@ func runWrk(_ url: String, script: String? = nil) -> String {
             .joined(separator: "\n")
     } catch {
         return "wrk is not installed (apt-get install wrk)"
+    }
+}
+
+/// The rate lines of `openssl speed -seconds 1 ALGORITHM` (sign/s and verify/s).
+func runOpenSSLSpeed(_ algorithm: String) -> String {
+    let openssl = Process()
+    // `openssl speed` times itself with SIGALRM; this process's threads block signals, and a child inherits
+    // the mask, so perl (Debian's essential perl-base) clears it before starting openssl.
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    openssl.arguments = ["perl", "-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die; exec @ARGV or die",
+                         "openssl", "speed", "-seconds", "1", algorithm]
+    let output = Pipe()
+    openssl.standardOutput = output
+    openssl.standardError = FileHandle.nullDevice
+    do {
+        try openssl.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        openssl.waitUntilExit()
+        return text.split(separator: "\n").suffix(2).joined(separator: "\n")
+    } catch {
+        return "openssl is not installed"
     }
 }
 

@@ -21,6 +21,50 @@ protocol AppendTransaction {
     func storeReceipt(_ bytes: [UInt8], for position: Int) throws
     /// The receipt kept for `position`.
     func storedReceipt(for position: Int) throws -> [UInt8]?
+
+    // A group commit's reads and writes, many rows at a time (one round trip each on PostgreSQL); the
+    // defaults below do them one row at a time.
+
+    /// The accepted entries among `keys`.
+    func accepted(_ keys: [BulletinKey]) throws -> [BulletinKey: LogEntry]
+    /// Which of `keys` the gateway issued.
+    func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey>
+    /// Appends the entries, in order, at the end of the chain.
+    func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry]
+    /// Queues each entry for its recipients (once per recipient).
+    func enqueue(_ deliveries: [(position: Int, recipients: [String], timestamp: String)]) throws
+    /// Keeps the receipts (the first one stored for a position wins).
+    func storeReceipts(_ receipts: [(position: Int, bytes: [UInt8])]) throws
+}
+
+/// A bulletin's identity in the log: its issuer and id.
+struct BulletinKey: Hashable {
+    let issuer: String
+    let id: String
+}
+
+extension AppendTransaction {
+    func accepted(_ keys: [BulletinKey]) throws -> [BulletinKey: LogEntry] {
+        var found: [BulletinKey: LogEntry] = [:]
+        for key in keys { found[key] = try accepted(issuer: key.issuer, id: key.id) }
+        return found
+    }
+
+    func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey> {
+        Set(try keys.filter { try issued(issuer: $0.issuer, id: $0.id) != nil })
+    }
+
+    func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
+        try entries.map { try insert($0.entry, sha256: $0.sha256) }
+    }
+
+    func enqueue(_ deliveries: [(position: Int, recipients: [String], timestamp: String)]) throws {
+        for delivery in deliveries { try enqueue(position: delivery.position, for: delivery.recipients, at: delivery.timestamp) }
+    }
+
+    func storeReceipts(_ receipts: [(position: Int, bytes: [UInt8])]) throws {
+        for receipt in receipts { try storeReceipt(receipt.bytes, for: receipt.position) }
+    }
 }
 
 /// What the first pass of a group commit decided for one item.
@@ -63,24 +107,25 @@ extension AppendTransaction {
             return newer
         }
 
-        // 1. Decide, in order.
+        // 1. Decide, in order. Entries accepted before the batch are looked up for all items at once.
         let digests = batch.map { SHA256.hex($0.entry.bytes) }
+        let acceptedBefore = try accepted(batch.filter { $0.entry.outcome == "accepted" }.map { BulletinKey(issuer: $0.entry.issuer, id: $0.entry.id) })
         var decisions: [Decision] = []
         decisions.reserveCapacity(batch.count)
-        var acceptedInBatch: [String: Int] = [:]
-        var issuedInBatch = Set<String>()
-        var toSign: [BulletinToIssue] = []
+        var acceptedInBatch: [BulletinKey: Int] = [:]
+        var caused: [BulletinToIssue] = []
+        var causedKeys = Set<BulletinKey>()
         for (index, item) in batch.enumerated() {
+            let entry = item.entry
+            let key = BulletinKey(issuer: entry.issuer, id: entry.id)
             do {
-                let entry = item.entry
                 if entry.outcome == "accepted" {
-                    let key = entry.issuer + "\u{0}" + entry.id
                     if let earlier = acceptedInBatch[key] {
                         guard digests[earlier] == digests[index] else { throw Self.conflict(entry, position: nil) }
                         decisions.append(.duplicateOfItem(earlier))
                         continue
                     }
-                    if let existing = try accepted(issuer: entry.issuer, id: entry.id) {
+                    if let existing = acceptedBefore[key] {
                         guard existing.sha256 == digests[index] else { throw Self.conflict(entry, position: existing.position) }
                         decisions.append(.duplicate(existing))
                         continue
@@ -88,41 +133,43 @@ extension AppendTransaction {
                     acceptedInBatch[key] = index
                 }
                 let (forwardTo, issuing) = try item.consequences(try newer())
-                var itemsBulletins: [BulletinToIssue] = []
-                var itemsIDs = Set<String>()
-                for bulletin in issuing {
-                    let key = bulletin.issuer + "\u{0}" + bulletin.id
-                    guard !issuedInBatch.contains(key), itemsIDs.insert(key).inserted else { continue }
-                    if try issued(issuer: bulletin.issuer, id: bulletin.id) == nil { itemsBulletins.append(bulletin) }
+                let first = caused.count
+                for bulletin in issuing where causedKeys.insert(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)).inserted {
+                    caused.append(bulletin)
                 }
-                decisions.append(.append(forwardTo: forwardTo, issuing: toSign.count..<(toSign.count + itemsBulletins.count)))
-                toSign += itemsBulletins
-                issuedInBatch.formUnion(itemsIDs)
+                decisions.append(.append(forwardTo: forwardTo, issuing: first..<caused.count))
                 item.accepted()
             } catch {
-                let key = item.entry.issuer + "\u{0}" + item.entry.id
                 if acceptedInBatch[key] == index { acceptedInBatch[key] = nil }
                 decisions.append(.refused(error))
             }
         }
 
-        // 2. Sign, all at once.
-        let signed = try Parallel.map(toSign) { try $0.sign() }
+        // 2. Sign, all at once, what was not issued before.
+        let issuedBefore = try issued(Array(causedKeys))
+        let signed = try Parallel.map(caused) { bulletin -> IssuedBulletin? in
+            issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) ? nil : try bulletin.sign()
+        }
 
-        // 3. Write, in order.
-        var logged: [LogEntry?] = Array(repeating: nil, count: batch.count)
+        // 3. Write, in order: every entry with the bulletins it causes after it, then every delivery.
+        var rows: [(entry: NewEntry, sha256: String)] = []
+        var recipients: [[String]] = []
+        var rowOfItem: [Int?] = Array(repeating: nil, count: batch.count)
         for (index, decision) in decisions.enumerated() {
             guard case .append(let forwardTo, let issuing) = decision else { continue }
-            let entry = try insert(batch[index].entry, sha256: digests[index])
-            try enqueue(position: entry.position, for: forwardTo, at: entry.content.receivedAt)
-            lastPosition = max(lastPosition, entry.position)
-            for bulletin in signed[issuing] {
-                let issued = try insert(bulletin.entry, sha256: SHA256.hex(bulletin.entry.bytes))
-                try enqueue(position: issued.position, for: bulletin.recipients, at: bulletin.entry.receivedAt)
-                lastPosition = max(lastPosition, issued.position)
+            rowOfItem[index] = rows.count
+            rows.append((batch[index].entry, digests[index]))
+            recipients.append(forwardTo)
+            for bulletin in signed[issuing].compactMap({ $0 }) {
+                rows.append((bulletin.entry, SHA256.hex(bulletin.entry.bytes)))
+                recipients.append(bulletin.recipients)
             }
-            logged[index] = entry
         }
+        let written = try insert(rows)
+        guard written.count == rows.count else { throw LedgerError(code: "storage-failure", message: "the log wrote \(written.count) of \(rows.count) entries") }
+        try enqueue(zip(written, recipients).filter { !$0.1.isEmpty }.map { ($0.0.position, $0.1, $0.0.content.receivedAt) })
+        if let last = written.last { lastPosition = max(lastPosition, last.position) }
+        let logged = rowOfItem.map { $0.map { written[$0] } }
 
         // 4. Receipts, all at once, then kept; a resubmission gets the original receipt, byte for byte (made
         //    now only if none was kept: a log written before receipts were stored with their entry).
@@ -131,11 +178,9 @@ extension AppendTransaction {
             return (index, entry, make)
         }
         let made = try Parallel.map(toReceipt) { try $0.make($0.entry) }
+        try storeReceipts(zip(toReceipt, made).map { ($0.0.entry.position, $0.1) })
         var receipts: [[UInt8]?] = Array(repeating: nil, count: batch.count)
-        for (receipted, bytes) in zip(toReceipt, made) {
-            try storeReceipt(bytes, for: receipted.entry.position)
-            receipts[receipted.index] = bytes
-        }
+        for (receipted, bytes) in zip(toReceipt, made) { receipts[receipted.index] = bytes }
         func original(_ entry: LogEntry, receipt make: ((LogEntry) throws -> [UInt8])?) throws -> [UInt8]? {
             guard let make else { return nil }
             if let kept = try storedReceipt(for: entry.position) { return kept }
