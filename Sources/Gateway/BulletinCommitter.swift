@@ -146,7 +146,7 @@ final class BulletinCommitter: Sendable {
     }
 
     /// A signed `Receipt` in the sender's encoding (XML-DSig for XML, flattened JWS for JSON).
-    private func makeReceipt(for entry: LogEntry, encoding: BulletinEncoding) throws(GatewayError) -> [UInt8] {
+    private func makeReceipt(for entry: ReceiptSubject, encoding: BulletinEncoding) throws(GatewayError) -> [UInt8] {
         let body = JSONText.object([
             ("bulletin", JSONText.object([("issuer", JSONText.quoted(entry.content.issuer)), ("id", JSONText.quoted(entry.content.id))])),
             ("sha256", JSONText.quoted(entry.sha256)), ("receivedAt", JSONText.quoted(entry.content.receivedAt)),

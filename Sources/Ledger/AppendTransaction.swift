@@ -22,6 +22,9 @@ protocol AppendTransaction {
     /// The receipt kept for `position`.
     func storedReceipt(for position: Int) throws -> [UInt8]?
 
+    /// The last entry's position (0 for an empty log).
+    func headPosition() throws -> Int
+
     // A group commit's reads and writes, many rows at a time (one round trip each on PostgreSQL); the
     // defaults below do them one row at a time.
 
@@ -67,6 +70,25 @@ extension AppendTransaction {
     }
 }
 
+/// One signature of a group commit's second pass.
+private enum SigningJob: Sendable {
+    case bulletin(BulletinToIssue)
+    case receipt(ReceiptSubject, @Sendable (ReceiptSubject) throws -> [UInt8])
+
+    func run() throws -> Signed {
+        switch self {
+        case .bulletin(let bulletin): .bulletin(try bulletin.sign())
+        case .receipt(let subject, let make): .receipt(try make(subject))
+        }
+    }
+}
+
+/// What a ``SigningJob`` made.
+private enum Signed {
+    case bulletin(IssuedBulletin)
+    case receipt([UInt8])
+}
+
 /// What the first pass of a group commit decided for one item.
 private enum Decision {
     /// New: append it, forward it to these recipients, and issue the bulletins at these indexes of the
@@ -82,14 +104,16 @@ private enum Decision {
 
 extension AppendTransaction {
     /// ``MessageLog/append(batch:catchingUpFrom:)``, inside the store's transaction, holding its append lock,
-    /// in four passes:
+    /// in passes:
     /// 1. In order, reading only: each item's duplicate check, then its consequences (other writers' entries
     ///    after `known` are read once, for the first item that derives anything). An item refused here
     ///    writes nothing; an accepted one is announced (``BatchedAppend/accepted``) before the next derives.
-    /// 2. Every bulletin the accepted items cause is signed, at once, on every core (those issued before
-    ///    under the same id are skipped).
-    /// 3. In order: each entry, its forwarding, the bulletins it causes.
-    /// 4. Every receipt is made, at once, on every core, and kept.
+    /// 2. Every bulletin the accepted items cause (but those issued before under the same id) and every new
+    ///    entry's receipt are signed, all at once, on every core. The rows go to the end of the chain in a
+    ///    known order, so each receipt's position is known before anything is written.
+    /// 3. In order: each entry and the bulletins it causes, then the deliveries and the receipts (the
+    ///    positions are checked against the ones the receipts state).
+    /// 4. A resubmission gets its original receipt.
     /// A failure in passes 2–4 throws, and the store commits nothing of the batch.
     func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
         var caughtUp = known == Int.max
@@ -145,46 +169,66 @@ extension AppendTransaction {
             }
         }
 
-        // 2. Sign, all at once, what was not issued before.
+        // 2. Sign, all at once: what was not issued before, and every new entry's receipt. The rows are
+        //    written in a known order at the end of the chain, so each one's position is known already.
         let issuedBefore = try issued(Array(causedKeys))
-        let signed = try Parallel.map(caused) { bulletin -> IssuedBulletin? in
-            issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) ? nil : try bulletin.sign()
+        var jobs: [SigningJob] = []
+        var next = try headPosition()
+        var receiptJob: [Int?] = Array(repeating: nil, count: batch.count)
+        for (index, decision) in decisions.enumerated() {
+            guard case .append(_, let issuing) = decision else { continue }
+            next += 1
+            if let make = batch[index].receipt {
+                receiptJob[index] = jobs.count
+                jobs.append(.receipt(ReceiptSubject(position: next, content: batch[index].entry, sha256: digests[index]), make))
+            }
+            for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
+                next += 1
+                jobs.append(.bulletin(bulletin))
+            }
         }
+        let signed = try Parallel.map(jobs) { try $0.run() }
 
-        // 3. Write, in order: every entry with the bulletins it causes after it, then every delivery.
+        // 3. Write, in order: every entry with the bulletins it causes after it (the order the jobs were
+        //    made in), then every delivery and receipt.
         var rows: [(entry: NewEntry, sha256: String)] = []
         var recipients: [[String]] = []
-        var rowOfItem: [Int?] = Array(repeating: nil, count: batch.count)
+        var itemRow: [Int?] = Array(repeating: nil, count: batch.count)
+        var receipts: [[UInt8]?] = Array(repeating: nil, count: batch.count)
+        var made = signed.makeIterator()
         for (index, decision) in decisions.enumerated() {
             guard case .append(let forwardTo, let issuing) = decision else { continue }
-            rowOfItem[index] = rows.count
+            itemRow[index] = rows.count
             rows.append((batch[index].entry, digests[index]))
             recipients.append(forwardTo)
-            for bulletin in signed[issuing].compactMap({ $0 }) {
-                rows.append((bulletin.entry, SHA256.hex(bulletin.entry.bytes)))
-                recipients.append(bulletin.recipients)
+            if receiptJob[index] != nil, case .receipt(let bytes)? = made.next() { receipts[index] = bytes }
+            for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
+                guard case .bulletin(let issued)? = made.next(), issued.entry.id == bulletin.id else {
+                    throw LedgerError(code: "storage-failure", message: "the batch's signatures are out of step with its entries")
+                }
+                rows.append((issued.entry, SHA256.hex(issued.entry.bytes)))
+                recipients.append(issued.recipients)
             }
         }
         let written = try insert(rows)
-        guard written.count == rows.count else { throw LedgerError(code: "storage-failure", message: "the log wrote \(written.count) of \(rows.count) entries") }
+        let first = next - rows.count + 1
+        guard written.map(\.position) == Array(first..<(first + rows.count)) else {
+            throw LedgerError(code: "storage-failure", message: "the log did not write the batch at the positions its receipts state")
+        }
         try enqueue(zip(written, recipients).filter { !$0.1.isEmpty }.map { ($0.0.position, $0.1, $0.0.content.receivedAt) })
         if let last = written.last { lastPosition = max(lastPosition, last.position) }
-        let logged = rowOfItem.map { $0.map { written[$0] } }
+        let logged = itemRow.map { $0.map { written[$0] } }
+        try storeReceipts(batch.indices.compactMap { index in
+            guard let bytes = receipts[index], let entry = logged[index] else { return nil }
+            return (entry.position, bytes)
+        })
 
-        // 4. Receipts, all at once, then kept; a resubmission gets the original receipt, byte for byte (made
-        //    now only if none was kept: a log written before receipts were stored with their entry).
-        let toReceipt: [(index: Int, entry: LogEntry, make: @Sendable (LogEntry) throws -> [UInt8])] = batch.indices.compactMap { index in
-            guard let entry = logged[index], let make = batch[index].receipt else { return nil }
-            return (index, entry, make)
-        }
-        let made = try Parallel.map(toReceipt) { try $0.make($0.entry) }
-        try storeReceipts(zip(toReceipt, made).map { ($0.0.entry.position, $0.1) })
-        var receipts: [[UInt8]?] = Array(repeating: nil, count: batch.count)
-        for (receipted, bytes) in zip(toReceipt, made) { receipts[receipted.index] = bytes }
-        func original(_ entry: LogEntry, receipt make: ((LogEntry) throws -> [UInt8])?) throws -> [UInt8]? {
+        // 4. A resubmission gets the original receipt, byte for byte (made now only if none was kept: a log
+        //    written before receipts were stored with their entry).
+        func original(_ entry: LogEntry, receipt make: ((ReceiptSubject) throws -> [UInt8])?) throws -> [UInt8]? {
             guard let make else { return nil }
             if let kept = try storedReceipt(for: entry.position) { return kept }
-            let bytes = try make(entry)
+            let bytes = try make(ReceiptSubject(entry))
             try storeReceipt(bytes, for: entry.position)
             return bytes
         }

@@ -8,9 +8,10 @@ public struct BatchedAppend {
     /// bulletins it causes (signed later, for the whole batch at once). Its errors refuse this item only.
     public var consequences: ([LogEntry]) throws -> (forwardTo: [String], issuing: [BulletinToIssue])
     /// Makes the receipt for the new entry, kept in the same transaction (``MessageLog/receipt(for:)``);
-    /// called once the batch's entries are written, for all of them at once, on any thread. For a
-    /// resubmission the kept receipt is returned instead (made and kept now if there is none).
-    public var receipt: (@Sendable (LogEntry) throws -> [UInt8])?
+    /// called on any thread, together with the signing of the batch's bulletins, before the entries are
+    /// written (their positions are known by then). For a resubmission the kept receipt is returned
+    /// instead (made and kept now if there is none).
+    public var receipt: (@Sendable (ReceiptSubject) throws -> [UInt8])?
     /// Called as soon as the item is accepted, before the next item derives its consequences: the place to
     /// make it visible to the items after it. From then on only the whole batch can fail, not the item alone.
     public var accepted: () -> Void
@@ -18,12 +19,34 @@ public struct BatchedAppend {
     /// Creates an item.
     public init(entry: NewEntry,
                 consequences: @escaping ([LogEntry]) throws -> (forwardTo: [String], issuing: [BulletinToIssue]) = { _ in ([], []) },
-                receipt: (@Sendable (LogEntry) throws -> [UInt8])? = nil,
+                receipt: (@Sendable (ReceiptSubject) throws -> [UInt8])? = nil,
                 accepted: @escaping () -> Void = {}) {
         self.entry = entry
         self.consequences = consequences
         self.receipt = receipt
         self.accepted = accepted
+    }
+}
+
+/// What a receipt states about its entry: where it is in the log, what was received, and its digest.
+public struct ReceiptSubject: Sendable, Equatable {
+    /// The entry's log position.
+    public var position: Int
+    /// The entry as received.
+    public var content: NewEntry
+    /// SHA-256 of the received bytes, lowercase hex.
+    public var sha256: String
+
+    /// Creates a subject.
+    public init(position: Int, content: NewEntry, sha256: String) {
+        self.position = position
+        self.content = content
+        self.sha256 = sha256
+    }
+
+    /// The subject of a logged entry.
+    public init(_ entry: LogEntry) {
+        self.init(position: entry.position, content: entry.content, sha256: entry.sha256)
     }
 }
 

@@ -201,6 +201,11 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try log.storeReceipt(bytes, for: position, on: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try log.receipt(for: position, on: connection) }
+        func headPosition() throws -> Int {
+            let current = try head ?? log.head(on: connection)
+            head = current
+            return current.position
+        }
 
         // A group commit's rows, many per statement: one round trip instead of one per row.
 

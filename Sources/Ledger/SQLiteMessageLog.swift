@@ -44,6 +44,9 @@ public final class SQLiteMessageLog: MessageLog {
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try SQLiteMessageLog.receipt(for: position, in: connection) }
+        func headPosition() throws -> Int {
+            try connection.withStatement("SELECT COALESCE(MAX(position), 0) FROM log") { last throws(LedgerError) in try last.step() ? last.integer(0) : 0 }
+        }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {
