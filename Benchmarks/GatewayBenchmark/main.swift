@@ -167,7 +167,7 @@ let eligibilityURL = "http://127.0.0.1:\(internalPort)/v1/persons/D440800000000/
 let plain = HTTPClient(eventLoopGroupProvider: .singleton)
 let answer = Data(Array(buffer: try await plain.execute(HTTPClientRequest(url: eligibilityURL), timeout: .seconds(10)).body.collect(upTo: 1 << 16)))
 try await shutDown(plain)
-print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with 4 acts, \(answer.count)-byte answer):")
+print("eligibility on the internal listener (wrk -t2 -c16 -d10s, one person with \((total + 999) / 1000) acts, \(answer.count)-byte answer):")
 print(runWrk(eligibilityURL))
 // The same over 1,000 persons in turn (as a settlement system asks about many practitioners): each person's
 // first question folds their facts, the later ones are answered from the remembered answer.
