@@ -92,7 +92,7 @@ private enum Signed {
 /// What the first pass of a group commit decided for one item.
 private enum Decision {
     /// New: append it, forward it to these recipients, and issue the bulletins at these indexes of the
-    /// batch's bulletins to sign.
+    /// bulletins the batch causes.
     case append(forwardTo: [String], issuing: Range<Int>)
     /// Accepted before the batch, with the same bytes.
     case duplicate(LogEntry)
@@ -174,12 +174,12 @@ extension AppendTransaction {
         let issuedBefore = try issued(Array(causedKeys))
         var jobs: [SigningJob] = []
         var next = try headPosition()
-        var receiptJob: [Int?] = Array(repeating: nil, count: batch.count)
+        var hasReceipt = Array(repeating: false, count: batch.count)
         for (index, decision) in decisions.enumerated() {
             guard case .append(_, let issuing) = decision else { continue }
             next += 1
             if let make = batch[index].receipt {
-                receiptJob[index] = jobs.count
+                hasReceipt[index] = true
                 jobs.append(.receipt(ReceiptSubject(position: next, content: batch[index].entry, sha256: digests[index]), make))
             }
             for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
@@ -201,7 +201,7 @@ extension AppendTransaction {
             itemRow[index] = rows.count
             rows.append((batch[index].entry, digests[index]))
             recipients.append(forwardTo)
-            if receiptJob[index] != nil, case .receipt(let bytes)? = made.next() { receipts[index] = bytes }
+            if hasReceipt[index], case .receipt(let bytes)? = made.next() { receipts[index] = bytes }
             for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
                 guard case .bulletin(let issued)? = made.next(), issued.entry.id == bulletin.id else {
                     throw LedgerError(code: "storage-failure", message: "the batch's signatures are out of step with its entries")
