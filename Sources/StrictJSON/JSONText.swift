@@ -2,9 +2,17 @@
 public enum JSONText {
     /// The JSON string literal for `text`, with the escapes RFC 8259 requires.
     public static func quoted(_ text: String) -> String {
-        // Most text needs no escape at all: copy it whole.
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            return "\"" + text + "\""
+        // Most text needs no escape at all (ids, dates, base64): scan its contiguous UTF-8 once, copy it whole.
+        var contiguous = text
+        let plain = contiguous.withUTF8 { bytes in
+            !bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        guard !plain else {
+            var result = "\""
+            result.reserveCapacity(contiguous.utf8.count + 2)
+            result += contiguous
+            result += "\""
+            return result
         }
         var result: [UInt8] = [UInt8(ascii: "\"")]
         result.reserveCapacity(text.utf8.count + 16)

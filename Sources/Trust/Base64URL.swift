@@ -3,26 +3,38 @@ enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func encode(_ bytes: [UInt8]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index + 2 < bytes.count {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(alphabet[Int(value >> 18 & 63)])
-            output.append(alphabet[Int(value >> 12 & 63)])
-            output.append(alphabet[Int(value >> 6 & 63)])
-            output.append(alphabet[Int(value & 63)])
-            index += 3
+        let full = bytes.count / 3
+        let rest = bytes.count - full * 3
+        let length = full * 4 + (rest == 0 ? 0 : rest + 1)
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            bytes.withUnsafeBufferPointer { input in
+                String(unsafeUninitializedCapacity: length) { output in
+                    // Every index stays inside `input` (3 per group), `output` (4 per group) and `alphabet` (6 bits).
+                    var written = 0
+                    for group in 0..<full {
+                        let at = group * 3
+                        let value = UInt32(input[at]) << 16 | UInt32(input[at + 1]) << 8 | UInt32(input[at + 2])
+                        output[written] = alphabet[Int(value >> 18 & 63)]
+                        output[written + 1] = alphabet[Int(value >> 12 & 63)]
+                        output[written + 2] = alphabet[Int(value >> 6 & 63)]
+                        output[written + 3] = alphabet[Int(value & 63)]
+                        written += 4
+                    }
+                    if rest > 0 {
+                        let at = full * 3
+                        let value = UInt32(input[at]) << 16 | (rest == 2 ? UInt32(input[at + 1]) << 8 : 0)
+                        output[written] = alphabet[Int(value >> 18 & 63)]
+                        output[written + 1] = alphabet[Int(value >> 12 & 63)]
+                        written += 2
+                        if rest == 2 {
+                            output[written] = alphabet[Int(value >> 6 & 63)]
+                            written += 1
+                        }
+                    }
+                    return written
+                }
+            }
         }
-        let rest = bytes.count - index
-        if rest == 1 {
-            let value = UInt32(bytes[index]) << 16
-            output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)]]
-        } else if rest == 2 {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)], alphabet[Int(value >> 6 & 63)]]
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     static func decode<Bytes: Collection>(_ text: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {

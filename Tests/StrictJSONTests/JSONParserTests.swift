@@ -105,6 +105,10 @@ struct JSONObjectTests {
     @Test("text output escapes what JSON needs")
     func text() {
         #expect(JSONText.quoted("a\"b\\c\n\u{01}中") == #""a\"b\\c\n\u0001中""#)
+        let long = String(repeating: "MIIBkTCB-_", count: 300)
+        #expect(JSONText.quoted(long) == "\"" + long + "\"")
+        #expect(JSONText.quoted(long + "\"" + long) == "\"" + long + "\\\"" + long + "\"")
+        #expect(JSONText.quoted("") == "\"\"")
         #expect(JSONText.object([("k", "1"), ("a", JSONText.array(["x"]))]) == #"{"k":1,"a":["x"]}"#)
     }
 }

@@ -27,6 +27,20 @@ struct JWSTests {
         }
     }
 
+    @Test("the payload part is base64url without padding, for every length (checked against Foundation's base64)")
+    func payloadEncoding() throws {
+        let pki = try TrustStoreTests.pki(.ecdsa)
+        var generator = SystemRandomNumberGenerator()
+        for length in 1...64 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let parts = try jws.sign(bytes, key: pki.leafKey, chain: [pki.leaf], compact: true).split(separator: ".")
+            #expect(parts.count == 3)
+            #expect(parts.count == 3 && String(parts[1]) == base64url(bytes), "length \(length)")
+            let verified = try jws.verify(Array(parts.joined(separator: ".").utf8), trust: pki.store, at: [Self.now], participant: "440800-HEALTH")
+            #expect(verified.payload == bytes)
+        }
+    }
+
     @Test("a compact JWS sent as a file keeps verifying with a line break after it; other bytes after the signature do not")
     func trailingLineBreak() throws {
         let pki = try TrustStoreTests.pki(.ecdsa)
