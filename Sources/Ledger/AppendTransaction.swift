@@ -83,6 +83,15 @@ private enum SigningJob: Sendable {
     }
 }
 
+/// An accepted item as the second pass laid it out: its forwarding, and where its receipt and the
+/// bulletins it causes are among the batch's signing jobs.
+private struct PlannedItem {
+    let item: Int
+    let forwardTo: [String]
+    let receiptJob: Int?
+    let bulletinJobs: Range<Int>
+}
+
 /// What a ``SigningJob`` made.
 private enum Signed {
     case bulletin(IssuedBulletin)
@@ -173,39 +182,37 @@ extension AppendTransaction {
         //    written in a known order at the end of the chain, so each one's position is known already.
         let issuedBefore = try issued(Array(causedKeys))
         var jobs: [SigningJob] = []
+        var planned: [PlannedItem] = []
         var next = try headPosition()
-        var hasReceipt = Array(repeating: false, count: batch.count)
         for (index, decision) in decisions.enumerated() {
-            guard case .append(_, let issuing) = decision else { continue }
+            guard case .append(let forwardTo, let issuing) = decision else { continue }
             next += 1
+            var receiptJob: Int?
             if let make = batch[index].receipt {
-                hasReceipt[index] = true
+                receiptJob = jobs.count
                 jobs.append(.receipt(ReceiptSubject(position: next, content: batch[index].entry, sha256: digests[index]), make))
             }
+            let firstBulletin = jobs.count
             for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
                 next += 1
                 jobs.append(.bulletin(bulletin))
             }
+            planned.append(PlannedItem(item: index, forwardTo: forwardTo, receiptJob: receiptJob, bulletinJobs: firstBulletin..<jobs.count))
         }
         let signed = try Parallel.map(jobs) { try $0.run() }
 
-        // 3. Write, in order: every entry with the bulletins it causes after it (the order the jobs were
-        //    made in), then every delivery and receipt.
+        // 3. Write, in order: every entry with the bulletins it causes right after it, then every delivery
+        //    and receipt.
         var rows: [(entry: NewEntry, sha256: String)] = []
         var recipients: [[String]] = []
         var itemRow: [Int?] = Array(repeating: nil, count: batch.count)
         var receipts: [[UInt8]?] = Array(repeating: nil, count: batch.count)
-        var made = signed.makeIterator()
-        for (index, decision) in decisions.enumerated() {
-            guard case .append(let forwardTo, let issuing) = decision else { continue }
-            itemRow[index] = rows.count
-            rows.append((batch[index].entry, digests[index]))
-            recipients.append(forwardTo)
-            if hasReceipt[index], case .receipt(let bytes)? = made.next() { receipts[index] = bytes }
-            for bulletin in caused[issuing] where !issuedBefore.contains(BulletinKey(issuer: bulletin.issuer, id: bulletin.id)) {
-                guard case .bulletin(let issued)? = made.next(), issued.entry.id == bulletin.id else {
-                    throw LedgerError(code: "storage-failure", message: "the batch's signatures are out of step with its entries")
-                }
+        for plan in planned {
+            itemRow[plan.item] = rows.count
+            rows.append((batch[plan.item].entry, digests[plan.item]))
+            recipients.append(plan.forwardTo)
+            if let job = plan.receiptJob, case .receipt(let bytes) = signed[job] { receipts[plan.item] = bytes }
+            for case .bulletin(let issued) in signed[plan.bulletinJobs] {
                 rows.append((issued.entry, SHA256.hex(issued.entry.bytes)))
                 recipients.append(issued.recipients)
             }
