@@ -210,20 +210,24 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         // A group commit's rows, many per statement: one round trip instead of one per row.
 
         func accepted(_ keys: [BulletinKey]) throws -> [BulletinKey: LogEntry] {
-            try entries(among: keys, outcome: "accepted")
-        }
-
-        func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey> {
-            Set(try entries(among: keys, outcome: "issued").keys)
-        }
-
-        private func entries(among keys: [BulletinKey], outcome: String) throws -> [BulletinKey: LogEntry] {
             guard !keys.isEmpty else { return [:] }
             let found = try log.rows("""
-                SELECT \(unescaped: PostgresMessageLog.columns) FROM log WHERE outcome = \(outcome)
+                SELECT \(unescaped: PostgresMessageLog.columns) FROM log WHERE outcome = 'accepted'
                 AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
                 """, on: connection).map(PostgresMessageLog.entry)
             return Dictionary(found.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
+        }
+
+        func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey> {
+            guard !keys.isEmpty else { return [] }
+            // Only whether each was issued: the keys, not the rows with their bytes.
+            return Set(try log.rows("""
+                SELECT issuer, id FROM log WHERE outcome = 'issued'
+                AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
+                """, on: connection).map { row in
+                    let (issuer, id) = try row.decode((String, String).self)
+                    return BulletinKey(issuer: issuer, id: id)
+                })
         }
 
         func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
