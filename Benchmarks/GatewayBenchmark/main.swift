@@ -40,7 +40,8 @@ let leanClient = text("--client", "lean") != "async-http-client"
 let intakeOnly = arguments.contains("--intake-only")
 let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(getpid())")
+// A fresh folder each run: a folder left by an interrupted run must never be mistaken for this one's (its bulletins would all be duplicates).
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(UUID().uuidString)")
 defer { try? FileManager.default.removeItem(at: folder) }
 
 let now = Int(Date().timeIntervalSince1970)
@@ -159,6 +160,7 @@ print(runOpenSSLSpeed(algorithm == .rsa ? "rsa2048" : "ecdsap256"))
 if intakeOnly {
     apiTask.cancel()
     internalTask.cancel()
+    try? FileManager.default.removeItem(at: folder)   // `exit` skips the `defer` above
     exit(failures.withLock { $0 } == 0 ? 0 : 1)
 }
 
