@@ -10,6 +10,8 @@ public final class Certificate: @unchecked Sendable {
     let pointer: OpaquePointer
     /// The DER it was read from, when it was read from DER (saves encoding it again).
     private let encoded: [UInt8]?
+    /// The public key, once read.
+    private let key = Mutex<PublicKey?>(nil)
 
     /// The URI prefix that binds a certificate to a participant (cli.md).
     public static let participantURIPrefix = "urn:tongbao:participant:"
@@ -121,10 +123,16 @@ public final class Certificate: @unchecked Sendable {
     /// The end of validity, in seconds since 1970.
     public var notAfter: Int { Self.seconds(X509_get0_notAfter(pointer)) }
 
-    /// The certified public key.
+    /// The certified public key (read once; its prepared verifying contexts are kept with it).
     public func publicKey() throws(TrustError) -> PublicKey {
-        guard let key = X509_get_pubkey(pointer) else { throw TrustError.openSSL("malformed-certificate", "the certificate has no usable key") }
-        return try PublicKey(owning: key)
+        if let known = key.withLock({ $0 }) { return known }
+        guard let pointer = X509_get_pubkey(pointer) else { throw TrustError.openSSL("malformed-certificate", "the certificate has no usable key") }
+        let read = try PublicKey(owning: pointer)
+        return key.withLock { key in
+            if let first = key { return first }
+            key = read
+            return read
+        }
     }
 
     static func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int {

@@ -17,9 +17,13 @@ public final class PrivateKey: @unchecked Sendable {
     /// The key's algorithm.
     public let algorithm: KeyAlgorithm
 
+    /// Contexts prepared for signing (RSA and ECDSA).
+    let signing: PreparedContexts?
+
     init(owning pointer: OpaquePointer) throws(TrustError) {
         self.pointer = pointer
         algorithm = try KeyAlgorithm.of(pointer)
+        signing = algorithm == .sm2 ? nil : PreparedContexts(key: pointer, algorithm: algorithm, operation: .sign)
     }
 
     deinit {

@@ -7,6 +7,9 @@ public final class PublicKey: @unchecked Sendable {
     /// The key's algorithm.
     public let algorithm: KeyAlgorithm
 
+    /// Contexts prepared for verifying (RSA and ECDSA).
+    let verifying: PreparedContexts?
+
     init(owning pointer: OpaquePointer) throws(TrustError) {
         self.pointer = pointer
         do {
@@ -15,6 +18,7 @@ public final class PublicKey: @unchecked Sendable {
             EVP_PKEY_free(pointer)
             throw error
         }
+        verifying = algorithm == .sm2 ? nil : PreparedContexts(key: pointer, algorithm: algorithm, operation: .verify)
     }
 
     deinit {
@@ -41,12 +45,25 @@ public enum Signature {
     /// Signs `data` with `key`.
     public static func sign(_ data: [UInt8], with key: PrivateKey) throws(TrustError) -> [UInt8] {
         TrustError.clearQueue()
-        let der = try withDigestContext(key.pointer, algorithm: key.algorithm, signing: true) { context throws(TrustError) -> [UInt8] in
-            var length = 0
-            guard EVP_DigestSign(context, nil, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-            var signature = [UInt8](repeating: 0, count: length)
-            guard EVP_DigestSign(context, &signature, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-            return Array(signature.prefix(length))
+        let der: [UInt8]
+        if let prepared = key.signing {
+            // RSA and ECDSA sign the SHA-256 digest with a prepared context.
+            let digest = SHA256.hash(data)
+            der = try prepared.withContext { context throws(TrustError) -> [UInt8] in
+                var length = 0
+                guard EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+                var signature = [UInt8](repeating: 0, count: length)
+                guard EVP_PKEY_sign(context, &signature, &length, digest, digest.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+                return Array(signature.prefix(length))
+            }
+        } else {
+            der = try withDigestContext(key.pointer, algorithm: key.algorithm, signing: true) { context throws(TrustError) -> [UInt8] in
+                var length = 0
+                guard EVP_DigestSign(context, nil, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+                var signature = [UInt8](repeating: 0, count: length)
+                guard EVP_DigestSign(context, &signature, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+                return Array(signature.prefix(length))
+            }
         }
         return key.algorithm == .rsa ? der : try rawSignature(fromDER: der)
     }
@@ -61,9 +78,20 @@ public enum Signature {
             guard signature.count == 64, let der = try? derSignature(fromRaw: signature) else { return false }
             encoded = der
         }
-        let valid = (try? withDigestContext(key.pointer, algorithm: key.algorithm, signing: false) { context throws(TrustError) -> Bool in
-            EVP_DigestVerify(context, encoded, encoded.count, data, data.count) == 1
-        }) ?? false
+        let valid: Bool
+        if let prepared = key.verifying {
+            let digest = SHA256.hash(data)
+            valid = (try? prepared.withContext { context throws(TrustError) -> Bool in
+                let result = EVP_PKEY_verify(context, encoded, encoded.count, digest, digest.count)
+                // 0 is a signature that does not verify; below 0 an error, after which the context is not kept.
+                guard result >= 0 else { throw TrustError.openSSL("crypto-failure", "verifying failed") }
+                return result == 1
+            }) ?? false
+        } else {
+            valid = (try? withDigestContext(key.pointer, algorithm: key.algorithm, signing: false) { context throws(TrustError) -> Bool in
+                EVP_DigestVerify(context, encoded, encoded.count, data, data.count) == 1
+            }) ?? false
+        }
         TrustError.clearQueue()
         return valid
     }

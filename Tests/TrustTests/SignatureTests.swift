@@ -44,6 +44,32 @@ struct SignatureTests {
         #expect(!Signature.verify([UInt8](repeating: 7, count: 64), of: data, with: publicKey))
     }
 
+    @Test("one key signs and verifies on many threads at once (its prepared contexts are never shared), and refused signatures leave it usable",
+          arguments: KeyAlgorithm.allCases)
+    func concurrentUse(algorithm: KeyAlgorithm) async throws {
+        let key = try PrivateKey.generate(algorithm)
+        let publicKey = try PublicKey(pem: try key.publicKeyPEM())
+        let data = data
+        let outcomes = try await withThrowingTaskGroup(of: [Bool].self) { group in
+            for thread in 0..<8 {
+                group.addTask {
+                    var outcomes: [Bool] = []
+                    for round in 0..<25 {
+                        let message = data + Array("\(thread)-\(round)".utf8)
+                        let signature = try Signature.sign(message, with: key)
+                        outcomes.append(Signature.verify(signature, of: message, with: publicKey))
+                        // A signature of other bytes is refused, and the next verification is unaffected.
+                        outcomes.append(!Signature.verify(signature, of: data, with: publicKey))
+                    }
+                    return outcomes
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(outcomes.count == 400)
+        #expect(outcomes.allSatisfy { $0 })
+    }
+
     @Test("DER-encoded ECDSA and SM2 signatures are refused; only raw r‖s counts", arguments: [KeyAlgorithm.ecdsa, .sm2])
     func derRefused(algorithm: KeyAlgorithm) throws {
         let key = try PrivateKey.generate(algorithm)
