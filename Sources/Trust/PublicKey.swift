@@ -50,19 +50,11 @@ public enum Signature {
             // RSA and ECDSA sign the SHA-256 digest with a prepared context.
             let digest = SHA256.hash(data)
             der = try prepared.withContext { context throws(TrustError) -> [UInt8] in
-                var length = 0
-                guard EVP_PKEY_sign(context, nil, &length, digest, digest.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-                var signature = [UInt8](repeating: 0, count: length)
-                guard EVP_PKEY_sign(context, &signature, &length, digest, digest.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-                return Array(signature.prefix(length))
+                try signature { output, length in EVP_PKEY_sign(context, output, &length, digest, digest.count) }
             }
         } else {
             der = try withDigestContext(key.pointer, algorithm: key.algorithm, signing: true) { context throws(TrustError) -> [UInt8] in
-                var length = 0
-                guard EVP_DigestSign(context, nil, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-                var signature = [UInt8](repeating: 0, count: length)
-                guard EVP_DigestSign(context, &signature, &length, data, data.count) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
-                return Array(signature.prefix(length))
+                try signature { output, length in EVP_DigestSign(context, output, &length, data, data.count) }
             }
         }
         return key.algorithm == .rsa ? der : try rawSignature(fromDER: der)
@@ -94,6 +86,17 @@ public enum Signature {
         }
         TrustError.clearQueue()
         return valid
+    }
+
+    /// The bytes of an OpenSSL signing call, made twice: for the length, then for the signature.
+    private static func signature(_ sign: (UnsafeMutablePointer<UInt8>?, inout Int) -> Int32) throws(TrustError) -> [UInt8] {
+        var length = 0
+        guard sign(nil, &length) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+        var signature = [UInt8](repeating: 0, count: length)
+        guard signature.withUnsafeMutableBufferPointer({ sign($0.baseAddress, &length) }) == 1 else {
+            throw TrustError.openSSL("crypto-failure", "signing failed")
+        }
+        return Array(signature.prefix(length))
     }
 
     private static func withDigestContext<Result>(
