@@ -8,7 +8,8 @@ private let parsedCertificates = Mutex<[[UInt8]: Certificate]>([:])
 public final class Certificate: @unchecked Sendable {
     // Immutable after creation (the SM2 distinguishing ID is set once, in the initializer).
     let pointer: OpaquePointer
-    /// The DER it was read from, when it was read from DER (saves encoding it again).
+    /// Its DER: the bytes it was read from, or encoded once when it was made (JWS signing puts it in every
+    /// `x5c`).
     private let encoded: [UInt8]?
     /// The public key, once read.
     private let key = Mutex<PublicKey?>(nil)
@@ -18,7 +19,7 @@ public final class Certificate: @unchecked Sendable {
 
     init(owning pointer: OpaquePointer, der: [UInt8]? = nil) {
         self.pointer = pointer
-        encoded = der
+        encoded = der ?? Self.encode(pointer)
         if X509_get_signature_nid(pointer) == NID_SM2_with_SM3 { Self.setSM2DistinguishingID(pointer) }
     }
 
@@ -73,10 +74,14 @@ public final class Certificate: @unchecked Sendable {
 
     /// The DER encoding.
     public func der() throws(TrustError) -> [UInt8] {
-        if let encoded { return encoded }
+        guard let der = encoded ?? Self.encode(pointer) else { throw TrustError.openSSL("crypto-failure", "cannot encode a certificate") }
+        return der
+    }
+
+    private static func encode(_ certificate: OpaquePointer) -> [UInt8]? {
         var output: UnsafeMutablePointer<UInt8>?
-        let length = i2d_X509(pointer, &output)
-        guard length > 0, let output else { throw TrustError.openSSL("crypto-failure", "cannot encode a certificate") }
+        let length = i2d_X509(certificate, &output)
+        guard length > 0, let output else { return nil }
         defer { tongbao_openssl_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: Int(length)))
     }

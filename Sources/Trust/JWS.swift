@@ -1,5 +1,6 @@
 import Foundation
 import StrictJSON
+import Synchronization
 
 /// JSON Web Signatures over UTF-8 JSON bulletins, strictly as gateway.md §3 says.
 ///
@@ -43,19 +44,35 @@ public struct JWS: Sendable {
     /// Signs `payload`; `chain` starts with the signer's certificate. Returns the compact serialization,
     /// or the flattened JSON serialization when `compact` is false.
     public func sign(_ payload: [UInt8], key: PrivateKey, chain: [Certificate], compact: Bool = true) throws(TrustError) -> String {
-        var certificates: [String] = []
-        for certificate in chain { certificates.append(Data(try certificate.der()).base64EncodedString()) }
-        let header = JSONText.object([
-            ("alg", JSONText.quoted(algorithmName(for: key.algorithm))),
-            ("typ", JSONText.quoted(Self.type)),
-            ("x5c", JSONText.array(certificates)),
-        ])
-        let protected = Base64URL.encode(Array(header.utf8))
+        let protected = try protectedHeader(algorithm: algorithmName(for: key.algorithm), chain: chain)
         let body = Base64URL.encode(payload)
         let signature = Base64URL.encode(try Signature.sign(Array("\(protected).\(body)".utf8), with: key))
         if compact { return "\(protected).\(body).\(signature)" }
         return JSONText.object([("protected", JSONText.quoted(protected)), ("payload", JSONText.quoted(body)), ("signature", JSONText.quoted(signature))])
     }
+
+    /// The protected header for a signer, base64url: made once per algorithm name and chain, since a
+    /// signer puts the same header on everything it signs.
+    private func protectedHeader(algorithm: String, chain: [Certificate]) throws(TrustError) -> String {
+        var ders: [[UInt8]] = []
+        for certificate in chain { ders.append(try certificate.der()) }
+        let key = SignerHeaderKey(algorithm: algorithm, chain: ders)
+        if let known = protectedHeaders.withLock({ $0[key] }) { return known }
+        let header = JSONText.object([
+            ("alg", JSONText.quoted(algorithm)),
+            ("typ", JSONText.quoted(Self.type)),
+            ("x5c", JSONText.array(ders.map { Data($0).base64EncodedString() })),
+        ])
+        let protected = Base64URL.encode(Array(header.utf8))
+        protectedHeaders.withLock { headers in
+            if headers.count >= Self.signerHeadersKept { headers.removeAll(keepingCapacity: true) }
+            headers[key] = protected
+        }
+        return protected
+    }
+
+    /// How many signers' protected headers (for signing) and senders' parsed headers (for verifying) are kept.
+    private static let signerHeadersKept = 1024
 
     // MARK: Verifying
 
@@ -66,8 +83,7 @@ public struct JWS: Sendable {
         guard !parts.payload.isEmpty, let payload = Base64URL.decode(parts.payload.utf8), !payload.isEmpty else {
             throw violation("the payload is missing or not base64url (detached payloads are not accepted)")
         }
-        guard let headerBytes = Base64URL.decode(parts.protected.utf8) else { throw violation("the protected header is not base64url") }
-        let header = try Header(headerBytes, sm2Name: sm2Name)
+        let (header, known) = try parsedHeader(parts.protected)
         guard let signer = header.chain.first else { throw violation("x5c holds no certificate") }
         let key = try signer.publicKey()
         guard key.algorithm == header.algorithm else {
@@ -81,7 +97,26 @@ public struct JWS: Sendable {
         for time in times {
             participants = try trust.verify(signer, chain: Array(header.chain.dropFirst()), at: time, participant: participant)
         }
+        if !known { remember(header, for: parts.protected) }
         return Verified(payload: payload, signer: signer, participants: participants)
+    }
+
+    /// The protected header, parsed and checked, or as it was parsed for an earlier JWS that verified: a
+    /// sender puts the same header on everything it signs. `known` says whether it came from there.
+    private func parsedHeader(_ protected: String) throws(TrustError) -> (header: Header, known: Bool) {
+        if let known = parsedHeaders.withLock({ $0[ParsedHeaderKey(sm2Name: sm2Name, protected: protected)] }) { return (known, true) }
+        guard let bytes = Base64URL.decode(protected.utf8) else { throw violation("the protected header is not base64url") }
+        return (try Header(bytes, sm2Name: sm2Name), false)
+    }
+
+    /// Keeps the header of a JWS that verified (signature and trust), so that the sender's next one is not
+    /// parsed again. The trust checks still run for every JWS.
+    private func remember(_ header: Header, for protected: String) {
+        guard protected.utf8.count <= 16 * 1024 else { return }
+        parsedHeaders.withLock { headers in
+            if headers.count >= Self.signerHeadersKept { headers.removeAll(keepingCapacity: true) }
+            headers[ParsedHeaderKey(sm2Name: sm2Name, protected: protected)] = header
+        }
     }
 
     private struct Parts {
@@ -126,7 +161,7 @@ public struct JWS: Sendable {
     }
 
     /// The protected header, checked member by member.
-    private struct Header {
+    fileprivate struct Header: Sendable {
         let algorithm: KeyAlgorithm
         let algorithmName: String
         let chain: [Certificate]
@@ -177,6 +212,21 @@ public struct JWS: Sendable {
             self.chain = chain
         }
     }
+}
+
+/// A signer's protected header, by algorithm name and certificate chain (``JWS/sign(_:key:chain:compact:)``).
+private let protectedHeaders = Mutex<[SignerHeaderKey: String]>([:])
+/// Parsed protected headers of JWSs that verified, by SM2 name and header text (``JWS/verify(_:trust:at:participant:)``).
+private let parsedHeaders = Mutex<[ParsedHeaderKey: JWS.Header]>([:])
+
+private struct ParsedHeaderKey: Hashable {
+    let sm2Name: String
+    let protected: String
+}
+
+private struct SignerHeaderKey: Hashable {
+    let algorithm: String
+    let chain: [[UInt8]]
 }
 
 private func violation(_ message: String) -> TrustError {

@@ -27,6 +27,26 @@ struct JWSTests {
         }
     }
 
+    @Test("a signer's header is made and read once, yet every JWS is checked in full: a header seen before still needs its signature, its trust and its participant")
+    func rememberedHeaders() throws {
+        let pki = try TrustStoreTests.pki(.ecdsa)
+        let first = try jws.sign(payload, key: pki.leafKey, chain: [pki.leaf])
+        let second = try jws.sign(Array(#"{"id":"2"}"#.utf8), key: pki.leafKey, chain: [pki.leaf])
+        // The same signer, the same protected header (made once), two payloads.
+        #expect(first.split(separator: ".").first == second.split(separator: ".").first)
+        _ = try jws.verify(Array(first.utf8), trust: pki.store, at: [Self.now], participant: "440800-HEALTH")
+        #expect(try jws.verify(Array(second.utf8), trust: pki.store, at: [Self.now], participant: "440800-HEALTH").payload == Array(#"{"id":"2"}"#.utf8))
+        // The header verified before; the signature over other bytes does not.
+        let parts = first.split(separator: ".").map(String.init)
+        let spliced = [parts[0], base64url(Array(#"{"id":"3"}"#.utf8)), parts[2]].joined(separator: ".")
+        #expect(code { _ = try jws.verify(Array(spliced.utf8), trust: pki.store, at: [Self.now]) } == "signature-invalid")
+        // Nor does trust come with the header: another trust store, another participant, or another time.
+        let stranger = try TrustStoreTests.pki(.ecdsa)
+        #expect(code { _ = try jws.verify(Array(first.utf8), trust: stranger.store, at: [Self.now]) } == "untrusted-signer")
+        #expect(code { _ = try jws.verify(Array(first.utf8), trust: pki.store, at: [Self.now], participant: "440800-INS-ADMIN") } == "issuer-mismatch")
+        #expect(code { _ = try jws.verify(Array(first.utf8), trust: pki.store, at: [Self.now + 20 * 365 * 86_400]) } == "untrusted-signer")   // the chain no longer validates
+    }
+
     @Test("the payload part is base64url without padding, for every length (checked against Foundation's base64)")
     func payloadEncoding() throws {
         let pki = try TrustStoreTests.pki(.ecdsa)
