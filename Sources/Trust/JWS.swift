@@ -65,14 +65,14 @@ public struct JWS: Sendable {
         ])
         let protected = Base64URL.encode(Array(header.utf8))
         protectedHeaders.withLock { headers in
-            if headers.count >= Self.signerHeadersKept { headers.removeAll(keepingCapacity: true) }
+            if headers.count >= Self.headersKept { headers.removeAll(keepingCapacity: true) }
             headers[key] = protected
         }
         return protected
     }
 
     /// How many signers' protected headers (for signing) and senders' parsed headers (for verifying) are kept.
-    private static let signerHeadersKept = 1024
+    private static let headersKept = 1024
 
     // MARK: Verifying
 
@@ -114,7 +114,7 @@ public struct JWS: Sendable {
     private func remember(_ header: Header, for protected: String) {
         guard protected.utf8.count <= 16 * 1024 else { return }
         parsedHeaders.withLock { headers in
-            if headers.count >= Self.signerHeadersKept { headers.removeAll(keepingCapacity: true) }
+            if headers.count >= Self.headersKept { headers.removeAll(keepingCapacity: true) }
             headers[ParsedHeaderKey(sm2Name: sm2Name, protected: protected)] = header
         }
     }
