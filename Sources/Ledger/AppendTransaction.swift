@@ -25,8 +25,9 @@ protocol AppendTransaction {
     /// The last entry's position (0 for an empty log).
     func headPosition() throws -> Int
 
-    // A group commit's reads and writes, many rows at a time (one round trip each on PostgreSQL); the
-    // defaults below do them one row at a time.
+    // A group commit's reads and writes, many rows at a time (one round trip each on PostgreSQL). Each
+    // store appends a batch's rows its own way (the chain's head read once); for the others, the defaults
+    // below do them one row at a time.
 
     /// The accepted entries among `keys`.
     func accepted(_ keys: [BulletinKey]) throws -> [BulletinKey: LogEntry]
@@ -55,10 +56,6 @@ extension AppendTransaction {
 
     func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey> {
         Set(try keys.filter { try issued(issuer: $0.issuer, id: $0.id) != nil })
-    }
-
-    func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
-        try entries.map { try insert($0.entry, sha256: $0.sha256) }
     }
 
     func enqueue(_ deliveries: [(position: Int, recipients: [String], timestamp: String)]) throws {

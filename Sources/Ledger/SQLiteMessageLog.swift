@@ -38,26 +38,41 @@ public final class SQLiteMessageLog: MessageLog {
         func accepted(issuer: String, id: String) throws -> LogEntry? { try SQLiteMessageLog.accepted(connection, issuer: issuer, id: id) }
         func issued(issuer: String, id: String) throws -> LogEntry? { try SQLiteMessageLog.issued(connection, issuer: issuer, id: id) }
         func entries(after position: Int, limit: Int) throws -> [LogEntry] { try SQLiteMessageLog.entries(connection, after: position, limit: limit) }
-        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry { try SQLiteMessageLog.insert(entry, sha256: sha256, into: connection) }
+        func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry {
+            try SQLiteMessageLog.insert(entry, sha256: sha256, after: SQLiteMessageLog.head(connection), into: connection)
+        }
+        /// A batch's rows: the chain's head is read once, then each row follows the one before.
+        func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
+            var head = try SQLiteMessageLog.head(connection)
+            return try entries.map { row in
+                let logged = try SQLiteMessageLog.insert(row.entry, sha256: row.sha256, after: head, into: connection)
+                head = (logged.position, logged.hash)
+                return logged
+            }
+        }
         func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
             try SQLiteMessageLog.enqueue(position: position, for: recipients, at: timestamp, into: connection)
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try SQLiteMessageLog.storeReceipt(bytes, for: position, into: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try SQLiteMessageLog.receipt(for: position, in: connection) }
-        func headPosition() throws -> Int {
-            try connection.withStatement("SELECT COALESCE(MAX(position), 0) FROM log") { last throws(LedgerError) in try last.step() ? last.integer(0) : 0 }
-        }
+        func headPosition() throws -> Int { try SQLiteMessageLog.head(connection).position }
     }
 
     public func issued(issuer: String, id: String) throws(LedgerError) -> LogEntry? {
         try connection.withLock { (box) throws(LedgerError) -> LogEntry? in try Self.issued(box.connection, issuer: issuer, id: id) }
     }
 
-    /// Appends one entry at the end of the chain (inside the caller's transaction).
-    private static func insert(_ entry: NewEntry, sha256: String, into connection: SQLiteConnection) throws(LedgerError) -> LogEntry {
-        let (position, previous) = try connection.withStatement("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1") { last throws(LedgerError) in
-            try last.step() ? (last.integer(0) + 1, last.text(1)) : (1, LogEntry.genesisHash)
+    /// The last entry's position and hash: (0, the genesis hash) for an empty log.
+    private static func head(_ connection: SQLiteConnection) throws(LedgerError) -> (position: Int, hash: String) {
+        try connection.withStatement("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1") { last throws(LedgerError) in
+            try last.step() ? (last.integer(0), last.text(1)) : (0, LogEntry.genesisHash)
         }
+    }
+
+    /// Appends one entry after `head`, the chain's last entry (inside the caller's transaction).
+    private static func insert(_ entry: NewEntry, sha256: String, after head: (position: Int, hash: String),
+                               into connection: SQLiteConnection) throws(LedgerError) -> LogEntry {
+        let (position, previous) = (head.position + 1, head.hash)
         let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
         try connection.withStatement("""
             INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
