@@ -47,6 +47,43 @@ public struct PersonState: Sendable, Equatable {
     }
 }
 
+/// One person's state with a new fact, and without it when the fold could give both at once
+/// (``Scorer/change(of:adding:to:asOf:history:)``).
+public struct PersonChange: Sendable, Equatable {
+    /// The state without the fact; nil when it was not folded alongside (fold the facts alone for it).
+    public var before: PersonState?
+    /// The state with the fact.
+    public var after: PersonState
+}
+
+/// Which applied facts a fold records in each person's history (``PersonState/history``). Recording
+/// builds texts for every fact, so a fold that records nothing, or one fact, costs much less.
+public enum HistoryScope: Sendable, Hashable {
+    /// No history: the state alone (eligibility, replay without `--explain`).
+    case none
+    /// Every applied fact (`--explain`, a person's file).
+    case all
+    /// Only this fact: what intake needs to tell a person what one act did, whatever their file holds.
+    case only(FactID)
+
+    /// Whether `fact` is recorded.
+    @inline(__always)
+    func includes(_ fact: FactID) -> Bool {
+        switch self {
+        case .none: false
+        case .all: true
+        case .only(let recorded): recorded == fact
+        }
+    }
+}
+
+extension PersonState {
+    /// The state of a person no fact names: normal, with 0 points in the year of `asOf`.
+    public static func unknown(_ person: String, asOf: CalendarDate) -> PersonState {
+        PersonState(person: person, year: asOf.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
+    }
+}
+
 /// One applied fact in a person's history, for `--explain`.
 public struct HistoryEntry: Sendable, Equatable {
     /// The fact.

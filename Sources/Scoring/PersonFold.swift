@@ -20,7 +20,8 @@ struct PersonFold {
     let code: String
     let pack: RulePack
     let calendar: WorkingDayCalendar?
-    let recordHistory: Bool
+    /// The facts whose history entries are recorded.
+    let historyScope: HistoryScope
 
     private(set) var year: Int?
     private(set) var total = 0
@@ -36,11 +37,11 @@ struct PersonFold {
     /// (institution, year) of every act that put the person into a sanction.
     private(set) var sanctionedAt: [(institution: String, year: Int)] = []
 
-    init(code: String, pack: RulePack, calendar: WorkingDayCalendar?, recordHistory: Bool) {
+    init(code: String, pack: RulePack, calendar: WorkingDayCalendar?, historyScope: HistoryScope) {
         self.code = code
         self.pack = pack
         self.calendar = calendar
-        self.recordHistory = recordHistory
+        self.historyScope = historyScope
     }
 
     // MARK: Time
@@ -61,6 +62,19 @@ struct PersonFold {
         if current.restoredOn != nil || pack.restoration.automatic { suspension = nil }
     }
 
+    /// Applies one event of the person's timeline: `points` are the act's points for this person (nil
+    /// for other facts).
+    mutating func apply(_ fact: Fact, points: ActPoints?, on date: CalendarDate) {
+        switch fact {
+        case .act(let act): if let points { applyAct(act, points: points, on: date) }
+        case .repair(let repair): applyRepair(repair)
+        case .restoration(let restoration): applyRestoration(restoration)
+        case .resumption(let resumption): applyResumption(resumption)
+        case .registration(let registration): applyRegistration(registration)
+        case .finalDecision, .correction: break  // never a person's event
+        }
+    }
+
     // MARK: Acts
 
     mutating func applyAct(_ act: ScoringAct, points: ActPoints, on date: CalendarDate) {
@@ -69,8 +83,9 @@ struct PersonFold {
         let totalBefore = total
         total += points.points
         if points.points >= pack.repair.barOneTimeScore { repairBarred = true }
-        var outcome = Notes(enabled: recordHistory)
-        var keys = Notes(enabled: recordHistory)
+        let recording = historyScope.includes(act.id)
+        var outcome = Notes(enabled: recording)
+        var keys = Notes(enabled: recording)
         var sanctioned = false
 
         if points.statusEffects.contains(.terminate) {
@@ -121,7 +136,7 @@ struct PersonFold {
         }
         lastActions = pack.notices.first { $0.contains(total) }?.actions ?? []
         keys.append("notices")
-        if recordHistory {
+        if recording {
             record(act.id, kind: "act", date: date, points: points, change: points.points,
                    outcome: outcome.items.isEmpty ? "no sanction (total \(total))" : outcome.items.joined(separator: "; "),
                    keys: points.findings.flatMap { $0.situations.flatMap(\.keys) } + keys.items)
@@ -217,7 +232,7 @@ struct PersonFold {
         total = max(0, total - points)
         let shortening = shortenSanction(on: date)
         keys.append("repair.shortening")
-        if recordHistory {
+        if historyScope.includes(repair.id) {
             record(repair.id, kind: "repair", date: date, points: nil, change: total - before,
                    outcome: "total \(before) → \(total)" + (shortening.map { "; \($0)" } ?? ""), keys: keys)
         }
@@ -293,7 +308,7 @@ struct PersonFold {
                 message: "applied on \(restoration.appliedOn), after the window closed on \(due); accepted, effective \(returnsOn)",
                 applied: true))
         }
-        if recordHistory {
+        if historyScope.includes(restoration.id) {
             record(restoration.id, kind: "restoration", date: date, points: nil, change: 0, outcome: outcome,
                    keys: ["restoration.windowWorkingDays"])
         }
@@ -301,7 +316,7 @@ struct PersonFold {
 
     mutating func applyResumption(_ resumption: AgreementResumption) {
         guard linked.removeValue(forKey: resumption.institution) != nil else { return }
-        if recordHistory {
+        if historyScope.includes(resumption.id) {
             record(resumption.id, kind: "agreement-resumed", date: resumption.decidedOn, points: nil, change: 0,
                    outcome: linked.isEmpty ? "linked suspension ends" : "linked suspension ends for \(resumption.institution)",
                    keys: [])
@@ -314,7 +329,7 @@ struct PersonFold {
             return reject(registration.id, "registration-barred", "re-registration is barred until \(current.banUntil)")
         }
         termination = nil
-        if recordHistory {
+        if historyScope.includes(registration.id) {
             record(registration.id, kind: "registration", date: registration.on, points: nil, change: 0,
                    outcome: "registered again after the ban", keys: [])
         }
@@ -358,7 +373,7 @@ struct PersonFold {
         diagnostics.append(Diagnostic(fact: fact, code: code, message: message, applied: false))
     }
 
-    /// Records a history entry; callers build the texts only when `recordHistory` is set.
+    /// Records a history entry; callers build the texts only when ``historyScope`` includes the fact.
     private mutating func record(
         _ fact: FactID, kind: String, date: CalendarDate, points: ActPoints?, change: Int,
         outcome: String, keys: [String]

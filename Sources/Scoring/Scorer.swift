@@ -23,13 +23,55 @@ public struct Scorer: Sendable {
     /// - Throws: `duplicate-id` for two different facts with one id; `situation-not-applicable` for an act
     ///   using a situation the pack does not have.
     public func evaluate(_ facts: [Fact], asOf: CalendarDate, explain: Bool = false) throws(ScoringError) -> Evaluation {
-        try evaluate(facts, asOf: asOf, explain: explain, shards: facts.count < Self.parallelThreshold ? 1 : Self.shardCount)
+        try evaluate(facts, asOf: asOf, history: explain ? .all : .none)
+    }
+
+    /// Folds `facts` up to and including `asOf`, recording in each person's history the facts `history`
+    /// includes; everything else in the evaluation is the same whatever the scope.
+    ///
+    /// - Throws: as ``evaluate(_:asOf:explain:)``.
+    public func evaluate(_ facts: [Fact], asOf: CalendarDate, history: HistoryScope) throws(ScoringError) -> Evaluation {
+        try evaluate(facts, asOf: asOf, history: history, shards: facts.count < Self.parallelThreshold ? 1 : Self.shardCount)
+    }
+
+    /// One person's state on `asOf` once `added` joins `facts`, and — when one pass can fold both — the
+    /// state without it: what intake derives a bulletin's notices from.
+    ///
+    /// Both states are exactly those two ``evaluate(_:asOf:history:)`` calls would give (the tests compare
+    /// them). The state without `added` is folded alongside when `added` is an act that only adds one
+    /// event to the person's timeline: scored on or before `asOf`, not withdrawn, acting on no agreement,
+    /// and not already among `facts`. Otherwise ``PersonChange/before`` is nil; fold `facts` alone for it.
+    /// An unknown person is normal with 0 points.
+    ///
+    /// - Throws: as ``evaluate(_:asOf:explain:)``.
+    public func change(of person: String, adding added: Fact, to facts: [Fact], asOf: CalendarDate,
+                       history: HistoryScope) throws(ScoringError) -> PersonChange {
+        let all = facts + [added]
+        var without: Counterfactual?
+        if case .act(let act) = added, !hasStatusEffect(act) { without = Counterfactual(person: person, fact: all.count - 1) }
+        let (evaluation, before) = try fold(all, asOf: asOf, history: history, shards: 1, without: without)
+        let after = evaluation.persons.first { $0.person == person } ?? PersonState.unknown(person, asOf: asOf)
+        return PersonChange(before: before, after: after)
     }
 
     /// The fold with the work cut into `shards` shards (1: all on the calling thread). Every count gives
     /// the same evaluation; the tests compare them.
-    func evaluate(_ facts: [Fact], asOf: CalendarDate, explain: Bool, shards: Int) throws(ScoringError) -> Evaluation {
+    func evaluate(_ facts: [Fact], asOf: CalendarDate, history: HistoryScope, shards: Int) throws(ScoringError) -> Evaluation {
+        try fold(facts, asOf: asOf, history: history, shards: shards, without: nil).evaluation
+    }
+
+    /// A person and a fact (its index in the facts) whose absence is folded alongside (``change(of:adding:to:asOf:history:)``).
+    struct Counterfactual {
+        let person: String
+        let fact: Int
+    }
+
+    /// The evaluation, and with `without`, that person's state without that fact when one pass could fold it.
+    private func fold(_ facts: [Fact], asOf: CalendarDate, history: HistoryScope, shards: Int,
+                      without requested: Counterfactual?) throws(ScoringError) -> (evaluation: Evaluation, without: PersonState?) {
         let unique = try Self.deduplicate(facts, shards: shards)
+        // A repeated fact would make the fact's index ambiguous: then there is no one-pass counterfactual.
+        let without = unique.count == facts.count ? requested : nil
         var diagnostics: [Diagnostic] = []
         let withdrawn = Self.withdrawnFacts(unique, asOf: asOf, diagnostics: &diagnostics)
         let finals = Self.finalDecisions(unique, asOf: asOf, withdrawn: withdrawn)
@@ -65,7 +107,8 @@ public struct Scorer: Sendable {
         // 3. Each person's fold depends only on that person's events: each shard of persons is folded on
         //    its own core, then the shards are joined in person order.
         let folded = Parallel.map(pieces: shards) { [self, resumptionEvents] shard in
-            fold(shard: shard, facts: unique, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, explain: explain)
+            fold(shard: shard, facts: unique, gathered: gathered, resumptions: resumptionEvents[shard], asOf: asOf, history: history,
+                 without: without)
         }
         if let failure = folded.compactMap(\.failure).min(by: { $0.person < $1.person }) { throw failure.error }
         // Each shard is in person order already; several shards are merged by person code.
@@ -90,7 +133,8 @@ public struct Scorer: Sendable {
             year: asOf.year, asOf: asOf, pack: pack, registrations: registrations, actPersons: actPersons,
             sanctioned: sanctioned, fraudActs: fraudActs)
         diagnostics.sort { ($0.fact, $0.code) < ($1.fact, $1.code) }
-        return Evaluation(asOf: asOf, persons: states, institutions: institutions, diagnostics: diagnostics)
+        let counterfactual = folded.lazy.compactMap(\.without).first
+        return (Evaluation(asOf: asOf, persons: states, institutions: institutions, diagnostics: diagnostics), counterfactual)
     }
 
     /// Shards of persons (and institutions, and fact ids) worked on in parallel: a few per core, so that
@@ -162,10 +206,7 @@ public struct Scorer: Sendable {
             if fraud && date.year == asOf.year {
                 for institution in act.institutions { part.fraudActs.append((institution, act.id)) }
             }
-            let hasStatusEffect = act.findings.contains { $0.situations.contains { situation in
-                if case .institutionStatus = pack.rule(for: situation) { return true }
-                return false
-            } }
+            let hasStatusEffect = hasStatusEffect(act)
             for person in persons {
                 if hasStatusEffect {
                     for institution in act.institutions { part.linked.append((institution, person)) }
@@ -195,6 +236,14 @@ public struct Scorer: Sendable {
         }
     }
 
+    /// Whether the act acts on its institutions' agreements (and so links its persons to them).
+    private func hasStatusEffect(_ act: ScoringAct) -> Bool {
+        act.findings.contains { $0.situations.contains { situation in
+            if case .institutionStatus = pack.rule(for: situation) { return true }
+            return false
+        } }
+    }
+
     /// What folding one shard of persons gave, in person order within the shard.
     struct FoldedShard {
         var states: [PersonState] = []
@@ -204,10 +253,13 @@ public struct Scorer: Sendable {
         var sanctioned: [String] = []
         /// The first person (in order) whose fold failed, and why.
         var failure: (person: String, error: ScoringError)?
+        /// The counterfactual person's state without the counterfactual fact, when it was in their timeline.
+        var without: PersonState?
     }
 
     /// Folds every person of one shard in person order.
-    private func fold(shard: Int, facts: [Fact], gathered: [GatheredFacts], resumptions: [PersonEntry], asOf: CalendarDate, explain: Bool) -> FoldedShard {
+    private func fold(shard: Int, facts: [Fact], gathered: [GatheredFacts], resumptions: [PersonEntry], asOf: CalendarDate, history: HistoryScope,
+                      without: Counterfactual?) -> FoldedShard {
         var events: [String: [PersonEvent]] = [:]
         var known = Set<String>()
         var pending = Set<String>()
@@ -219,23 +271,28 @@ public struct Scorer: Sendable {
         for entry in resumptions { events[entry.person, default: []].append(entry.event) }
         var result = FoldedShard()
         for person in known.sorted() {
-            var fold = PersonFold(code: person, pack: pack, calendar: calendar, recordHistory: explain)
+            var fold = PersonFold(code: person, pack: pack, calendar: calendar, historyScope: history)
+            // The counterfactual fold starts as a copy of this one at the counterfactual fact's event and
+            // then takes every later event but that one.
+            let counterfactual = without?.person == person ? without?.fact : nil
+            var foldWithout: PersonFold?
             do throws(ScoringError) {
                 for event in PersonEvent.timeline(events[person] ?? [], of: facts) {
-                    switch facts[event.fact] {
-                    case .act(let act): fold.applyAct(act, points: try ActPoints.score(act, person: person, pack: pack), on: event.date)
-                    case .repair(let repair): fold.applyRepair(repair)
-                    case .restoration(let restoration): fold.applyRestoration(restoration)
-                    case .resumption(let resumption): fold.applyResumption(resumption)
-                    case .registration(let registration): fold.applyRegistration(registration)
-                    case .finalDecision, .correction: break  // never a person's event
+                    let fact = facts[event.fact]
+                    let points: ActPoints? = if case .act(let act) = fact { try ActPoints.score(act, person: person, pack: pack) } else { nil }
+                    if event.fact == counterfactual {
+                        foldWithout = fold
+                    } else {
+                        foldWithout?.apply(fact, points: points, on: event.date)
                     }
+                    fold.apply(fact, points: points, on: event.date)
                 }
             } catch {
                 result.failure = (person, error)
                 return result
             }
             result.states.append(fold.state(asOf: asOf, pending: pending.contains(person)))
+            if let foldWithout { result.without = foldWithout.state(asOf: asOf, pending: pending.contains(person)) }
             result.diagnostics.append(fold.diagnostics)
             for entry in fold.sanctionedAt where entry.year == asOf.year { result.sanctioned.append(entry.institution) }
         }

@@ -106,10 +106,10 @@ struct ParallelFoldTests {
         }
         #expect(facts.count > Scorer.parallelThreshold)
         for asOf in ["2025-06-30", "2026-12-31"] {
-            let sequential = try scorer.evaluate(facts, asOf: d(asOf), explain: true, shards: 1)
-            let sharded = try scorer.evaluate(facts, asOf: d(asOf), explain: true, shards: Scorer.shardCount)
+            let sequential = try scorer.evaluate(facts, asOf: d(asOf), history: .all, shards: 1)
+            let sharded = try scorer.evaluate(facts, asOf: d(asOf), history: .all, shards: Scorer.shardCount)
             #expect(sharded == sequential)
-            #expect(try scorer.evaluate(facts.shuffled(using: &random), asOf: d(asOf)) == scorer.evaluate(facts, asOf: d(asOf), explain: false, shards: 1))
+            #expect(try scorer.evaluate(facts.shuffled(using: &random), asOf: d(asOf)) == scorer.evaluate(facts, asOf: d(asOf), history: .none, shards: 1))
             #expect(sequential.persons.count > 1_000)
             #expect(sequential.persons.map(\.person) == sequential.persons.map(\.person).sorted())
         }
@@ -131,10 +131,10 @@ struct ParallelFoldTests {
         let scorer = try Self.guangdong()
         var random = SeededGenerator(seed: 9)
         let facts = Self.worlds(500, using: &random)
-        let expected = try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: true, shards: 1)
+        let expected = try scorer.evaluate(facts, asOf: d("2025-12-31"), history: .all, shards: 1)
         let repeated = (facts + facts.prefix(700) + facts.suffix(3)).shuffled(using: &random)
         for shards in [1, 16] {
-            #expect(try scorer.evaluate(repeated, asOf: d("2025-12-31"), explain: true, shards: shards) == expected)
+            #expect(try scorer.evaluate(repeated, asOf: d("2025-12-31"), history: .all, shards: shards) == expected)
         }
     }
 
@@ -147,9 +147,9 @@ struct ParallelFoldTests {
         facts.append(repair("F1-W3", on: "2025-03-03", person: "D9", .publicity, exam: nil, fraud: false))
         facts.append(repair("F1-W3", on: "2025-03-04", person: "D9", .publicity, exam: nil, fraud: false))
         for shards in [1, 16] {
-            #expect(throws: ScoringError.self) { try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: false, shards: shards) }
+            #expect(throws: ScoringError.self) { try scorer.evaluate(facts, asOf: d("2025-12-31"), history: .none, shards: shards) }
             do {
-                _ = try scorer.evaluate(facts, asOf: d("2025-12-31"), explain: false, shards: shards)
+                _ = try scorer.evaluate(facts, asOf: d("2025-12-31"), history: .none, shards: shards)
             } catch {
                 #expect(error.code == "duplicate-id")
                 #expect(error.source?.hasSuffix("/F1-W3") == true)
