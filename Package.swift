@@ -114,6 +114,11 @@ let package = Package(
             path: "Benchmarks/GatewayBenchmark"
         ),
         .executableTarget(
+            name: "DerivationBenchmark",
+            dependencies: ["Gateway", "Scoring"],
+            path: "Benchmarks/DerivationBenchmark"
+        ),
+        .executableTarget(
             name: "SignatureBenchmark",
             dependencies: ["Trust"],
             path: "Benchmarks/SignatureBenchmark"

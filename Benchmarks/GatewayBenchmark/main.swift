@@ -4,6 +4,11 @@
 //
 //   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
 //       [--store sqlite|postgres] [--algorithm ecdsa|rsa] [--client lean|async-http-client] [--intake-only]
+//       [--persons P]
+//
+// The bulletins are penalty decisions over P physicians (default 1,000) in turn, so each physician's file
+// grows to N/P decisions during the run (12 for the documented 12,000): the later bulletins derive their
+// score notices from longer files, and most physicians are suspended after a few.
 //
 // The intake client is by default a lean one (LeanSubmitter: prepared requests over keep-alive mTLS
 // connections, like wrk); `--client async-http-client` submits through AsyncHTTPClient instead, as an
@@ -36,6 +41,7 @@ let concurrency = option("--concurrency", 8)
 let store = text("--store", "sqlite")
 let algorithm: KeyAlgorithm = text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
 let leanClient = text("--client", "lean") != "async-http-client"
+let persons = option("--persons", 1000)
 /// Measures intake only (no wrk and nginx afterwards): for comparing builds back to back.
 let intakeOnly = arguments.contains("--intake-only")
 let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -90,7 +96,7 @@ let certificate = try Trust.Certificate(pem: certificatePEM)
 let jws = JWS()
 var bodies: [[UInt8]] = []
 for index in 0..<total {
-    let text = #"{"id":"BENCH-\#(index)","type":"PenaltyDecision","issuer":"440800-INS-ADMIN","issuedAt":"2025-12-31T10:00:00+08:00","region":"440800","rules":"guangdong","body":{"decisionNo":"湛医保罚〔2025〕\#(index)号","decidedOn":"2025-06-\#(String(format: "%02d", 1 + index % 28))","institution":{"code":"H44080200001","kind":"medical"},"findings":[{"violation":"V1","situations":["procurement.non-selected"],"persons":[{"code":"D44080\#(String(format: "%07d", index % 1000))","responsibility":"general"}]}]}}"#
+    let text = #"{"id":"BENCH-\#(index)","type":"PenaltyDecision","issuer":"440800-INS-ADMIN","issuedAt":"2025-12-31T10:00:00+08:00","region":"440800","rules":"guangdong","body":{"decisionNo":"湛医保罚〔2025〕\#(index)号","decidedOn":"2025-06-\#(String(format: "%02d", 1 + index % 28))","institution":{"code":"H44080200001","kind":"medical"},"findings":[{"violation":"V1","situations":["procurement.non-selected"],"persons":[{"code":"D44080\#(String(format: "%07d", index % persons))","responsibility":"general"}]}]}}"#
     bodies.append(Array(try jws.sign(Array(text.utf8), key: key, chain: [certificate]).utf8))
 }
 

@@ -62,7 +62,10 @@ public struct DerivedBulletins: Sendable {
 
     private func drafts(for person: String, act: ScoringAct, on date: CalendarDate, cause: Fact, region: String,
                         issuedAt: String) throws(ScoringError) -> [OutboundDraft] {
-        let after = try projection.state(of: person, on: date, explain: true, adding: cause)
+        // Only the act's own history entry is read (the cause's, or the act a final decision confirms):
+        // the rest of the person's file is not recorded.
+        let change = try projection.change(of: person, on: date, adding: cause, history: .only(act.id))
+        let after = change.after
         let withdrawal: Bool = if case .correction = cause { true } else { false }
         let applied = withdrawal ? nil : after.history.last { $0.fact == act.id && $0.kind == "act" }
         let pack = projection.scoring.pack
@@ -99,7 +102,8 @@ public struct DerivedBulletins: Sendable {
         // A referral follows a sanction the cause imposed or lifted: only then is the state before it needed.
         let sanctioned = after.status == .suspended || after.status == .terminated
         guard (applied != nil && sanctioned) || withdrawal else { return drafts }
-        let before = try projection.state(of: person, on: date)
+        let before: PersonState
+        if let folded = change.before { before = folded } else { before = try projection.state(of: person, on: date) }
         let wasSanctioned = before.status == .suspended || before.status == .terminated
         let changed = before.status != after.status || before.until != after.until
         if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {

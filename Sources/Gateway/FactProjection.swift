@@ -61,10 +61,23 @@ public final class FactProjection: Sendable {
     /// normal with 0 points. With `explain`, the history of applied facts (the person's file).
     /// With `adding`, as if that fact were already projected (what intake derives its bulletins from).
     public func state(of person: String, on date: CalendarDate, explain: Bool = false, adding: Fact? = nil) throws(ScoringError) -> PersonState {
+        try state(of: person, on: date, history: explain ? .all : .none, adding: adding)
+    }
+
+    /// The person's state on `date`, with the history entries of the facts `history` includes (intake
+    /// records only the fact it derives from, whatever the person's file holds).
+    public func state(of person: String, on date: CalendarDate, history: HistoryScope, adding: Fact? = nil) throws(ScoringError) -> PersonState {
         let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared } + (adding.map { [$0] } ?? [])
-        let evaluation = try scorer.evaluate(facts, asOf: date, explain: explain)
-        return evaluation.persons.first { $0.person == person }
-            ?? PersonState(person: person, year: date.year, points: 0, status: .normal, until: nil, actions: [], items: [], history: [])
+        let evaluation = try scorer.evaluate(facts, asOf: date, history: history)
+        return evaluation.persons.first { $0.person == person } ?? .unknown(person, asOf: date)
+    }
+
+    /// The person's state on `date` once `fact` is added (not yet projected), with the history entries
+    /// `history` includes, and the state without it when one fold gave both (see
+    /// ``Scorer/change(of:adding:to:asOf:history:)``): what intake derives its bulletins from.
+    public func change(of person: String, on date: CalendarDate, adding fact: Fact, history: HistoryScope) throws(ScoringError) -> PersonChange {
+        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared }
+        return try scorer.change(of: person, adding: fact, to: facts, asOf: date, history: history)
     }
 
     /// A stamp that changes whenever a fact that can change `person`'s state is added or removed: an answer

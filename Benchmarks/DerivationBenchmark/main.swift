@@ -1,0 +1,68 @@
+// Derivation benchmark (issue 7): what intake's derivation costs per bulletin as a person's file grows.
+//
+//   swift build -c release && swift run -c release DerivationBenchmark [--persons P] [--rounds R]
+//
+// For each history length, every one of P persons holds that many penalty decisions (Guangdong pack, the
+// same act as GatewayBenchmark's), and the next decision's state is derived for each person the way intake
+// does it: the state with the new act and its history (explain), and the state before it.
+import Foundation
+import Gateway
+import Scoring
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+}
+let persons = option("--persons", 500)
+let rounds = option("--rounds", 5)
+let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let url = repository.appendingPathComponent("rules/packs/guangdong.json")
+let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
+
+func act(_ number: Int, person: String) -> Fact {
+    .act(ScoringAct(
+        id: FactID(issuer: "440800-INS-ADMIN", id: "BENCH-\(number)"), source: .penaltyDecision,
+        decidedOn: CalendarDate(year: 2025, month: 6, day: 1 + number % 28) ?? .init(year: 2025, month: 6, day: 1)!,
+        institutions: ["H44080200001"],
+        findings: [Finding(violation: "V1", situations: [SituationCode(rawValue: "procurement.non-selected")!],
+                           persons: [ResponsiblePerson(code: person, responsibility: .general)])]))
+}
+
+let codes = (0..<persons).map { String(format: "D44080%07d", $0) }
+print("derivation per bulletin, \(persons) persons, median of \(rounds) rounds (µs per call)")
+print("acts before | after, whole history | after, the act's history | before | after + before | both in one fold (intake)")
+for length in [0, 1, 4, 12, 24, 48] {
+    let projection = FactProjection(scorer: Scorer(pack: pack))
+    var number = 0
+    for _ in 0..<length {
+        for index in 0..<persons {
+            projection.add(act(number, person: codes[index]))
+            number += 1
+        }
+    }
+    let next = (0..<persons).map { index in act(number + index, person: codes[index]) }
+    func time(_ body: (Int) throws -> Void) rethrows -> Double {
+        var results: [Double] = []
+        for _ in 0..<rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for index in 0..<persons { try body(index) }
+            results.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3 / Double(persons))
+        }
+        return results.sorted()[results.count / 2]
+    }
+    let date = CalendarDate(year: 2025, month: 6, day: 28)!
+    let explained = try time { index in
+        _ = try projection.state(of: codes[index], on: date, explain: true, adding: next[index])
+    }
+    let after = try time { index in
+        _ = try projection.state(of: codes[index], on: date, history: .only(next[index].id), adding: next[index])
+    }
+    let before = try time { index in
+        _ = try projection.state(of: codes[index], on: date)
+    }
+    let together = try time { index in
+        _ = try projection.change(of: codes[index], on: date, adding: next[index], history: .only(next[index].id))
+    }
+    print(String(format: "%11d | %20.1f | %25.1f | %6.1f | %14.1f | %.1f", length, explained, after, before, after + before, together))
+}
