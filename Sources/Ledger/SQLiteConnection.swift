@@ -92,7 +92,10 @@ final class SQLiteConnection {
 /// A prepared statement, owned; finalized with its last reference.
 final class Statement {
     private let handle: OpaquePointer
-    private let connection: SQLiteConnection
+    /// Unowned: the connection keeps its prepared statements, and a strong reference back would keep both
+    /// alive for ever (the connection, its file handles and its WAL were never closed). A statement never
+    /// outlives its connection.
+    private unowned let connection: SQLiteConnection
 
     init(_ handle: OpaquePointer, connection: SQLiteConnection) {
         self.handle = handle
