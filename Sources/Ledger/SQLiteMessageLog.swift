@@ -2,33 +2,45 @@ import Synchronization
 import Trust
 
 /// The message log in SQLite (the embedded default): one file, WAL, `synchronous=FULL`; one writer at a time.
+/// The WAL is copied back into the database file by a ``WALCheckpointer`` on its own thread.
 public final class SQLiteMessageLog: MessageLog {
     let connection: Mutex<SQLiteConnectionBox>
+    private let checkpointer: WALCheckpointer
 
     /// Opens or creates the log in the database file at `path`, migrating an older layout in place.
     public init(path: String) throws(LedgerError) {
         let connection = try SQLiteConnection(path: path)
         try SQLiteSchema.migrate(connection)
+        try connection.execute("PRAGMA wal_autocheckpoint=\(WALCheckpointer.backstopPages)")
         self.connection = Mutex(SQLiteConnectionBox(connection))
+        checkpointer = try WALCheckpointer(path: path)
+    }
+
+    deinit {
+        checkpointer.stop()
     }
 
     public func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
-        try connection.withLock { (box) throws -> BatchedCommit in
+        let commit = try connection.withLock { (box) throws -> BatchedCommit in
             // BEGIN IMMEDIATE takes SQLite's write lock: the append lock across processes too.
             try box.connection.transactionWithAnyError { () throws -> BatchedCommit in
                 try Transaction(connection: box.connection).append(batch: batch, catchingUpFrom: known)
             }
         }
+        checkpointer.committed()
+        return commit
     }
 
     public func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome {
-        try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
+        let outcome = try connection.withLock { (box) throws(LedgerError) -> AppendOutcome in
             do {
                 return try box.connection.transactionWithAnyError { () throws -> AppendOutcome in try Transaction(connection: box.connection).issue(bulletin) }
             } catch {
                 throw LedgerError.storage(error)
             }
         }
+        checkpointer.committed()
+        return outcome
     }
 
     /// The append steps on one connection, inside its transaction.
