@@ -3,8 +3,9 @@
 //   swift build -c release && swift run -c release DerivationBenchmark [--persons P] [--rounds R]
 //
 // For each history length, every one of P persons holds that many penalty decisions (Guangdong pack, the
-// same act as GatewayBenchmark's), and the next decision's state is derived for each person the way intake
-// does it: the state with the new act and its history (explain), and the state before it.
+// same act as GatewayBenchmark's), and the next decision's notice is derived for each person: until the
+// seventh round intake folded the file with every act's history, then once more without the new act (for
+// a sanctioned person); now one fold records only the new act's history and gives the state without it too.
 import Foundation
 import Gateway
 import Scoring
@@ -31,7 +32,7 @@ func act(_ number: Int, person: String) -> Fact {
 
 let codes = (0..<persons).map { String(format: "D44080%07d", $0) }
 print("derivation per bulletin, \(persons) persons, median of \(rounds) rounds (µs per call)")
-print("acts before | after, whole history | after, the act's history | before | after + before | both in one fold (intake)")
+print("acts before | until now: whole history + before | now: both in one fold | (parts: whole history | the act's history | before)")
 for length in [0, 1, 4, 12, 24, 48] {
     let projection = FactProjection(scorer: Scorer(pack: pack))
     var number = 0
@@ -64,5 +65,5 @@ for length in [0, 1, 4, 12, 24, 48] {
     let together = try time { index in
         _ = try projection.change(of: codes[index], on: date, adding: next[index], history: .only(next[index].id))
     }
-    print(String(format: "%11d | %20.1f | %25.1f | %6.1f | %14.1f | %.1f", length, explained, after, before, after + before, together))
+    print(String(format: "%11d | %33.1f | %21.1f | (%.1f | %.1f | %.1f)", length, explained + before, together, explained, after, before))
 }
