@@ -96,7 +96,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "PeriodicBenchmark",
-            dependencies: ["Gateway", "Scoring", "Bulletins", "StrictJSON"],
+            dependencies: ["Gateway", "Scoring", "Bulletins", "StrictJSON", "TongbaoTestSupport"],
             path: "Benchmarks/PeriodicBenchmark"
         ),
         .executableTarget(
@@ -115,7 +115,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DerivationBenchmark",
-            dependencies: ["Gateway", "Scoring"],
+            dependencies: ["Gateway", "Scoring", "TongbaoTestSupport"],
             path: "Benchmarks/DerivationBenchmark"
         ),
         .executableTarget(

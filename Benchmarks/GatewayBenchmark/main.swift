@@ -29,23 +29,16 @@ import Synchronization
 import TongbaoTestSupport
 import Trust
 
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
-}
-func text(_ name: String, _ fallback: String) -> String {
-    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil } ?? fallback
-}
-let total = option("--bulletins", 4000)
-let concurrency = option("--concurrency", 8)
-let store = text("--store", "sqlite")
-let algorithm: KeyAlgorithm = text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
-let leanClient = text("--client", "lean") != "async-http-client"
-let persons = option("--persons", 1000)
+let commandLine = BenchmarkCommandLine()
+let total = commandLine.int("--bulletins", 4000)
+let concurrency = commandLine.int("--concurrency", 8)
+let store = commandLine.text("--store", "sqlite")
+let algorithm: KeyAlgorithm = commandLine.text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
+let leanClient = commandLine.text("--client", "lean") != "async-http-client"
+let persons = commandLine.int("--persons", 1000)
 /// Measures intake only (no wrk and nginx afterwards): for comparing builds back to back.
-let intakeOnly = arguments.contains("--intake-only")
-let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let intakeOnly = commandLine.has("--intake-only")
+let repository = commandLine.repository
 // A fresh folder each run: a folder left by an interrupted run must never be mistaken for this one's (its bulletins would all be duplicates).
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-gateway-bench-\(UUID().uuidString)")
 defer { try? FileManager.default.removeItem(at: folder) }

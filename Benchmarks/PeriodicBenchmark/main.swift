@@ -11,15 +11,12 @@ import Foundation
 import Gateway
 import Scoring
 import StrictJSON
+import TongbaoTestSupport
 
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
-}
-let persons = option("--persons", 200_000)
-let runs = option("--runs", 3)
-let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let commandLine = BenchmarkCommandLine()
+let persons = commandLine.int("--persons", 200_000)
+let runs = commandLine.int("--runs", 3)
+let repository = commandLine.repository
 let url = repository.appendingPathComponent("rules/packs/guangdong.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
 let projection = FactProjection(scorer: Scorer(pack: pack))
