@@ -31,7 +31,7 @@ public struct Scorer: Sendable {
     ///
     /// - Throws: as ``evaluate(_:asOf:explain:)``.
     public func evaluate(_ facts: [Fact], asOf: CalendarDate, history: HistoryScope) throws(ScoringError) -> Evaluation {
-        try evaluate(facts, asOf: asOf, history: history, shards: facts.count < Self.parallelThreshold ? 1 : Self.shardCount)
+        try evaluate(facts, asOf: asOf, history: history, shards: Self.shards(for: facts.count))
     }
 
     /// One person's state on `asOf` once `added` joins `facts`, and — when one pass can fold both — the
@@ -49,7 +49,7 @@ public struct Scorer: Sendable {
         let all = facts + [added]
         var without: Counterfactual?
         if case .act(let act) = added, !hasStatusEffect(act) { without = Counterfactual(person: person, fact: all.count - 1) }
-        let (evaluation, before) = try fold(all, asOf: asOf, history: history, shards: 1, without: without)
+        let (evaluation, before) = try fold(all, asOf: asOf, history: history, shards: Self.shards(for: all.count), without: without)
         let after = evaluation.persons.first { $0.person == person } ?? PersonState.unknown(person, asOf: asOf)
         return PersonChange(before: before, after: after)
     }
@@ -142,6 +142,11 @@ public struct Scorer: Sendable {
     static let shardCount = 16
     /// Below this many facts the work is done in one piece (threads would cost more than they save).
     static let parallelThreshold = 4_096
+
+    /// The shards to cut `count` facts into: one below ``parallelThreshold``, else ``shardCount``.
+    static func shards(for count: Int) -> Int {
+        count < parallelThreshold ? 1 : shardCount
+    }
 
     /// The shard of a person or institution code, or of a fact id.
     static func shard<Key: Hashable>(of key: Key, among shards: Int) -> Int {

@@ -53,6 +53,28 @@ struct PersonChangeTests {
         #expect(foldedApart > 500)
     }
 
+    @Test("above the parallel threshold the change is folded in shards, with the same states")
+    func shardedChange() throws {
+        let scorer = Scorer(pack: try Fixtures.pack("guangdong"), calendar: Fixtures.calendar)
+        var random = SeededGenerator(seed: 13)
+        let facts = ParallelFoldTests.worlds(400, using: &random)
+        #expect(Scorer.shards(for: facts.count) > 1)
+        let asOf = d("2026-12-31")
+        var foldedTogether = 0
+        for added in facts.filter({ if case .act = $0 { true } else { false } }).prefix(6) {
+            let base = facts.filter { $0.id != added.id }
+            for person in added.personCodes {
+                let change = try scorer.change(of: person, adding: added, to: base, asOf: asOf, history: .only(added.id))
+                #expect(change.after == Self.expected(scorer, base + [added], person: person, asOf: asOf, history: .only(added.id)))
+                if let before = change.before {
+                    foldedTogether += 1
+                    #expect(before == Self.expected(scorer, base, person: person, asOf: asOf, history: .none))
+                }
+            }
+        }
+        #expect(foldedTogether > 0)
+    }
+
     @Test("an act scored by the as-of date is folded with and without it in one pass")
     func actFoldedTogether() throws {
         let scorer = Scorer(pack: try Fixtures.pack("guangdong"), calendar: Fixtures.calendar)
