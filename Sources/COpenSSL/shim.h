@@ -58,4 +58,36 @@ static inline int tongbao_x509_uri(X509 *certificate, int wanted, char *buffer, 
     return length;
 }
 
+// ECDSA signing with a nonce computed ahead (OpenSSL's ECDSA_sign_setup and ECDSA_do_sign_ex, documented
+// for this use). Both are EC_KEY functions, deprecated in OpenSSL 3 without an EVP replacement; they are
+// called only here.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+
+/// A reference to the EC_KEY of a P-256 `key` (to be freed with `tongbao_ec_key_free`), or NULL.
+static inline EC_KEY *tongbao_ec_key(EVP_PKEY *key) { return EVP_PKEY_get1_EC_KEY(key); }
+static inline void tongbao_ec_key_free(EC_KEY *key) { EC_KEY_free(key); }
+
+/// Computes one signing nonce for `key` ahead of the signature: k⁻¹ and r, owned by the caller (free them
+/// with `BN_clear_free`). 1 on success.
+static inline int tongbao_ecdsa_precompute(EC_KEY *key, BIGNUM **inverse, BIGNUM **r) {
+    *inverse = NULL;
+    *r = NULL;
+    return ECDSA_sign_setup(key, NULL, inverse, r);
+}
+
+/// Signs a digest with a nonce from `tongbao_ecdsa_precompute` (each used once) and writes the signature
+/// as raw r‖s, 32 + 32 bytes, into `raw`. 1 on success.
+static inline int tongbao_ecdsa_sign_precomputed(EC_KEY *key, const unsigned char *digest, int length,
+                                                 const BIGNUM *inverse, const BIGNUM *r, unsigned char *raw) {
+    ECDSA_SIG *signature = ECDSA_do_sign_ex(digest, length, inverse, r, key);
+    if (signature == NULL) return 0;
+    int written = BN_bn2binpad(ECDSA_SIG_get0_r(signature), raw, 32) == 32
+        && BN_bn2binpad(ECDSA_SIG_get0_s(signature), raw + 32, 32) == 32;
+    ECDSA_SIG_free(signature);
+    return written;
+}
+
+#pragma clang diagnostic pop
+
 #endif

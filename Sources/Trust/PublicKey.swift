@@ -45,6 +45,11 @@ public enum Signature {
     /// Signs `data` with `key`.
     public static func sign(_ data: [UInt8], with key: PrivateKey) throws(TrustError) -> [UInt8] {
         TrustError.clearQueue()
+        if let nonces = key.precomputedNonces, let nonce = nonces.take() {
+            // ECDSA with a nonce computed ahead; should OpenSSL refuse it, the usual way below.
+            if let raw = nonces.sign(digest: SHA256.hash(data), with: nonce) { return raw }
+            TrustError.clearQueue()
+        }
         let der: [UInt8]
         if let prepared = key.signing {
             // RSA and ECDSA sign the SHA-256 digest with a prepared context.

@@ -1,0 +1,155 @@
+import COpenSSL
+import Dispatch
+import Foundation
+import Synchronization
+
+/// ECDSA signing nonces computed ahead of the signatures that use them, on a thread of idle priority.
+///
+/// An ECDSA signature is a point multiplication by a fresh random nonce k, which gives r, and the
+/// inverse of k; then s = k⁻¹(digest + r·key), a few modular multiplications. The first part does not
+/// depend on what is signed, so OpenSSL lets it be done beforehand (`ECDSA_sign_setup`, then
+/// `ECDSA_do_sign_ex`). Here a background thread keeps up to `capacity` such (k⁻¹, r) pairs ready, and a
+/// signature takes one: on the gateway's group commit that turns each signature from about 25 µs into
+/// about 1 µs, and the point multiplications run when the cores would otherwise be idle (the thread is
+/// `SCHED_IDLE`: it yields to every other thread of the machine). When none is ready, the caller signs
+/// the usual way.
+///
+/// Each nonce is used exactly once: ``take()`` removes it under the lock, and it is cleared and freed as
+/// soon as its signature is made. The nonces are as secret as the key; they live in this process only.
+final class SigningNonces: @unchecked Sendable {
+    /// How many nonces are kept ready.
+    let capacity: Int
+    // An EC_KEY reference of our own (EVP_PKEY_get1_EC_KEY), freed when the pool goes; it is only read.
+    private let key: OpaquePointer
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let made = Atomic(0)
+
+    private struct State {
+        var ready: [Nonce] = []
+        /// The thread was woken and has not yet filled the pool.
+        var refilling = false
+        var stopping = false
+    }
+
+    /// Starts keeping `capacity` nonces ready for the P-256 key `key` (an `EVP_PKEY` its owner keeps alive
+    /// while this is created); nil when the key has no EC_KEY form.
+    init?(key: OpaquePointer, capacity: Int) {
+        guard capacity > 0, let ecKey = tongbao_ec_key(key) else { return nil }
+        self.key = ecKey
+        self.capacity = capacity
+        state.withLock { $0.refilling = true }
+        let thread = Thread { [self] in run() }
+        thread.name = "tongbao-ecdsa-nonces"
+        thread.start()
+        wake.signal()
+    }
+
+    deinit {
+        tongbao_ec_key_free(key)
+    }
+
+    /// Nonces ready now.
+    var readyCount: Int { state.withLock { $0.ready.count } }
+    /// Signatures made with a nonce of this pool.
+    var signaturesMade: Int { made.load(ordering: .relaxed) }
+
+    /// A ready nonce, removed from the pool (nil if none is ready); asks the thread to top the pool up.
+    func take() -> Nonce? {
+        let (nonce, wakeThread) = state.withLock { state -> (Nonce?, Bool) in
+            let nonce = state.ready.popLast()
+            guard !state.refilling, !state.stopping else { return (nonce, false) }
+            state.refilling = true
+            return (nonce, true)
+        }
+        if wakeThread { wake.signal() }
+        return nonce
+    }
+
+    /// Signs a SHA-256 `digest` with `nonce` (consumed: it is cleared and freed here); raw r‖s, or nil if
+    /// OpenSSL refused (the caller then signs the usual way).
+    func sign(digest: [UInt8], with nonce: Nonce) -> [UInt8]? {
+        var raw = [UInt8](repeating: 0, count: 64)
+        let signed = raw.withUnsafeMutableBufferPointer { buffer in
+            tongbao_ecdsa_sign_precomputed(key, digest, Int32(digest.count), nonce.inverse, nonce.r, buffer.baseAddress)
+        }
+        guard signed == 1 else { return nil }
+        made.add(1, ordering: .relaxed)
+        return raw
+    }
+
+    /// Stops the thread after the nonce it may be computing; with `waiting`, returns only once it has
+    /// ended. The ready nonces are cleared and freed.
+    func stop(waiting: Bool = false) {
+        let wasRunning = state.withLock { state -> Bool in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard wasRunning else { return }
+        wake.signal()
+        if waiting { finished.wait() }
+    }
+
+    /// The thread: waits to be woken, then computes nonces until the pool is full or it is told to stop.
+    private func run() {
+        Self.lowerPriorityToIdle()
+        while true {
+            wake.wait()
+            while true {
+                if state.withLock({ $0.stopping }) {
+                    state.withLock { $0.ready.removeAll() }
+                    finished.signal()
+                    return
+                }
+                // Computed outside the lock: signers keep taking nonces meanwhile.
+                guard let nonce = Nonce(key: key) else {
+                    TrustError.clearQueue()
+                    state.withLock { $0.refilling = false }
+                    break
+                }
+                let full = state.withLock { state -> Bool in
+                    state.ready.append(nonce)
+                    guard state.ready.count >= capacity else { return false }
+                    state.refilling = false
+                    return true
+                }
+                if full { break }
+            }
+        }
+    }
+
+    /// Runs the calling thread under `SCHED_IDLE` (Linux): only when no other thread wants the core.
+    private static func lowerPriorityToIdle() {
+        #if os(Linux)
+        var parameters = sched_param()
+        parameters.sched_priority = 0
+        let schedIdle: Int32 = 5   // SCHED_IDLE, <sched.h> (not exported to Swift)
+        _ = sched_setscheduler(0, schedIdle, &parameters)
+        #endif
+    }
+
+    /// One nonce's precomputed half: k⁻¹ and r, cleared and freed with the object.
+    final class Nonce: @unchecked Sendable {
+        // Owned; used by one signature only (``SigningNonces/take()`` hands each out once).
+        fileprivate let inverse: OpaquePointer
+        fileprivate let r: OpaquePointer
+
+        fileprivate init?(key: OpaquePointer) {
+            var inverse: OpaquePointer?
+            var r: OpaquePointer?
+            guard tongbao_ecdsa_precompute(key, &inverse, &r) == 1, let inverse, let r else {
+                BN_clear_free(inverse)
+                BN_clear_free(r)
+                return nil
+            }
+            self.inverse = inverse
+            self.r = r
+        }
+
+        deinit {
+            BN_clear_free(inverse)
+            BN_clear_free(r)
+        }
+    }
+}
