@@ -26,7 +26,7 @@ final class WALCheckpointer: Sendable {
         thread = CheckpointThread(try SQLiteConnection(path: path))
         let thread = thread
         let started = Thread { thread.run() }
-        started.name = "tongbao-wal-checkpoint"
+        started.name = "tongbao-walckpt"   // at most 15 characters (Linux thread names)
         started.start()
     }
 

@@ -48,16 +48,17 @@ public struct JWS: Sendable {
         let body = Base64URL.encode(payload)
         let signature = Base64URL.encode(try Signature.sign(Array("\(protected).\(body)".utf8), with: key))
         if compact { return "\(protected).\(body).\(signature)" }
-        return JSONText.object([("protected", JSONText.quoted(protected)), ("payload", JSONText.quoted(body)), ("signature", JSONText.quoted(signature))])
+        // The three members are base64url (A–Z, a–z, 0–9, '-' and '_'): nothing in them needs escaping.
+        return #"{"protected":""# + protected + #"","payload":""# + body + #"","signature":""# + signature + #""}"#
     }
 
     /// The protected header for a signer, base64url: made once per algorithm name and chain, since a
     /// signer puts the same header on everything it signs.
     private func protectedHeader(algorithm: String, chain: [Certificate]) throws(TrustError) -> String {
+        let key = SignerHeaderKey(algorithm: algorithm, chain: chain)
+        if let known = protectedHeaders.withLock({ $0[key] }) { return known }
         var ders: [[UInt8]] = []
         for certificate in chain { ders.append(try certificate.der()) }
-        let key = SignerHeaderKey(algorithm: algorithm, chain: ders)
-        if let known = protectedHeaders.withLock({ $0[key] }) { return known }
         let header = JSONText.object([
             ("alg", JSONText.quoted(algorithm)),
             ("typ", JSONText.quoted(Self.type)),
@@ -224,9 +225,21 @@ private struct ParsedHeaderKey: Hashable {
     let protected: String
 }
 
+/// A signer: its algorithm name and its chain's certificate objects, compared by identity (a signer signs
+/// with the same objects every time, and comparing them costs nothing next to hashing their DER). The
+/// cache entry keeps the objects alive, so no other certificate can take an identity while it is cached.
 private struct SignerHeaderKey: Hashable {
     let algorithm: String
-    let chain: [[UInt8]]
+    let chain: [Certificate]
+
+    static func == (lhs: SignerHeaderKey, rhs: SignerHeaderKey) -> Bool {
+        lhs.algorithm == rhs.algorithm && lhs.chain.count == rhs.chain.count && zip(lhs.chain, rhs.chain).allSatisfy { $0 === $1 }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(algorithm)
+        for certificate in chain { hasher.combine(ObjectIdentifier(certificate)) }
+    }
 }
 
 private func violation(_ message: String) -> TrustError {

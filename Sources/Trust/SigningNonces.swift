@@ -41,7 +41,7 @@ final class SigningNonces: @unchecked Sendable {
         self.capacity = capacity
         state.withLock { $0.refilling = true }
         let thread = Thread { [self] in run() }
-        thread.name = "tongbao-ecdsa-nonces"
+        thread.name = "tongbao-nonces"   // at most 15 characters (Linux thread names)
         thread.start()
         wake.signal()
     }

@@ -45,6 +45,13 @@ struct JWSTests {
         #expect(code { _ = try jws.verify(Array(first.utf8), trust: stranger.store, at: [Self.now]) } == "untrusted-signer")
         #expect(code { _ = try jws.verify(Array(first.utf8), trust: pki.store, at: [Self.now], participant: "440800-INS-ADMIN") } == "issuer-mismatch")
         #expect(code { _ = try jws.verify(Array(first.utf8), trust: pki.store, at: [Self.now + 20 * 365 * 86_400]) } == "untrusted-signer")   // the chain no longer validates
+        // Another signer gets its own header, made between two of the first signer's.
+        let strangers = try jws.sign(payload, key: stranger.leafKey, chain: [stranger.leaf])
+        let third = try jws.sign(payload, key: pki.leafKey, chain: [pki.leaf])
+        #expect(strangers.split(separator: ".").first != first.split(separator: ".").first)
+        #expect(third.split(separator: ".").first == first.split(separator: ".").first)
+        #expect(try jws.verify(Array(strangers.utf8), trust: stranger.store, at: [Self.now]).signer.der() == stranger.leaf.der())
+        #expect(code { _ = try jws.verify(Array(strangers.utf8), trust: pki.store, at: [Self.now]) } == "untrusted-signer")
     }
 
     @Test("the payload part is base64url without padding, for every length (checked against Foundation's base64)")
