@@ -55,14 +55,20 @@ final class SigningNonces: @unchecked Sendable {
     /// Signatures made with a nonce of this pool.
     var signaturesMade: Int { made.load(ordering: .relaxed) }
 
-    /// A ready nonce, removed from the pool (nil if none is ready); asks the thread to top the pool up.
+    /// A ready nonce, removed from the pool (nil if none is ready); once half the pool is gone, asks the
+    /// thread to fill it up again.
+    ///
+    /// Never waits for the lock: the thread holds it only to add a nonce, but it runs at idle priority,
+    /// and were it preempted there, a signer waiting for it would wait for an idle core. A signer that
+    /// finds the lock taken signs the usual way instead.
     func take() -> Nonce? {
-        let (nonce, wakeThread) = state.withLock { state -> (Nonce?, Bool) in
+        let taken = state.withLockIfAvailable { state -> (Nonce?, Bool) in
             let nonce = state.ready.popLast()
-            guard !state.refilling, !state.stopping else { return (nonce, false) }
+            guard state.ready.count < capacity / 2, !state.refilling, !state.stopping else { return (nonce, false) }
             state.refilling = true
             return (nonce, true)
         }
+        guard let (nonce, wakeThread) = taken else { return nil }
         if wakeThread { wake.signal() }
         return nonce
     }
