@@ -49,6 +49,9 @@ public final class PrivateKey: @unchecked Sendable {
     /// The pool of precomputed nonces, if this key keeps one.
     var precomputedNonces: SigningNonces? { nonces.withLock { $0 } }
 
+    /// How many signing nonces are ready now (0 for a key that keeps none).
+    public var readySigningNonces: Int { precomputedNonces?.readyCount ?? 0 }
+
     /// Generates a key: RSA 2048, P-256 or SM2.
     public static func generate(_ algorithm: KeyAlgorithm) throws(TrustError) -> PrivateKey {
         TrustError.clearQueue()

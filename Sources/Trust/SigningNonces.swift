@@ -16,6 +16,10 @@ import Synchronization
 ///
 /// Each nonce is used exactly once: ``take()`` removes it under the lock, and it is cleared and freed as
 /// soon as its signature is made. The nonces are as secret as the key; they live in this process only.
+///
+/// When the process exits, every pool's thread is stopped, and waited for, before OpenSSL frees its own
+/// state (an `atexit` handler registered after OpenSSL's, so it runs first): a thread still computing a
+/// nonce then would use freed locks.
 final class SigningNonces: @unchecked Sendable {
     /// How many nonces are kept ready.
     let capacity: Int
@@ -40,6 +44,8 @@ final class SigningNonces: @unchecked Sendable {
         self.key = ecKey
         self.capacity = capacity
         state.withLock { $0.refilling = true }
+        Self.stopsBeforeExit()
+        Self.running.withLock { $0[ObjectIdentifier(self)] = self }
         let thread = Thread { [self] in run() }
         thread.name = "tongbao-nonces"   // at most 15 characters (Linux thread names)
         thread.start()
@@ -86,16 +92,39 @@ final class SigningNonces: @unchecked Sendable {
     }
 
     /// Stops the thread after the nonce it may be computing; with `waiting`, returns only once it has
-    /// ended. The ready nonces are cleared and freed.
+    /// ended (however it was stopped). The ready nonces are cleared and freed.
     func stop(waiting: Bool = false) {
-        let wasRunning = state.withLock { state -> Bool in
+        let first = state.withLock { state -> Bool in
             defer { state.stopping = true }
             return !state.stopping
         }
-        guard wasRunning else { return }
-        wake.signal()
-        if waiting { finished.wait() }
+        if first { wake.signal() }
+        if waiting {
+            finished.wait()
+            finished.signal()   // for anyone else waiting
+        }
     }
+
+    /// Whether the pool's thread is still running.
+    var threadRunning: Bool { Self.running.withLock { $0[ObjectIdentifier(self)] != nil } }
+
+    /// The pools whose thread is running (each thread removes its pool as it ends).
+    private static let running = Mutex<[ObjectIdentifier: SigningNonces]>([:])
+
+    /// Stops every pool's thread and waits until each has ended.
+    static func stopAllThreads() {
+        for pool in running.withLock({ Array($0.values) }) { pool.stop(waiting: true) }
+    }
+
+    /// Registers, once, the `atexit` handler that stops the threads. It is registered when the first pool
+    /// is made, after OpenSSL (already in use for the key) registered its cleanup, so it runs before it.
+    private static func stopsBeforeExit() {
+        _ = exitHandler
+    }
+
+    private static let exitHandler: Void = {
+        atexit { SigningNonces.stopAllThreads() }
+    }()
 
     /// The thread: waits to be woken, then computes nonces until the pool is full or it is told to stop.
     private func run() {
@@ -105,6 +134,7 @@ final class SigningNonces: @unchecked Sendable {
             while true {
                 if state.withLock({ $0.stopping }) {
                     state.withLock { $0.ready.removeAll() }
+                    Self.running.withLock { $0[ObjectIdentifier(self)] = nil }
                     finished.signal()
                     return
                 }

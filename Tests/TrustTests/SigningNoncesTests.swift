@@ -79,8 +79,9 @@ struct SigningNoncesTests {
         // find it adding one just then, and sign the usual way.
         let made = pool.signaturesMade
         #expect((9...10).contains(made))
-        // Taken nonces are replaced in the background, up to the whole pool.
-        try await waitUntilReady(pool, 16)
+        // Half the pool gone (by the 9th), the thread fills it up again in the background: to 16, or 15
+        // if the 10th signature took one after that.
+        try await waitUntilReady(pool, 15)
 
         // Stopped: nothing is ready, and signing goes on the usual way.
         pool.stop(waiting: true)
@@ -88,6 +89,20 @@ struct SigningNoncesTests {
         #expect(pool.take() == nil)
         #expect(Signature.verify(try Signature.sign(data, with: key), of: data, with: publicKey))
         #expect(pool.signaturesMade == made)
+    }
+
+    @Test("a pool's thread, stopped without waiting as a key's deinit does, can then be waited for (as the exit handler does, before OpenSSL frees its state)")
+    func stopThenWait() async throws {
+        let key = try PrivateKey.generate(.ecdsa)
+        key.precomputeSigningNonces(keeping: 1_000_000)   // filling takes long: the thread is busy when stopped
+        let pool = try #require(key.precomputedNonces)
+        try await waitUntilReady(pool, 10)
+        #expect(pool.threadRunning)   // listed for the exit handler (SigningNonces.stopAllThreads)
+        pool.stop()
+        pool.stop(waiting: true)
+        #expect(!pool.threadRunning)
+        #expect(pool.readyCount == 0)
+        pool.stop(waiting: true)   // once ended, waiting returns at once
     }
 
     @Test("only ECDSA keys keep nonces; RSA and SM2 sign as before", arguments: [KeyAlgorithm.rsa, .sm2])
