@@ -124,6 +124,7 @@ let package = Package(
             path: "Benchmarks/SignatureBenchmark"
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "TongbaoTestSupportTests", dependencies: ["TongbaoTestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TongbaoTestSupport"]),
         .testTarget(
             name: "GatewayTests",

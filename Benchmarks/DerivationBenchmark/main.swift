@@ -11,7 +11,7 @@ import Gateway
 import Scoring
 import TongbaoTestSupport
 
-let commandLine = BenchmarkCommandLine()
+let commandLine = BenchmarkCommandLine(usage: "DerivationBenchmark [--persons P] [--rounds R]", options: ["--persons": .count, "--rounds": .count])
 let persons = commandLine.int("--persons", 500)
 let rounds = commandLine.int("--rounds", 5)
 let repository = commandLine.repository

@@ -29,7 +29,14 @@ import Synchronization
 import TongbaoTestSupport
 import Trust
 
-let commandLine = BenchmarkCommandLine()
+let commandLine = BenchmarkCommandLine(
+    usage: "GatewayBenchmark [--bulletins N] [--concurrency C] [--store sqlite|postgres] [--algorithm ecdsa|rsa] "
+        + "[--client lean|async-http-client] [--persons P] [--intake-only]",
+    options: [
+        "--bulletins": .count, "--concurrency": .count, "--store": .choice(["sqlite", "postgres"]),
+        "--algorithm": .choice(["ecdsa", "rsa"]), "--client": .choice(["lean", "async-http-client"]),
+        "--persons": .count, "--intake-only": .flag,
+    ])
 let total = commandLine.int("--bulletins", 4000)
 let concurrency = commandLine.int("--concurrency", 8)
 let store = commandLine.text("--store", "sqlite")
@@ -203,6 +210,8 @@ func runWrk(_ url: String, script: String? = nil) -> String {
         try wrk.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         wrk.waitUntilExit()
+        // env's status when it cannot find the program.
+        if wrk.terminationStatus == 127 { return "wrk is not installed (apt-get install wrk); no figure" }
         return text.split(separator: "\n").filter { $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }
             .joined(separator: "\n")
     } catch {

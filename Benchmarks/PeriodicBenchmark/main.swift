@@ -13,7 +13,7 @@ import Scoring
 import StrictJSON
 import TongbaoTestSupport
 
-let commandLine = BenchmarkCommandLine()
+let commandLine = BenchmarkCommandLine(usage: "PeriodicBenchmark [--persons N] [--runs R]", options: ["--persons": .count, "--runs": .count])
 let persons = commandLine.int("--persons", 200_000)
 let runs = commandLine.int("--runs", 3)
 let repository = commandLine.repository

@@ -2,13 +2,55 @@ import Foundation
 
 /// A benchmark executable's command line: `--name value` options, flags, and the repository it was built
 /// in (for the rule packs and calendars it loads).
+///
+/// A benchmark declares the options it knows; a mistyped or unknown one stops it with its usage before it
+/// runs, rather than leaving it to measure the default silently (a `--concurency 64` run that measured 8
+/// connections would be a wrong figure nobody notices).
 public struct BenchmarkCommandLine: Sendable {
+    /// What follows an option's name.
+    public enum Value: Sendable, Equatable {
+        /// Nothing: the option is a flag.
+        case flag
+        /// A whole number greater than zero.
+        case count
+        /// One of these words.
+        case choice([String])
+    }
+
     /// The arguments, the executable's path first.
     public let arguments: [String]
 
-    /// Reads `arguments` (by default the process's own).
-    public init(_ arguments: [String] = CommandLine.arguments) {
+    /// Reads `arguments` (by default the process's own) and exits when the benchmark should not run: for
+    /// `--help` with `usage` on standard output and status 0; for an option not in `options`, an option
+    /// without its value, or a value it does not take, with the problem and `usage` on standard error and
+    /// status 64 (`EX_USAGE`).
+    public init(usage: String, options: [String: Value], _ arguments: [String] = CommandLine.arguments) {
         self.arguments = arguments
+        if arguments.dropFirst().contains(where: { $0 == "--help" || $0 == "-h" }) {
+            print("usage: \(usage)")
+            exit(0)
+        }
+        if let problem = Self.problem(in: arguments, options: options) {
+            FileHandle.standardError.write(Data("\(problem)\nusage: \(usage)\n".utf8))
+            exit(64)
+        }
+    }
+
+    /// Why `arguments` (the executable's path first) cannot be run with `options`, or nil when they can.
+    public static func problem(in arguments: [String], options: [String: Value]) -> String? {
+        var rest = arguments.dropFirst()
+        while let name = rest.popFirst() {
+            guard let value = options[name] else { return "unknown option '\(name)'" }
+            guard value != .flag else { continue }
+            guard let given = rest.popFirst() else { return "\(name) needs a value" }
+            if case .count = value, (Int(given) ?? 0) <= 0 {
+                return "\(name) takes a whole number greater than zero, not '\(given)'"
+            }
+            if case .choice(let words) = value, !words.contains(given) {
+                return "\(name) takes \(words.joined(separator: " or ")), not '\(given)'"
+            }
+        }
+        return nil
     }
 
     /// The text after `--name`, or `fallback` when the option is absent.
@@ -16,7 +58,7 @@ public struct BenchmarkCommandLine: Sendable {
         arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil } ?? fallback
     }
 
-    /// The integer after `--name`, or `fallback` when the option is absent or not a number.
+    /// The integer after `--name`, or `fallback` when the option is absent.
     public func int(_ name: String, _ fallback: Int) -> Int {
         Int(text(name, "")) ?? fallback
     }
