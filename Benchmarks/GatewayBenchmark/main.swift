@@ -212,7 +212,7 @@ func runWrk(_ url: String, script: String? = nil) -> String {
         wrk.waitUntilExit()
         // env's status when it cannot find the program.
         if wrk.terminationStatus == 127 { return "wrk is not installed (apt-get install wrk); no figure" }
-        return text.split(separator: "\n").filter { $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }
+        return text.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Requests/sec") || $0.contains("50%") || $0.contains("99%") || $0.contains("requests in") }
             .joined(separator: "\n")
     } catch {
         return "wrk is not installed (apt-get install wrk)"

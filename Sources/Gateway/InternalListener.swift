@@ -6,9 +6,10 @@ import ServiceLifecycle
 
 /// The internal listener: plain HTTP/1.1, read-only, for a co-located settlement system that asks about
 /// eligibility on every claim. It serves three GET routes — `/v1/persons/{code}/eligibility`, `/healthz`
-/// and `/metrics` — straight on SwiftNIO's HTTP/1 codec: no router, no middleware chain, no task per
-/// request; each answer is written and flushed once per read burst, so pipelined and keep-alive clients
-/// cost little more than the fold of one person's facts. The API over mutual TLS stays on Hummingbird.
+/// and `/metrics` — straight on SwiftNIO's HTTP/1 request decoder: no router, no middleware chain, no task
+/// per request. Each answer is encoded into one buffer (status line, three headers, body) and the buffers
+/// are flushed once per read burst, so pipelined and keep-alive clients cost little more than the lookup of
+/// one person's answer. The API over mutual TLS stays on Hummingbird.
 public struct InternalListener: Service {
     let server: GatewayServer
     let host: String
@@ -35,7 +36,9 @@ public struct InternalListener: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Reading stops while answers cannot be written (a client that sends and never reads).
+                    try channel.pipeline.syncOperations.addHandler(BackPressureHandler())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try channel.pipeline.syncOperations.addHandler(InternalHTTPHandler(routes: routes))
                 }
             }
@@ -56,62 +59,114 @@ struct InternalRoutes: Sendable {
 
     /// The answer to `method uri`: status, media type and body. Each request is counted under its route.
     func answer(method: HTTPMethod, uri: String) -> (status: Int, contentType: String, body: String) {
-        let (path, query) = Self.split(uri)
-        let route: String
-        let personCode: Substring?
-        if path == "/healthz" || path == "/metrics" {
-            (route, personCode) = (String(path), nil)
-        } else if path.hasPrefix("/v1/persons/"), path.hasSuffix("/eligibility"),
-                  case let code = path.dropFirst("/v1/persons/".count).dropLast("/eligibility".count), !code.isEmpty, !code.contains("/") {
-            (route, personCode) = ("/v1/persons/{code}/eligibility", code)
-        } else {
-            server.pipeline.metrics.request(route: "unmatched", status: 404)
-            return GatewayError(code: "not-found", status: 404, detail: "no route \(path) on the internal listener").plainAnswer
+        let target = InternalRequestTarget(uri)
+        let route = target.route
+        let answer: (status: Int, contentType: String, body: String)
+        switch route {
+        case .unmatched:
+            answer = GatewayError(code: "not-found", status: 404, detail: "no route \(target.path) on the internal listener").plainAnswer
+        case _ where method != .GET:
+            answer = GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only").plainAnswer
+        case .eligibility(let code):
+            answer = server.eligibility(code: String(code), date: target.parameter("date"))
+        case .health:
+            answer = (200, "application/json", #"{"status":"ok"}"#)
+        case .metrics:
+            server.pipeline.metrics.request(route: route.name, status: 200)   // before /metrics is rendered, as the API counts it
+            return (200, "text/plain; version=0.0.4", server.metricsText())
         }
-        guard method == .GET else {
-            server.pipeline.metrics.request(route: route, status: 405)
-            return GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only").plainAnswer
+        server.pipeline.metrics.request(route: route.name, status: answer.status)
+        return answer
+    }
+}
+
+/// A request target (`/path?query`) of the internal listener, read byte by byte: a target is ASCII, and
+/// comparing `Character`s would cost each request a grapheme-breaking walk over it.
+struct InternalRequestTarget {
+    /// What a target asks for.
+    enum Route: Equatable {
+        case eligibility(code: Substring)
+        case health
+        case metrics
+        case unmatched
+
+        /// The route's name in the request metrics.
+        var name: String {
+            switch self {
+            case .eligibility: "/v1/persons/{code}/eligibility"
+            case .health: "/healthz"
+            case .metrics: "/metrics"
+            case .unmatched: "unmatched"
+            }
         }
-        if let personCode {
-            let answer = server.eligibility(code: String(personCode), date: Self.parameter("date", in: query))
-            server.pipeline.metrics.request(route: route, status: answer.status)
-            return answer
-        }
-        server.pipeline.metrics.request(route: route, status: 200)   // before /metrics is rendered, as the API counts it
-        return route == "/healthz" ? (200, "application/json", #"{"status":"ok"}"#) : (200, "text/plain; version=0.0.4", server.metricsText())
     }
 
-    /// The path and the query of a request target.
-    static func split(_ uri: String) -> (path: Substring, query: Substring) {
-        guard let mark = uri.firstIndex(of: "?") else { return (Substring(uri), "") }
-        return (uri[..<mark], uri[uri.index(after: mark)...])
+    /// Everything before the first `?`.
+    let path: Substring
+    /// Everything after the first `?` (empty without one).
+    let query: Substring
+
+    init(_ uri: String) {
+        guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else {
+            (path, query) = (uri[...], "")
+            return
+        }
+        (path, query) = (uri[..<mark], uri[uri.utf8.index(after: mark)...])
     }
 
-    /// The first value of `name` in a query (no percent-decoding: the values served here are codes and dates).
-    static func parameter(_ name: String, in query: Substring) -> String? {
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.first == Substring(name) { return parts.count == 2 ? String(parts[1]) : "" }
+    private static let personsPrefix = "/v1/persons/".utf8
+    private static let eligibilitySuffix = "/eligibility".utf8
+
+    /// The route of the path: `/healthz`, `/metrics`, or `/v1/persons/{code}/eligibility` with a code that
+    /// is not empty and has no `/`.
+    var route: Route {
+        let bytes = path.utf8
+        if bytes.elementsEqual("/healthz".utf8) { return .health }
+        if bytes.elementsEqual("/metrics".utf8) { return .metrics }
+        let fixed = Self.personsPrefix.count + Self.eligibilitySuffix.count
+        guard bytes.count > fixed, bytes.starts(with: Self.personsPrefix), bytes.reversed().starts(with: Self.eligibilitySuffix.reversed()) else {
+            return .unmatched
+        }
+        let start = bytes.index(bytes.startIndex, offsetBy: Self.personsPrefix.count)
+        let end = bytes.index(bytes.endIndex, offsetBy: -Self.eligibilitySuffix.count)
+        guard !bytes[start..<end].contains(UInt8(ascii: "/")) else { return .unmatched }
+        return .eligibility(code: path[start..<end])
+    }
+
+    /// The first value of `name` in the query ("" for a bare `name`); no percent-decoding: the values
+    /// served here are codes and dates.
+    func parameter(_ name: String) -> String? {
+        for pair in query.utf8.split(separator: UInt8(ascii: "&")) {
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else {
+                if pair.elementsEqual(name.utf8) { return "" }
+                continue
+            }
+            if pair[..<equals].elementsEqual(name.utf8) {
+                return String(query[pair.index(after: equals)..<pair.endIndex])
+            }
         }
         return nil
     }
 }
 
-/// One connection of the internal listener: answers each request when its end arrives, flushes once per
-/// read burst, keeps the connection open unless the client asked to close it.
+/// One connection of the internal listener: answers each request when its end arrives (in order, so
+/// pipelined requests are answered in the order sent), flushes once per read burst, keeps the connection
+/// open unless the client asked to close it, and answers a request it cannot parse with 400 and closes.
 final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private let routes: InternalRoutes
     private var request: HTTPRequestHead?
     private var pendingFlush = false
+    private var closing = false
 
     init(routes: InternalRoutes) {
         self.routes = routes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
@@ -121,23 +176,15 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             guard let head = request else { return }
             request = nil
             let answer = routes.answer(method: head.method, uri: head.uri)
-            var body = context.channel.allocator.buffer(capacity: answer.body.utf8.count)
-            body.writeString(answer.body)
-            var headers = HTTPHeaders()
-            headers.reserveCapacity(3)
-            headers.add(name: "Content-Type", value: answer.contentType)
-            headers.add(name: "Content-Length", value: String(body.readableBytes))
             let keepAlive = head.isKeepAlive
-            if !keepAlive { headers.add(name: "Connection", value: "close") }
-            let response = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            var response = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
+            InternalResponse.write(status: answer.status, contentType: answer.contentType, body: answer.body,
+                                   version: head.version, keepAlive: keepAlive, into: &response)
             if keepAlive {
-                context.write(wrapOutboundOut(.end(nil)), promise: nil)
+                context.write(wrapOutboundOut(response), promise: nil)
                 pendingFlush = true
             } else {
-                let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+                close(context, after: response)
             }
         }
     }
@@ -148,5 +195,53 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             context.flush()
         }
         context.fireChannelReadComplete()
+    }
+
+    /// A request the decoder cannot parse (or one past its size limits) is answered 400, and the connection
+    /// closed: what follows it on the connection cannot be framed.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !closing else { return }
+        guard error is HTTPParserError else {
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        var response = context.channel.allocator.buffer(capacity: 160)
+        InternalResponse.write(status: 400, contentType: "text/plain", body: "", version: .http1_1, keepAlive: false, into: &response)
+        close(context, after: response)
+    }
+
+    private func close(_ context: ChannelHandlerContext, after response: ByteBuffer) {
+        closing = true
+        pendingFlush = false
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+/// An HTTP/1.x response of the internal listener, encoded in one buffer.
+enum InternalResponse {
+    /// Writes the status line, `Content-Type`, `Content-Length`, `Connection` where the version's default
+    /// is not what happens (`close` on a connection about to close, `keep-alive` for HTTP/1.0), and `body`.
+    static func write(status: Int, contentType: String, body: String, version: HTTPVersion, keepAlive: Bool, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("HTTP/")
+        buffer.writeString(String(version.major))
+        buffer.writeStaticString(".")
+        buffer.writeString(String(version.minor))
+        buffer.writeStaticString(" ")
+        buffer.writeString(String(status))
+        buffer.writeStaticString(" ")
+        buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
+        buffer.writeStaticString("\r\nContent-Type: ")
+        buffer.writeString(contentType)
+        buffer.writeStaticString("\r\nContent-Length: ")
+        buffer.writeString(String(body.utf8.count))
+        if !keepAlive {
+            buffer.writeStaticString("\r\nConnection: close")
+        } else if version == .http1_0 {
+            buffer.writeStaticString("\r\nConnection: keep-alive")
+        }
+        buffer.writeStaticString("\r\n\r\n")
+        buffer.writeString(body)
     }
 }
