@@ -80,8 +80,9 @@ struct InternalRoutes: Sendable {
     }
 }
 
-/// A request target (`/path?query`) of the internal listener, read byte by byte: a target is ASCII, and
-/// comparing `Character`s would cost each request a grapheme-breaking walk over it.
+/// A request target (`/path?query`) of the internal listener, read byte by byte: its delimiters are ASCII
+/// (so every split falls between characters), and comparing `Character`s would cost each request a
+/// grapheme-breaking walk over it.
 struct InternalRequestTarget {
     /// What a target asks for.
     enum Route: Equatable {
