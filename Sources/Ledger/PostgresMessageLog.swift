@@ -87,13 +87,19 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     }
 
     /// Runs `body` in a transaction holding the append lock: committed when it returns, rolled back when it throws.
-    private func appending<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    ///
+    /// `BEGIN` and the lock are sent without waiting for their answers, and so is `COMMIT`, after the body's
+    /// last write: the transaction confirms them together with the statements around them (see
+    /// ``Transaction``), which saves the committing thread a round trip each.
+    private func appending<Result>(_ body: (Transaction) throws -> Result) throws -> Result {
         try withConnectionPassingErrors { connection in
-            _ = try connection.query("BEGIN", logger: logger).wait()
+            let transaction = Transaction(log: self, connection: connection)
+            transaction.send("BEGIN")
+            transaction.send("SELECT pg_advisory_xact_lock(\(Self.appendLock))")
             do {
-                _ = try connection.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: logger).wait()
-                let result = try body(connection)
-                _ = try connection.query("COMMIT", logger: logger).wait()
+                let result = try body(transaction)
+                transaction.send("COMMIT")
+                try transaction.confirm()
                 return result
             } catch {
                 _ = try? connection.query("ROLLBACK", logger: logger).wait()
@@ -141,12 +147,12 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     /// together do not race.
     private func migrate() throws(LedgerError) {
         do {
-            try appending { connection in
+            try appending { transaction in
                 for statement in Self.schema.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
-                    _ = try connection.query(PostgresQuery(unsafeSQL: statement), logger: logger).wait()
+                    _ = try transaction.rows(PostgresQuery(unsafeSQL: statement))
                 }
-                let version = try rows("SELECT version FROM schema_version", on: connection).first.map { try $0.decode(Int.self) }
-                if version == nil { _ = try connection.query("INSERT INTO schema_version (version) VALUES (2)", logger: logger).wait() }
+                let version = try transaction.rows("SELECT version FROM schema_version").first.map { try $0.decode(Int.self) }
+                if version == nil { _ = try transaction.rows("INSERT INTO schema_version (version) VALUES (2)") }
             }
         } catch {
             throw Self.ledgerError(error)
@@ -161,14 +167,12 @@ public final class PostgresMessageLog: MessageLog, Outbox {
     // MARK: MessageLog
 
     public func append(batch: [BatchedAppend], catchingUpFrom known: Int) throws -> BatchedCommit {
-        try appending { connection in
-            try Transaction(log: self, connection: connection).append(batch: batch, catchingUpFrom: known)
-        }
+        try appending { transaction in try transaction.append(batch: batch, catchingUpFrom: known) }
     }
 
     public func issue(_ bulletin: IssuedBulletin) throws(LedgerError) -> AppendOutcome {
         do {
-            return try appending { connection in try Transaction(log: self, connection: connection).issue(bulletin) }
+            return try appending { transaction in try transaction.issue(bulletin) }
         } catch {
             throw Self.ledgerError(error)
         }
@@ -176,32 +180,77 @@ public final class PostgresMessageLog: MessageLog, Outbox {
 
     /// The append steps on this node's connection, inside its transaction. It remembers the chain's head
     /// once read (no other writer can move it while the append lock is held), saving a round trip per entry.
+    ///
+    /// A group commit's writes are sent without waiting for their answers (postgres-nio runs a connection's
+    /// statements one after another in the order sent), and confirmed before anything else is waited for:
+    /// the next read, or `COMMIT`. So a batch costs its reads' round trips and one more, however many
+    /// statements it writes. Every statement's answer is checked, in order, and the first error fails the
+    /// append: PostgreSQL answers `COMMIT` of a transaction in which a statement failed by rolling it back,
+    /// so a `COMMIT` that seems to succeed is never taken for a commit unless everything before it did. No
+    /// write is sent before `BEGIN` and the lock are confirmed, so nothing can run outside the transaction.
     private final class Transaction: AppendTransaction {
         let log: PostgresMessageLog
         let connection: PostgresConnection
         /// The last entry's position and hash, once known.
         private var head: (position: Int, hash: String)?
+        /// Statements sent whose answers are not yet checked, in the order sent.
+        private var unconfirmed: [EventLoopFuture<PostgresQueryResult>] = []
+        /// Whether `BEGIN` and the lock (the first statements sent) are confirmed.
+        private var open = false
 
         init(log: PostgresMessageLog, connection: PostgresConnection) {
             self.log = log
             self.connection = connection
         }
 
-        func accepted(issuer: String, id: String) throws -> LogEntry? { try log.accepted(issuer: issuer, id: id, on: connection) }
-        func issued(issuer: String, id: String) throws -> LogEntry? { try log.issued(issuer: issuer, id: id, on: connection) }
-        func entries(after position: Int, limit: Int) throws -> [LogEntry] { try log.entries(after: position, limit: limit, on: connection) }
+        /// Sends `query` without waiting for its answer.
+        func send(_ query: PostgresQuery) {
+            unconfirmed.append(connection.query(query, logger: log.logger))
+        }
+
+        /// Waits for the answers of every statement sent, in order; the first error is thrown.
+        func confirm() throws {
+            let sent = unconfirmed
+            unconfirmed = []
+            for answer in sent { _ = try answer.wait() }
+            open = true
+        }
+
+        /// Sends a write once the transaction is confirmed open; its answer is checked by the next confirmation.
+        private func write(_ query: PostgresQuery) throws {
+            if !open { try confirm() }
+            send(query)
+        }
+
+        /// The rows `query` reads, after confirming what was sent before it.
+        func rows(_ query: PostgresQuery) throws -> [PostgresRow] {
+            try confirm()
+            return try log.rows(query, on: connection)
+        }
+
+        // One row at a time (`issue`): each waits for its answer, after confirming what was sent before.
+
+        func accepted(issuer: String, id: String) throws -> LogEntry? { try confirm(); return try log.accepted(issuer: issuer, id: id, on: connection) }
+        func issued(issuer: String, id: String) throws -> LogEntry? { try confirm(); return try log.issued(issuer: issuer, id: id, on: connection) }
+        func entries(after position: Int, limit: Int) throws -> [LogEntry] {
+            try confirm()
+            return try log.entries(after: position, limit: limit, on: connection)
+        }
         func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry {
+            try confirm()
             let current = try head ?? log.head(on: connection)
             let logged = try log.insert(entry, sha256: sha256, after: current, on: connection)
             head = (logged.position, logged.hash)
             return logged
         }
         func enqueue(position: Int, for recipients: [String], at timestamp: String) throws {
+            try confirm()
             try log.enqueue(position: position, for: recipients, at: timestamp, on: connection)
         }
-        func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try log.storeReceipt(bytes, for: position, on: connection) }
-        func storedReceipt(for position: Int) throws -> [UInt8]? { try log.receipt(for: position, on: connection) }
+        func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try confirm(); try log.storeReceipt(bytes, for: position, on: connection) }
+        func storedReceipt(for position: Int) throws -> [UInt8]? { try confirm(); return try log.receipt(for: position, on: connection) }
         func headPosition() throws -> Int {
+            try confirm()
             let current = try head ?? log.head(on: connection)
             head = current
             return current.position
@@ -211,27 +260,27 @@ public final class PostgresMessageLog: MessageLog, Outbox {
 
         func accepted(_ keys: [BulletinKey]) throws -> [BulletinKey: LogEntry] {
             guard !keys.isEmpty else { return [:] }
-            let found = try log.rows("""
+            let found = try rows("""
                 SELECT \(unescaped: PostgresMessageLog.columns) FROM log WHERE outcome = 'accepted'
                 AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
-                """, on: connection).map(PostgresMessageLog.entry)
+                """).map(PostgresMessageLog.entry)
             return Dictionary(found.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
         }
 
         func issued(_ keys: [BulletinKey]) throws -> Set<BulletinKey> {
             guard !keys.isEmpty else { return [] }
             // Only whether each was issued: the keys, not the rows with their bytes.
-            return Set(try log.rows("""
+            return Set(try rows("""
                 SELECT issuer, id FROM log WHERE outcome = 'issued'
                 AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
-                """, on: connection).map { row in
+                """).map { row in
                     let (issuer, id) = try row.decode((String, String).self)
                     return BulletinKey(issuer: issuer, id: id)
                 })
         }
 
         func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
-            var current = try head ?? log.head(on: connection)
+            var current = try head ?? { try confirm(); return try log.head(on: connection) }()
             var logged: [LogEntry] = []
             logged.reserveCapacity(entries.count)
             for chunk in entries.chunked(by: 1000) {
@@ -249,9 +298,9 @@ public final class PostgresMessageLog: MessageLog, Outbox {
                     logged.append(LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash))
                     current = (position, hash)
                 }
-                _ = try connection.query(PostgresQuery(unsafeSQL: """
+                try write(PostgresQuery(unsafeSQL: """
                     INSERT INTO log (\(PostgresMessageLog.columns)) VALUES \(values.joined(separator: ", "))
-                    """, binds: bindings), logger: log.logger).wait()
+                    """, binds: bindings))
             }
             head = current
             return logged
@@ -260,24 +309,27 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         func enqueue(_ deliveries: [(position: Int, recipients: [String], timestamp: String)]) throws {
             let rows = deliveries.flatMap { delivery in Set(delivery.recipients).sorted().map { (delivery.position, $0, delivery.timestamp) } }
             guard !rows.isEmpty else { return }
-            // Sequences follow the outbox's last one, in order; the append lock keeps other writers out.
-            var sequence = try log.rows("SELECT COALESCE(MAX(sequence), 0) FROM outbox", on: connection).first.map { try $0.decode(Int.self) } ?? 0
+            // Sequences follow the outbox's last one, in order, computed by the statement itself (so that it
+            // can be sent without waiting); the append lock keeps other writers out.
             for chunk in rows.chunked(by: 1000) {
                 var values: [String] = []
                 var bindings = PostgresBindings(capacity: chunk.count * 4)
-                for (position, recipient, timestamp) in chunk {
-                    sequence += 1
+                for (offset, (position, recipient, timestamp)) in chunk.enumerated() {
                     let first = bindings.count + 1
-                    values.append("($\(first), $\(first + 1), $\(first + 2), 'pending', 0, 0, $\(first + 3))")
-                    bindings.append(sequence)
+                    values.append("($\(first)::bigint, $\(first + 1)::bigint, $\(first + 2)::text, $\(first + 3)::text)")
+                    bindings.append(offset + 1)
                     bindings.append(position)
                     bindings.append(recipient)
                     bindings.append(timestamp)
                 }
-                _ = try connection.query(PostgresQuery(unsafeSQL: """
+                try write(PostgresQuery(unsafeSQL: """
                     INSERT INTO outbox (sequence, position, recipient, state, attempts, next_attempt_at, updated_at)
-                    VALUES \(values.joined(separator: ", ")) ON CONFLICT (position, recipient) DO NOTHING
-                    """, binds: bindings), logger: log.logger).wait()
+                    SELECT base.sequence + added.k, added.position, added.recipient, 'pending', 0, 0, added.updated_at
+                    FROM (SELECT COALESCE(MAX(sequence), 0) AS sequence FROM outbox) AS base,
+                         (VALUES \(values.joined(separator: ", "))) AS added (k, position, recipient, updated_at)
+                    ORDER BY added.k
+                    ON CONFLICT (position, recipient) DO NOTHING
+                    """, binds: bindings))
             }
         }
 
@@ -290,9 +342,9 @@ public final class PostgresMessageLog: MessageLog, Outbox {
                     bindings.append(position)
                     bindings.append(ByteBuffer(bytes: bytes))
                 }
-                _ = try connection.query(PostgresQuery(unsafeSQL: """
+                try write(PostgresQuery(unsafeSQL: """
                     INSERT INTO receipts (position, bytes) VALUES \(values.joined(separator: ", ")) ON CONFLICT DO NOTHING
-                    """, binds: bindings), logger: log.logger).wait()
+                    """, binds: bindings))
             }
         }
     }

@@ -232,6 +232,33 @@ struct MessageLogTests {
         #expect(try log.verifyChain() == ChainReport(entries: 3, firstBroken: nil))
     }
 
+    @Test("a batch with a row the store refuses commits nothing at all, and the log goes on", arguments: Store.allCases)
+    func refusedWrite(store: Store) throws {
+        // PostgreSQL's writes are sent without waiting for their answers and confirmed with COMMIT; a failed
+        // statement turns that COMMIT into a rollback, which must fail the append, not pass for a commit.
+        let log = try store.make().open()
+        _ = try log.append(entry("BEFORE"))
+        let batch = [
+            BatchedAppend(entry: entry("A"), consequences: { _ in (["440800-INS-AGENCY"], [BulletinToIssue(signed: issued("SN-A", to: ["440800-DRUG"]))]) },
+                          receipt: { _ in Array("receipt A".utf8) }),
+            // An outcome the log's check refuses: the insert fails after the batch's reads are done.
+            BatchedAppend(entry: entry("B", outcome: "lost"), receipt: { _ in Array("receipt B".utf8) }),
+        ]
+        #expect(throws: (any Error).self) { try log.append(batch: batch, catchingUpFrom: 1) }
+        #expect(try log.entries(after: 0, limit: 10).map(\.content.id) == ["BEFORE"])
+        #expect(try log.receipt(for: 2) == nil)
+        #expect(try log.inbox(of: "440800-INS-AGENCY", after: 0, limit: 10).isEmpty)
+        #expect(try log.inbox(of: "440800-DRUG", after: 0, limit: 10).isEmpty)
+        #expect(try log.verifyChain() == ChainReport(entries: 1, firstBroken: nil))
+        // The same connection commits the next batch.
+        let again = try log.append(batch: [batch[0]], catchingUpFrom: 1)
+        #expect(again.results.compactMap { try? $0.outcome.get() }.count == 1)
+        #expect(try log.receipt(for: 2) == Array("receipt A".utf8))
+        #expect(try log.inbox(of: "440800-INS-AGENCY", after: 0, limit: 10).map(\.delivery.position) == [2])
+        #expect(try log.inbox(of: "440800-DRUG", after: 0, limit: 10).map(\.delivery.id) == ["SN-A"])
+        #expect(try log.verifyChain() == ChainReport(entries: 3, firstBroken: nil))
+    }
+
     @Test("the outbox: pull with a cursor, acknowledge, push attempts with backoff, dead letters and retry", arguments: Store.allCases)
     func outbox(store: Store) throws {
         let log = try store.make().open()
