@@ -243,8 +243,7 @@ public final class PostgresMessageLog: MessageLog, Outbox {
             return try log.entries(after: position, limit: limit, on: connection)
         }
         func insert(_ entry: NewEntry, sha256: String) throws -> LogEntry {
-            try confirm()
-            let current = try head ?? log.head(on: connection)
+            let current = try chainHead()
             let logged = try log.insert(entry, sha256: sha256, after: current, on: connection)
             head = (logged.position, logged.hash)
             return logged
@@ -255,11 +254,15 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         }
         func storeReceipt(_ bytes: [UInt8], for position: Int) throws { try confirm(); try log.storeReceipt(bytes, for: position, on: connection) }
         func storedReceipt(for position: Int) throws -> [UInt8]? { try confirm(); return try log.receipt(for: position, on: connection) }
-        func headPosition() throws -> Int {
+        func headPosition() throws -> Int { try chainHead().position }
+
+        /// The chain's last position and hash: remembered, or read once (after confirming what was sent).
+        private func chainHead() throws -> (position: Int, hash: String) {
             try confirm()
-            let current = try head ?? log.head(on: connection)
+            if let head { return head }
+            let current = try log.head(on: connection)
             head = current
-            return current.position
+            return current
         }
 
         // A group commit's rows, many per statement: one round trip instead of one per row.
@@ -286,7 +289,7 @@ public final class PostgresMessageLog: MessageLog, Outbox {
         }
 
         func insert(_ entries: [(entry: NewEntry, sha256: String)]) throws -> [LogEntry] {
-            var current = try head ?? { try confirm(); return try log.head(on: connection) }()
+            var current = try head ?? chainHead()
             var logged: [LogEntry] = []
             logged.reserveCapacity(entries.count)
             for chunk in entries.chunked(by: 1000) {
