@@ -125,7 +125,7 @@ struct InternalRequestTarget {
         if bytes.elementsEqual("/healthz".utf8) { return .health }
         if bytes.elementsEqual("/metrics".utf8) { return .metrics }
         let fixed = Self.personsPrefix.count + Self.eligibilitySuffix.count
-        guard bytes.count > fixed, bytes.starts(with: Self.personsPrefix), bytes.reversed().starts(with: Self.eligibilitySuffix.reversed()) else {
+        guard bytes.count > fixed, bytes.starts(with: Self.personsPrefix), bytes.suffix(Self.eligibilitySuffix.count).elementsEqual(Self.eligibilitySuffix) else {
             return .unmatched
         }
         let start = bytes.index(bytes.startIndex, offsetBy: Self.personsPrefix.count)
@@ -198,8 +198,8 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.fireChannelReadComplete()
     }
 
-    /// A request the decoder cannot parse (or one past its size limits) is answered 400, and the connection
-    /// closed: what follows it on the connection cannot be framed.
+    /// A request the decoder cannot parse (or one past its size limits) is answered 400 with a `malformed`
+    /// problem, and the connection closed: what follows it on the connection cannot be framed.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !closing else { return }
         guard error is HTTPParserError else {
@@ -207,8 +207,10 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             context.close(promise: nil)
             return
         }
-        var response = context.channel.allocator.buffer(capacity: 160)
-        InternalResponse.write(status: 400, contentType: "text/plain", body: "", version: .http1_1, keepAlive: false, into: &response)
+        let problem = GatewayError(code: "malformed", status: 400, detail: "the request is not HTTP/1.x the listener can read (\(error))").plainAnswer
+        var response = context.channel.allocator.buffer(capacity: 160 + problem.body.utf8.count)
+        InternalResponse.write(status: problem.status, contentType: problem.contentType, body: problem.body, version: .http1_1, keepAlive: false,
+                               into: &response)
         close(context, after: response)
     }
 

@@ -77,6 +77,7 @@ import Glibc
         let garbage = try RawConnection.exchange(port: port, sending: "NOT HTTP\u{0}\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n")
         #expect(garbage.hasPrefix("HTTP/1.1 400 Bad Request\r\n") && garbage.contains("Connection: close"), "\(garbage)")
         #expect(!garbage.contains("200 OK"))
+        #expect(garbage.contains("Content-Type: application/problem+json") && garbage.contains(#""code":"malformed""#), "\(garbage)")
 
         // The listener still answers after all that.
         #expect(try RawConnection.exchange(port: port, sending: "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n").hasSuffix(#"{"status":"ok"}"#))
