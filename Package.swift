@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libxml2, via pkg-config; only XMLSupport imports it.
@@ -30,13 +31,17 @@ let package = Package(
         .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON", "XMLSupport"]),
         // SQLite, via pkg-config; only Ledger imports it.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // The message log (hash-chained, durable) and projections; SQLite is the embedded default.
+        // The async store: the message log (hash-chained, durable) and the outbox; SQLite is the embedded
+        // default, PostgreSQL (a pool) serves several nodes. It stores: no signing, no gateway callbacks.
         .target(
             name: "Ledger",
             dependencies: [
-                "CSQLite", "Trust", "ParallelWork",
+                "CSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Verifying a signed bulletin end to end (signature, trust, the bulletin from the verified bytes).
@@ -78,7 +83,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by tests and benchmarks (seeded data generation, external programs).
-        .target(name: "TongbaoTestSupport"),
+        .target(name: "TongbaoTestSupport", dependencies: ["Ledger"]),
         // A participant's receiving endpoint (HTTPS, client certificates, signature checks, dedup) for tests.
         .target(
             name: "TongbaoTestReceiver",
@@ -123,7 +128,7 @@ let package = Package(
             dependencies: ["Trust"],
             path: "Benchmarks/SignatureBenchmark"
         ),
-        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON", "TongbaoTestSupport"]),
         .testTarget(name: "TongbaoTestSupportTests", dependencies: ["TongbaoTestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "TongbaoTestSupport"]),
         .testTarget(

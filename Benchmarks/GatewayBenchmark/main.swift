@@ -61,26 +61,26 @@ var logger = Logger(label: "bench")
 logger.logLevel = .warning
 let postgres = store == "postgres" ? try PostgresServer.start() : nil
 defer { postgres?.stop() }
-let log: any MessageLog & Outbox = try postgres.map { try PostgresMessageLog(url: $0.url) }
-    ?? SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
-let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
-let server = GatewayServer(pipeline: pipeline)
-let tls = try GatewayServer.tlsConfiguration(
+var settings = GatewaySettings(
+    gateway: configuration, scorer: Scorer(pack: pack),
+    ledger: postgres.map { .postgres(url: $0.url) } ?? .sqlite(path: folder.appendingPathComponent("tongbao.sqlite").path),
+    api: ListenAddress(host: "127.0.0.1", port: 0), internalAPI: ListenAddress(host: "127.0.0.1", port: 0),
     certificatePEM: String(decoding: try read("participants/440800-GATEWAY.cert.pem"), as: UTF8.self),
     keyPEM: String(decoding: try read("participants/440800-GATEWAY.key.pem"), as: UTF8.self),
-    rootsPEM: [String(decoding: try read("trust/roots/root.pem"), as: UTF8.self)])
+    rootsPEM: [String(decoding: try read("trust/roots/root.pem"), as: UTF8.self)],
+    creditModel: try CreditModel.load(Array(try Data(contentsOf: repository.appendingPathComponent("rules/credit/default.json"))), source: "default.json"))
 let ports = Mutex<[Int]>([])
 let (started, continuation) = AsyncStream<Void>.makeStream()
-let api = try server.application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
-    ports.withLock { $0.append(channel.localAddress?.port ?? 0) }
+settings.onAPIRunning = { port in
+    ports.withLock { $0.append(port) }
     continuation.yield()
 }
-let internalAPI = server.internalApplication(host: "127.0.0.1", port: 0, logger: logger) { channel in
-    ports.withLock { $0.append(-(channel.localAddress?.port ?? 0)) }
+settings.onInternalRunning = { port in
+    ports.withLock { $0.append(-port) }
     continuation.yield()
 }
-let apiTask = Task { try await api.run() }
-let internalTask = Task { try await internalAPI.run() }
+let gateway = try await GatewayApp.makeGateway(settings, logger: logger)
+let gatewayTask = Task { try await gateway.run() }
 var ready = 0
 for await _ in started {
     ready += 1
@@ -155,7 +155,7 @@ if leanClient {
 }
 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 progress.cancel()
-let commits = pipeline.metrics.commits
+let commits = gateway.intake.metrics.commits
 print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
 print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections (\(leanClient ? "lean client" : "AsyncHTTPClient")) in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
 // The same run's comparison figure: OpenSSL's raw signing and verifying rate for the algorithm, right after
@@ -164,8 +164,8 @@ print("openssl speed -seconds 1 \(algorithm == .rsa ? "rsa2048" : "ecdsap256"), 
 print(runOpenSSLSpeed(algorithm == .rsa ? "rsa2048" : "ecdsap256"))
 
 if intakeOnly {
-    apiTask.cancel()
-    internalTask.cancel()
+    gatewayTask.cancel()
+    _ = await gatewayTask.result
     try? FileManager.default.removeItem(at: folder)   // `exit` skips the `defer` above
     exit(failures.withLock { $0 } == 0 ? 0 : 1)
 }
@@ -189,8 +189,8 @@ try Data("""
     """.utf8).write(to: rotation)
 print("eligibility over 1,000 persons in turn (wrk -t2 -c16 -d10s -s persons.lua):")
 print(runWrk("http://127.0.0.1:\(internalPort)", script: rotation.path))
-apiTask.cancel()
-internalTask.cancel()
+gatewayTask.cancel()
+_ = await gatewayTask.result
 if let nginx = try? startNginx(serving: answer) {
     print("nginx, same machine and run, a static file of the same \(answer.count) bytes (wrk -t2 -c16 -d10s):")
     print(runWrk("http://127.0.0.1:\(nginx.port)/eligibility.json"))

@@ -49,7 +49,7 @@ public struct RetryPolicy: Sendable, Equatable {
 /// Pushes due outbox deliveries to the recipients' endpoints over mutual TLS, one recipient's deliveries in
 /// order, recipients in parallel; records every attempt in the delivery log.
 public final class DeliveryWorker: Service, Sendable {
-    let outbox: any Outbox
+    let outbox: any LedgerStore
     let endpoints: [String: String]
     let policy: RetryPolicy
     let client: HTTPClient
@@ -57,7 +57,7 @@ public final class DeliveryWorker: Service, Sendable {
 
     /// Creates a worker for the participants that have an `endpoint`; it presents `certificatePEM` as its
     /// client certificate and trusts the servers that chain to `rootsPEM`.
-    public init(outbox: any Outbox, endpoints: [String: String], policy: RetryPolicy, certificatePEM: String, keyPEM: String,
+    public init(outbox: any LedgerStore, endpoints: [String: String], policy: RetryPolicy, certificatePEM: String, keyPEM: String,
                 rootsPEM: [String], logger: Logger) throws {
         self.outbox = outbox
         self.endpoints = endpoints
@@ -84,7 +84,7 @@ public final class DeliveryWorker: Service, Sendable {
     public func deliverDue(now: Date = Date()) async -> Int {
         let due: [OutboundMessage]
         do {
-            due = try outbox.due(to: Set(endpoints.keys), now: Self.milliseconds(now), limit: 1000)
+            due = try await outbox.due(to: Set(endpoints.keys), now: Self.milliseconds(now), limit: 1000)
         } catch {
             logger.error("cannot read the outbox", metadata: ["error": .string(error.message)])
             return 0
@@ -128,7 +128,7 @@ public final class DeliveryWorker: Service, Sendable {
         }
         let now = Date()
         do {
-            try outbox.record(result, for: delivery.sequence, at: Timestamps.chinaStandardTime(now), now: Self.milliseconds(now))
+            try await outbox.record(result, for: delivery.sequence, at: Timestamps.chinaStandardTime(now), now: Self.milliseconds(now))
         } catch {
             logger.error("cannot record a delivery attempt", metadata: ["sequence": .stringConvertible(delivery.sequence), "error": .string(error.message)])
         }

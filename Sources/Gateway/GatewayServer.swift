@@ -29,25 +29,32 @@ public struct GatewayRequestContext: RequestContext {
 
 /// The gateway's HTTP API over mutual TLS (gateway.md §6).
 public struct GatewayServer: Sendable {
-    let pipeline: IntakePipeline
+    let intake: Intake
+    let ledger: any LedgerStore
     let configuration: GatewayConfiguration
     let participants: [String: Participant]
+    /// Eligibility answers, kept while the person's facts stand still (shared by the API and the internal listener).
+    let eligibilityAnswers = EligibilityCache()
 
-    /// Creates the server over an intake pipeline.
-    public init(pipeline: IntakePipeline) {
-        self.pipeline = pipeline
-        configuration = pipeline.configuration
-        participants = Dictionary(pipeline.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+    /// Creates the server over intake and the ledger it appends to (which the read routes read).
+    public init(intake: Intake, ledger: any LedgerStore) {
+        self.intake = intake
+        self.ledger = ledger
+        configuration = intake.configuration
+        participants = Dictionary(intake.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
     }
+
+    var metrics: GatewayMetrics { intake.metrics }
+    var projection: FactProjection { intake.projection }
 
     /// The router of the API.
     public func router() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.addMiddleware { MetricsMiddleware(metrics: pipeline.metrics) }   // first: it wraps only later routes
+        router.addMiddleware { MetricsMiddleware(metrics: metrics) }   // first: it wraps only later routes
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try await participant(of: context)
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let result = await pipeline.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
+            let result = await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
             return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
                             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
         }
@@ -55,7 +62,7 @@ public struct GatewayServer: Sendable {
             _ = try await participant(of: context)
             let issuer = try context.parameters.require("issuer")
             let id = try context.parameters.require("id")
-            guard let entry = try pipeline.log.accepted(issuer: issuer, id: id), let receipt = try pipeline.log.receipt(for: entry.position) else {
+            guard let entry = try await ledger.accepted(issuer: issuer, id: id), let receipt = try await ledger.receipt(for: entry.position) else {
                 return problem(GatewayError(code: "not-found", status: 404, detail: "no accepted bulletin \(issuer)/\(id)"))
             }
             let type = BulletinReader.encoding(of: receipt) == .xml ? "application/xml" : "application/jose+json"
@@ -67,13 +74,13 @@ public struct GatewayServer: Sendable {
         router.get("/v1/persons/{code}") { request, context -> Response in
             _ = try await participant(of: context)
             return try withCodeAndDate(request, context, format: .personCode) { code, date in
-                ReplayLine.render(try pipeline.projection.state(of: code, on: date, explain: true), explain: true)
+                ReplayLine.render(try projection.state(of: code, on: date, explain: true), explain: true)
             }
         }
         router.get("/v1/institutions/{code}") { request, context -> Response in
             _ = try await participant(of: context)
             return try withCodeAndDate(request, context, format: .institutionCode) { code, date in
-                IndicatorLine.render(try pipeline.projection.indicators(of: code, on: date))
+                IndicatorLine.render(try projection.indicators(of: code, on: date))
             }
         }
         router.get("/v1/inbox") { request, context -> Response in
@@ -82,7 +89,7 @@ public struct GatewayServer: Sendable {
             guard let after = Int(query.get("after") ?? "0"), after >= 0, let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
                 return problem(GatewayError(code: "malformed", status: 400, detail: "after= must be a cursor (0 or more) and limit= 1 to 1000"))
             }
-            return json(InboxPage.render(try pipeline.log.inbox(of: recipient.code, after: after, limit: limit), after: after))
+            return json(InboxPage.render(try await ledger.inbox(of: recipient.code, after: after, limit: limit), after: after))
         }
         router.post("/v1/inbox/ack") { request, context -> Response in
             let recipient = try await participant(of: context)
@@ -90,7 +97,7 @@ public struct GatewayServer: Sendable {
             guard let cursors = InboxPage.cursors(in: Array(buffer: body)) else {
                 return problem(GatewayError(code: "malformed", status: 400, detail: #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#))
             }
-            let count = try pipeline.log.acknowledge(cursors, by: recipient.code, at: Timestamps.chinaStandardTime(Date()))
+            let count = try await ledger.acknowledge(cursors, by: recipient.code, at: Timestamps.chinaStandardTime(Date()))
             return json(JSONText.object([("acknowledged", String(count))]))
         }
         router.get("/v1/deadlines") { request, context -> Response in
@@ -99,7 +106,7 @@ public struct GatewayServer: Sendable {
             let date: CalendarDate
             do throws(GatewayError) { date = try Self.requestedDate(query.get("date").map { String($0) }) } catch { return problem(error) }
             let overdue = query.get("overdue") == "true"
-            let items = try DeadlineReport.items(facts: pipeline.projection.allFacts(), scorer: pipeline.projection.scoring, on: date, overdueOnly: overdue)
+            let items = try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: date, overdueOnly: overdue)
             return json(DeadlineItem.render(items, on: date))
         }
         addOperationalRoutes(router)
@@ -131,7 +138,7 @@ public struct GatewayServer: Sendable {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: metricsText())))
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: await metricsText())))
         }
     }
 
@@ -155,9 +162,9 @@ public struct GatewayServer: Sendable {
             return error.plainAnswer
         }
         do {
-            let projection = pipeline.projection
+            let projection = projection
             let stamp = projection.stamp(of: code)   // before the fold: a fact arriving meanwhile makes the answer stale, never wrong
-            return (200, "application/json", try pipeline.eligibilityAnswers.answer(person: code, on: date, stamp: stamp) {
+            return (200, "application/json", try eligibilityAnswers.answer(person: code, on: date, stamp: stamp) {
                 let state = try projection.state(of: code, on: date)
                 let eligible = state.status == .normal
                 let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
@@ -187,11 +194,11 @@ public struct GatewayServer: Sendable {
         return date
     }
 
-    /// The Prometheus text of `/metrics`.
-    func metricsText() -> String {
-        let entries = (try? pipeline.log.count()) ?? 0
-        let outbox = (try? pipeline.log.deliveryCounts()) ?? [:]
-        return pipeline.metrics.render(ledgerEntries: entries, outbox: outbox)
+    /// The Prometheus text of `/metrics` (the ledger's counts are read from the store: asynchronously).
+    func metricsText() async -> String {
+        let entries = (try? await ledger.count()) ?? 0
+        let outbox = (try? await ledger.deliveryCounts()) ?? [:]
+        return metrics.render(ledgerEntries: entries, outbox: outbox)
     }
 
     /// The participant of the TLS client certificate, checked against the trust store (chain, CRL, validity).

@@ -1,17 +1,24 @@
-import NIOPosix
 import Synchronization
 
-/// Group commit: callers hand in one item each and wait; one worker at a time takes everything that
-/// arrived while the previous batch was committing and commits it as one batch (one durable write for all).
-/// Under load, batches grow by themselves; a lone caller waits for its own commit only.
+/// Group commit: callers hand in one item each and wait; one of them at a time (the leader) takes
+/// everything that arrived while the previous batch was committing and commits it as one batch (one durable
+/// write for all). Under load, batches grow by themselves; a lone caller waits for its own commit only.
 ///
-/// The worker runs on NIO's blocking-I/O thread pool, never on an event loop or Swift's cooperative pool,
-/// so waiting for the disk blocks no request handling.
+/// The leader is a caller's own task: there is no worker task to start or stop. When its batch is done, the
+/// leader answers the others and hands the lead to the first caller still waiting, whose item heads the next
+/// batch; so no caller commits more than its own batch.
 final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
+    /// What a waiting caller is woken with.
+    private enum Wake: Sendable {
+        case answered(Outcome)
+        case lead
+    }
+
     private struct Waiting {
         let item: Item
-        let continuation: CheckedContinuation<Outcome, any Error>
+        let continuation: CheckedContinuation<Wake, Never>
     }
+
     private struct State {
         var queue: [Waiting] = []
         var committing = false
@@ -19,52 +26,60 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let maximumBatch: Int
-    private let threads: NIOThreadPool
     /// Commits a batch and answers one outcome per item, in order (failures are outcomes too).
-    private let commit: @Sendable ([Item]) -> [Outcome]
+    private let commit: @Sendable ([Item]) async -> [Outcome]
+    /// The outcome for an item `commit` gave none for (it must answer every item; should it not, the caller
+    /// is still answered, never left waiting).
+    private let unanswered: @Sendable () -> Outcome
 
-    /// Creates the queue; `commit` runs on `threads` with at most `maximumBatch` items at a time.
-    init(maximumBatch: Int = 512, threads: NIOThreadPool = .singleton, commit: @escaping @Sendable ([Item]) -> [Outcome]) {
+    /// Creates the queue; `commit` gets at most `maximumBatch` items at a time.
+    init(maximumBatch: Int = 512, commit: @escaping @Sendable ([Item]) async -> [Outcome], unanswered: @escaping @Sendable () -> Outcome) {
         self.maximumBatch = maximumBatch
-        self.threads = threads
         self.commit = commit
+        self.unanswered = unanswered
     }
 
     /// Items waiting for the next batch (not counting the batch being committed).
     var waiting: Int { state.withLock { $0.queue.count } }
 
     /// Waits until `item` is committed (with whatever else arrived meanwhile) and returns its outcome.
-    func submit(_ item: Item) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let startWorker = state.withLock { state -> Bool in
+    func submit(_ item: Item) async -> Outcome {
+        let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
+            let lead = state.withLock { state -> Bool in
                 state.queue.append(Waiting(item: item, continuation: continuation))
                 guard !state.committing else { return false }
                 state.committing = true
                 return true
             }
-            if startWorker { threads.submit { _ in self.drain() } }
+            if lead { continuation.resume(returning: .lead) }
+        }
+        switch wake {
+        case .answered(let outcome):
+            return outcome
+        case .lead:
+            return await lead()
         }
     }
 
-    /// Commits batches until the queue is empty.
-    private func drain() {
-        while true {
-            let batch = state.withLock { state -> [Waiting] in
-                let batch = Array(state.queue.prefix(maximumBatch))
-                state.queue.removeFirst(batch.count)
-                if batch.isEmpty { state.committing = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            let outcomes = commit(batch.map(\.item))
-            for (index, waiting) in batch.enumerated() {
-                // `commit` answers every item; should it not, the caller is still answered, never left waiting.
-                if outcomes.indices.contains(index) {
-                    waiting.continuation.resume(returning: outcomes[index])
-                } else {
-                    waiting.continuation.resume(throwing: GatewayError(code: "internal", status: 500, detail: "the group commit gave no outcome"))
-                }
-            }
+    /// Commits the batch headed by the leader's own item, answers the others, hands on the lead, and
+    /// returns the leader's outcome.
+    private func lead() async -> Outcome {
+        let batch = state.withLock { state -> [Waiting] in
+            let batch = Array(state.queue.prefix(maximumBatch))
+            state.queue.removeFirst(batch.count)
+            return batch
         }
+        let outcomes = await commit(batch.map(\.item))
+        func outcome(_ index: Int) -> Outcome { outcomes.indices.contains(index) ? outcomes[index] : unanswered() }
+        for (index, waiting) in batch.enumerated().dropFirst() { waiting.continuation.resume(returning: .answered(outcome(index))) }
+        let next = state.withLock { state -> Waiting? in
+            guard let next = state.queue.first else {
+                state.committing = false
+                return nil
+            }
+            return next
+        }
+        next?.continuation.resume(returning: .lead)
+        return outcome(0)
     }
 }

@@ -53,15 +53,24 @@ public struct InternalListener: Service {
     }
 }
 
+/// An answer of the internal listener: status, media type and body.
+typealias InternalAnswer = (status: Int, contentType: String, body: String)
+
 /// What each route answers (the same functions as the API's routes).
 struct InternalRoutes: Sendable {
     let server: GatewayServer
 
-    /// The answer to `method uri`: status, media type and body. Each request is counted under its route.
-    func answer(method: HTTPMethod, uri: String) -> (status: Int, contentType: String, body: String) {
+    /// What a request gets: an answer now (from memory), or one that must first read the ledger.
+    enum Reply {
+        case now(InternalAnswer)
+        case later(@Sendable () async -> InternalAnswer)
+    }
+
+    /// The reply to `method uri`. Each request is counted under its route.
+    func reply(method: HTTPMethod, uri: String) -> Reply {
         let target = InternalRequestTarget(uri)
         let route = target.route
-        let answer: (status: Int, contentType: String, body: String)
+        let answer: InternalAnswer
         switch route {
         case .unmatched:
             answer = GatewayError(code: "not-found", status: 404, detail: "no route \(target.path) on the internal listener").plainAnswer
@@ -72,11 +81,12 @@ struct InternalRoutes: Sendable {
         case .health:
             answer = (200, "application/json", #"{"status":"ok"}"#)
         case .metrics:
-            server.pipeline.metrics.request(route: route.name, status: 200)   // before /metrics is rendered, as the API counts it
-            return (200, "text/plain; version=0.0.4", server.metricsText())
+            server.metrics.request(route: route.name, status: 200)   // before /metrics is rendered, as the API counts it
+            let server = server
+            return .later { (200, "text/plain; version=0.0.4", await server.metricsText()) }
         }
-        server.pipeline.metrics.request(route: route.name, status: answer.status)
-        return answer
+        server.metrics.request(route: route.name, status: answer.status)
+        return .now(answer)
     }
 }
 
@@ -153,14 +163,25 @@ struct InternalRequestTarget {
 /// One connection of the internal listener: answers each request when its end arrives (in order, so
 /// pipelined requests are answered in the order sent), flushes once per read burst, keeps the connection
 /// open unless the client asked to close it, and answers a request it cannot parse with 400 and closes.
+///
+/// An answer that reads the ledger (`/metrics`) is made on a task, never on the event loop; requests that
+/// arrive meanwhile wait for it, so that the answers still leave in the order the requests came.
 final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
+
+    /// Requests that may wait behind an answer being made, at most; past that the connection is closed
+    /// (a client pipelining that many requests behind `/metrics` is not a settlement system).
+    static let maximumWaiting = 1024
 
     private let routes: InternalRoutes
     private var request: HTTPRequestHead?
     private var pendingFlush = false
     private var closing = false
+    /// Whether an answer is being made off the event loop.
+    private var answering = false
+    /// Requests whose end arrived while an answer was being made, in order.
+    private var waiting: [HTTPRequestHead] = []
 
     init(routes: InternalRoutes) {
         self.routes = routes
@@ -176,17 +197,54 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         case .end:
             guard let head = request else { return }
             request = nil
-            let answer = routes.answer(method: head.method, uri: head.uri)
-            let keepAlive = head.isKeepAlive
-            var response = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
-            InternalResponse.write(status: answer.status, contentType: answer.contentType, body: answer.body,
-                                   version: head.version, keepAlive: keepAlive, into: &response)
-            if keepAlive {
-                context.write(wrapOutboundOut(response), promise: nil)
-                pendingFlush = true
-            } else {
-                close(context, after: response)
+            guard !answering else {
+                guard waiting.count < Self.maximumWaiting else {
+                    closing = true
+                    context.close(promise: nil)
+                    return
+                }
+                waiting.append(head)
+                return
             }
+            answer(head, context: context)
+        }
+    }
+
+    /// Answers `head` now, or starts making its answer and answers the requests waiting behind it after.
+    private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        switch routes.reply(method: head.method, uri: head.uri) {
+        case .now(let answer):
+            send(answer, to: head, context: context)
+        case .later(let make):
+            answering = true
+            let made = context.eventLoop.makeFutureWithTask { await make() }
+            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+            made.whenSuccess { answer in
+                let (handler, context) = bound.value
+                handler.answering = false
+                guard !handler.closing else { return }
+                handler.send(answer, to: head, context: context)
+                while !handler.answering, !handler.closing, !handler.waiting.isEmpty {
+                    handler.answer(handler.waiting.removeFirst(), context: context)
+                }
+                if handler.pendingFlush {
+                    handler.pendingFlush = false
+                    context.flush()
+                }
+            }
+        }
+    }
+
+    private func send(_ answer: InternalAnswer, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let keepAlive = head.isKeepAlive
+        var response = context.channel.allocator.buffer(capacity: 160 + answer.body.utf8.count)
+        InternalResponse.write(status: answer.status, contentType: answer.contentType, body: answer.body,
+                               version: head.version, keepAlive: keepAlive, into: &response)
+        if keepAlive {
+            context.write(wrapOutboundOut(response), promise: nil)
+            pendingFlush = true
+        } else {
+            close(context, after: response)
         }
     }
 

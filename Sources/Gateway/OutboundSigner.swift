@@ -88,7 +88,7 @@ public struct OutboundSigner: Sendable {
     private func issued(_ draft: OutboundDraft, payload: [UInt8], now: Date) throws -> IssuedBulletin {
         let signed = try JWS().sign(payload, key: key, chain: [certificate], compact: false)
         let entry = NewEntry(issuer: code, id: draft.id, type: draft.type.rawValue, sender: code,
-                             receivedAt: Timestamps.chinaStandardTime(now), outcome: "issued", bytes: Array(signed.utf8))
+                             receivedAt: Timestamps.chinaStandardTime(now), outcome: .issued, bytes: Array(signed.utf8))
         return IssuedBulletin(entry: entry, recipients: draft.recipients)
     }
 

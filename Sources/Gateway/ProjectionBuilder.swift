@@ -7,21 +7,21 @@ import Trust
 /// `tongbao ledger rebuild` does it on demand, with this one code.
 public enum ProjectionBuilder {
     /// The scoring facts of every accepted bulletin of `log`, in log order.
-    public static func facts(from log: any MessageLog, packs: [String: RulePack], defaultPack: String) throws -> [Fact] {
+    public static func facts(from log: any LedgerStore, packs: [String: RulePack], defaultPack: String) async throws -> [Fact] {
         var facts: [Fact] = []
-        try forEachAccepted(in: log, packs: packs, defaultPack: defaultPack) { _, fact in
+        try await forEachAccepted(in: log, packs: packs, defaultPack: defaultPack) { _, fact in
             if let fact { facts.append(fact) }
         }
         return facts
     }
 
     /// Calls `body` with every accepted bulletin of `log` and its scoring fact, in log order.
-    public static func forEachAccepted(in log: any MessageLog, packs: [String: RulePack], defaultPack: String,
-                                       _ body: (Bulletin, Fact?) throws -> Void) throws {
+    public static func forEachAccepted(in log: any LedgerStore, packs: [String: RulePack], defaultPack: String,
+                                       _ body: (Bulletin, Fact?) throws -> Void) async throws {
         let reader = try BulletinReader()
         var position = 0
         while true {
-            let batch = try log.entries(after: position, limit: 1000)
+            let batch = try await log.entries(after: position, limit: 1000)
             guard let last = batch.last else { break }
             for entry in batch {
                 guard let (bulletin, fact) = try read(entry, reader: reader, packs: packs, defaultPack: defaultPack) else { continue }
@@ -33,7 +33,7 @@ public enum ProjectionBuilder {
 
     /// The bulletin and scoring fact of an accepted entry; nil for rejected and issued entries.
     static func read(_ entry: LogEntry, reader: BulletinReader, packs: [String: RulePack], defaultPack: String) throws -> (Bulletin, Fact?)? {
-        guard entry.content.outcome == "accepted" else { return nil }
+        guard entry.content.outcome == .accepted else { return nil }
         // The bytes were verified before they were logged; read the signed content again.
         let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
             ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])

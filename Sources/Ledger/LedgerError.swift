@@ -1,14 +1,39 @@
 /// A ledger failure: a stable code and the problem in words.
 ///
-/// Codes: `duplicate-conflict` (same issuer and id, other bytes), `storage-failure`, `chain-broken`.
+/// A struct over a private enum, as swift-certificates and postgres-nio do: codes can be added without
+/// breaking a caller's `switch`, and callers compare codes (``Code``), never messages.
 public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A stable code.
-    public let code: String
-    /// What is wrong.
+    /// What kind of failure: the stable part of the error.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String {
+            case duplicateConflict = "duplicate-conflict"
+            case storageFailure = "storage-failure"
+            case notFound = "not-found"
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) {
+            self.base = base
+        }
+
+        /// An accepted entry with this issuer and id exists with other bytes.
+        public static let duplicateConflict = Code(.duplicateConflict)
+        /// The database failed, refused a write, or holds what the store cannot read.
+        public static let storageFailure = Code(.storageFailure)
+        /// No row with that key (a delivery's sequence number).
+        public static let notFound = Code(.notFound)
+
+        /// The code as it appears in messages and logs (`storage-failure`, …).
+        public var description: String { base.rawValue }
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// What is wrong, for people.
     public let message: String
 
-    /// Creates an error.
-    public init(code: String, message: String) {
+    private init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
@@ -17,11 +42,25 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Errors are equal when their codes are: the message is for people.
     public static func == (lhs: LedgerError, rhs: LedgerError) -> Bool { lhs.code == rhs.code }
-}
 
-extension LedgerError {
+    /// `key` was accepted before with other bytes (at `position`, or earlier in the same batch when nil).
+    public static func duplicateConflict(_ key: BulletinKey, position: Int?) -> LedgerError {
+        LedgerError(.duplicateConflict, "\(key.issuer)/\(key.id) was accepted before with other bytes"
+                        + (position.map { " (log position \($0))" } ?? " (earlier in the same batch)"))
+    }
+
+    /// The database failed; `message` says how.
+    public static func storageFailure(_ message: String) -> LedgerError {
+        LedgerError(.storageFailure, message)
+    }
+
+    /// No row has this key.
+    public static func notFound(_ message: String) -> LedgerError {
+        LedgerError(.notFound, message)
+    }
+
     /// `error` as a ledger error: itself when it is one, else a `storage-failure` that describes it.
-    static func storage(_ error: any Error) -> LedgerError {
-        (error as? LedgerError) ?? LedgerError(code: "storage-failure", message: "\(error)")
+    public static func wrapping(_ error: any Error) -> LedgerError {
+        (error as? LedgerError) ?? .storageFailure("\(error)")
     }
 }

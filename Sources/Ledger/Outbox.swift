@@ -44,6 +44,20 @@ public struct OutboundMessage: Sendable, Equatable {
     public var bytes: [UInt8]
 }
 
+/// What one line of the delivery log records.
+public enum DeliveryOutcome: String, Sendable, CaseIterable {
+    /// A push the endpoint answered 2xx.
+    case delivered
+    /// A push that failed; another follows after the backoff.
+    case failed
+    /// The last allowed push failed: a dead letter.
+    case dead
+    /// The recipient acknowledged the delivery.
+    case acknowledged
+    /// An operator put the dead letter back in the outbox.
+    case retryRequested = "retry-requested"
+}
+
 /// One line of the delivery log: what one push attempt (or an operator) did.
 public struct DeliveryAttempt: Sendable, Equatable {
     /// The delivery.
@@ -52,15 +66,15 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var attempt: Int
     /// When (RFC 3339).
     public var at: String
-    /// `delivered`, `failed`, `dead`, `acknowledged` or `retry-requested`.
-    public var outcome: String
+    /// What happened.
+    public var outcome: DeliveryOutcome
     /// The answer or error, in words.
     public var detail: String
     /// The backoff chosen before the next attempt, in milliseconds.
     public var retryInMilliseconds: Int?
 }
 
-/// What a push attempt came to, for ``Outbox/record(_:for:at:now:)``.
+/// What a push attempt came to, for ``LedgerStore/record(_:for:at:now:)``.
 public enum PushResult: Sendable, Equatable {
     /// The endpoint answered 2xx.
     case delivered(detail: String)
@@ -84,26 +98,14 @@ public struct IssuedBulletin: Sendable, Equatable {
     }
 }
 
-/// The per-recipient outbox and its delivery log, kept in the same database as the message log so that a
-/// fact and the bulletins it causes are committed together.
-public protocol Outbox: Sendable {
-    /// The recipient's deliveries after the cursor `sequence`, in order, at most `limit` (pull).
-    func inbox(of recipient: String, after sequence: Int, limit: Int) throws(LedgerError) -> [OutboundMessage]
-    /// Marks the recipient's deliveries acknowledged; returns how many were its own and not yet acknowledged.
-    func acknowledge(_ sequences: [Int], by recipient: String, at timestamp: String) throws(LedgerError) -> Int
-    /// Pending deliveries to `recipients` whose next attempt is due at `now` (Unix ms), oldest first.
-    func due(to recipients: Set<String>, now: Int64, limit: Int) throws(LedgerError) -> [OutboundMessage]
-    /// Records a push attempt and moves the delivery on.
-    func record(_ result: PushResult, for sequence: Int, at timestamp: String, now: Int64) throws(LedgerError)
-    /// Deliveries, newest first; only those in `state` when given.
-    func deliveries(in state: DeliveryState?, limit: Int) throws(LedgerError) -> [Delivery]
-    /// Every recipient's delivery of one bulletin (a broadcast's receipt ledger).
-    func deliveries(ofBulletin issuer: String, id: String) throws(LedgerError) -> [Delivery]
-    /// The delivery log of one delivery, in order.
-    func attempts(of sequence: Int) throws(LedgerError) -> [DeliveryAttempt]
-    /// The number of deliveries in each state.
-    func deliveryCounts() throws(LedgerError) -> [DeliveryState: Int]
-    /// Puts dead deliveries back to pending with a fresh attempt count (all dead ones when `sequences` is
-    /// nil); returns how many.
-    func retry(_ sequences: [Int]?, at timestamp: String, now: Int64) throws(LedgerError) -> Int
+extension PushResult {
+    /// The state the delivery moves to, the delivery-log outcome, the error kept, the detail logged and the
+    /// backoff, for an attempt at `now` (Unix ms): one mapping for every store.
+    func transition(now: Int64) -> (state: DeliveryState, outcome: DeliveryOutcome, nextAttemptAt: Int64, lastError: String?, detail: String, retryIn: Int?) {
+        switch self {
+        case .delivered(let detail): (.delivered, .delivered, now, nil, detail, nil)
+        case .retry(let detail, let delay): (.pending, .failed, now + Int64(delay), detail, detail, delay)
+        case .dead(let detail): (.dead, .dead, now, detail, detail, nil)
+        }
+    }
 }

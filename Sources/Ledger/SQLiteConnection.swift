@@ -14,7 +14,7 @@ final class SQLiteConnection {
         guard sqlite3_open_v2(path, &opened, flags, nil) == SQLITE_OK, let opened else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close(opened)
-            throw LedgerError(code: "storage-failure", message: "cannot open the database \(path): \(message)")
+            throw LedgerError.storageFailure("cannot open the database \(path): \(message)")
         }
         handle = opened
         sqlite3_busy_timeout(handle, 5000)
@@ -49,7 +49,7 @@ final class SQLiteConnection {
         guard sqlite3_exec(handle, sql, nil, nil, &message) == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? lastError
             sqlite3_free(message)
-            throw LedgerError(code: "storage-failure", message: "\(text) (in: \(sql.prefix(80)))")
+            throw LedgerError.storageFailure("\(text) (in: \(sql.prefix(80)))")
         }
     }
 
@@ -57,7 +57,7 @@ final class SQLiteConnection {
     func prepare(_ sql: String) throws(LedgerError) -> Statement {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw LedgerError(code: "storage-failure", message: "\(lastError) (in: \(sql.prefix(80)))")
+            throw LedgerError.storageFailure("\(lastError) (in: \(sql.prefix(80)))")
         }
         return Statement(statement, connection: self)
     }
@@ -69,7 +69,7 @@ final class SQLiteConnection {
         } catch let error as LedgerError {
             throw error
         } catch {
-            throw LedgerError(code: "storage-failure", message: "\(error)")
+            throw LedgerError.storageFailure("\(error)")
         }
     }
 
@@ -85,6 +85,9 @@ final class SQLiteConnection {
             throw error
         }
     }
+
+    /// Whether no transaction is open (SQLite rolls one back by itself after some errors).
+    var autocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 }
@@ -107,7 +110,7 @@ final class Statement {
     }
 
     /// A value to bind.
-    enum Value {
+    enum Value: Sendable {
         case integer(Int)
         case text(String)
         case blob([UInt8])
@@ -126,7 +129,7 @@ final class Statement {
             case .blob(let bytes): bytes.withUnsafeBytes { tongbao_sqlite_bind_blob(handle, index, $0.baseAddress, Int32($0.count)) }
             case .null: sqlite3_bind_null(handle, index)
             }
-            guard status == SQLITE_OK else { throw LedgerError(code: "storage-failure", message: connection.lastError) }
+            guard status == SQLITE_OK else { throw LedgerError.storageFailure(connection.lastError) }
         }
     }
 
@@ -140,7 +143,7 @@ final class Statement {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        default: throw LedgerError(code: "storage-failure", message: connection.lastError)
+        default: throw LedgerError.storageFailure(connection.lastError)
         }
     }
 

@@ -41,11 +41,11 @@ final class WALCheckpointer: Sendable {
         if due { thread.wake.signal() }
     }
 
-    /// Stops the thread (after the checkpoint it may be running) and closes its connection.
+    /// Tells the thread to stop: it finishes the checkpoint it may be running, closes its connection and
+    /// ends. Not waited for (the caller may be on a cooperative thread).
     func stop() {
         thread.stopping.withLock { $0 = true }
         thread.wake.signal()
-        thread.finished.wait()
     }
 }
 
@@ -53,7 +53,6 @@ final class WALCheckpointer: Sendable {
 private final class CheckpointThread: @unchecked Sendable {
     let stopping = Mutex(false)
     let wake = DispatchSemaphore(value: 0)
-    let finished = DispatchSemaphore(value: 0)
     private var connection: SQLiteConnection?
 
     init(_ connection: SQLiteConnection) {
@@ -62,13 +61,12 @@ private final class CheckpointThread: @unchecked Sendable {
 
     func run() {
         while true {
-            wake.wait()
+            wake.wait()   // on this thread of its own: waiting here holds no one else's thread
             if stopping.withLock({ $0 }) { break }
             // SQLITE_BUSY (another process checkpointing) or any failure leaves the work to the next
             // checkpoint, or to the writer's backstop; no committed data depends on it.
             try? connection?.execute("PRAGMA wal_checkpoint(PASSIVE)")
         }
         connection = nil
-        finished.signal()
     }
 }

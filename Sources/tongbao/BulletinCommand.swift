@@ -11,7 +11,7 @@ extension ReportingPeriod: ExpressibleByArgument {
 }
 
 /// `tongbao bulletin`: the periodic score bulletin (and credit ratings) of a region for a period.
-struct BulletinCommand: ParsableCommand {
+struct BulletinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bulletin",
         abstract: "Print (or issue) the periodic ScoreBulletin or CreditRatings of a region for a period.",
@@ -38,18 +38,18 @@ struct BulletinCommand: ParsableCommand {
     @Flag(help: "Sign and put in the outbox as well.")
     var issue = false
 
-    func run() throws {
-        try runReportingErrors("bulletin") {
+    func run() async throws {
+        try await runReportingErrors("bulletin") {
             guard ["score-bulletin", "credit-rating"].contains(kind) else { throw CLIError.usage("--kind is score-bulletin or credit-rating") }
             guard ["json", "xml"].contains(to) else { throw CLIError.usage("--to is json or xml") }
             var logger = Logger(label: "tongbao.bulletin")
             logger.logLevel = .warning
-            let setup = try GatewaySetup(options, logger: logger, requireLog: true)
+            let setup = try GatewaySetup(options, requireLog: true)
             let model = try setup.library.creditModel()
-            do {
-                let (bulletin, ratings) = try setup.pipeline.periodicDrafts(region: region, period: period, creditModel: model)
+            try await setup.withIntake(logger: logger) { intake in
+                let (bulletin, ratings) = try intake.periodicDrafts(region: region, period: period, creditModel: model)
                 for draft in kind == "score-bulletin" ? [bulletin] : ratings {
-                    let text = try setup.pipeline.unsignedText(draft)
+                    let text = try intake.unsignedText(draft)
                     if to == "xml" {
                         print(try BulletinXML.xml(from: try JSONParser().parse(Array(text.utf8))), terminator: "")
                     } else {
@@ -57,7 +57,7 @@ struct BulletinCommand: ParsableCommand {
                     }
                 }
                 if issue {
-                    let outcomes = try setup.pipeline.issuePeriodic(region: region, period: period, creditModel: model)
+                    let outcomes = try await intake.issuePeriodic(region: region, period: period, creditModel: model)
                     for outcome in outcomes {
                         switch outcome {
                         case .appended(let entry): StandardError.write("issued \(entry.content.id) at log position \(entry.position)\n")
@@ -65,10 +65,6 @@ struct BulletinCommand: ParsableCommand {
                         }
                     }
                 }
-            } catch let error as CLIError {
-                throw error
-            } catch {
-                throw CLIError.data("\(error)")
             }
         }
     }

@@ -21,6 +21,16 @@ func runReportingErrors(_ command: String, _ body: () throws -> Void) throws {
     }
 }
 
+/// ``runReportingErrors(_:_:)`` for an async body.
+func runReportingErrors(_ command: String, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        StandardError.write("tongbao \(command): \(error.description)\n")
+        throw ExitCode(error.exitCode)
+    }
+}
+
 /// Unbuffered writes to standard error.
 enum StandardError {
     static func write(_ text: String) {

@@ -5,7 +5,7 @@ import Logging
 import Scoring
 
 /// `tongbao deadlines`: workflow deadlines and overdue items from the gateway's log.
-struct DeadlinesCommand: ParsableCommand {
+struct DeadlinesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deadlines",
         abstract: "List workflow deadlines (scoring.md §10): DUE STEP STATE ACT PERSONS, by due date.",
@@ -22,20 +22,18 @@ struct DeadlinesCommand: ParsableCommand {
     @Option(help: "The date to judge on (YYYY-MM-DD; default: today in China).")
     var date: DateArgument?
 
-    func run() throws {
-        try runReportingErrors("deadlines") {
+    func run() async throws {
+        try await runReportingErrors("deadlines") {
             var logger = Logger(label: "tongbao.deadlines")
             logger.logLevel = .warning
-            let setup = try GatewaySetup(options, logger: logger, requireLog: true)
+            let setup = try GatewaySetup(options, requireLog: true)
             let today = date?.date ?? Timestamps.chinaDate(Date())
-            do {
-                let projection = setup.pipeline.projection
+            try await setup.withIntake(logger: logger) { intake in
+                let projection = intake.projection
                 for item in try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: today, overdueOnly: overdue) {
                     print([item.due.description, item.step, item.state.rawValue, item.act?.description ?? "-", item.persons.joined(separator: ",")]
                         .joined(separator: "\t"))
                 }
-            } catch {
-                throw CLIError.data("\(error)")
             }
         }
     }

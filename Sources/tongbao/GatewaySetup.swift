@@ -35,19 +35,19 @@ struct GatewayOptions: ParsableArguments {
     var pki: URL { URL(fileURLWithPath: data).appendingPathComponent("pki") }
 }
 
-/// A gateway's parts, loaded from its options: configuration, log, and the pipeline over them.
+/// A gateway's configuration, loaded from its options and files: who it is, its keys, its rule packs and
+/// where its ledger is. `serve` turns it into ``GatewaySettings``; the operator commands open the ledger.
 struct GatewaySetup {
     let configuration: GatewayConfiguration
-    let log: any MessageLog & Outbox
-    let pipeline: IntakePipeline
     let library: RuleLibrary
+    let scorer: Scorer
+    let ledger: LedgerAddress
     let keyPath: String
     let certPath: String
     let trustPath: String
 
     /// Loads everything; `requireLog` refuses a data folder without a log (the operator commands).
-    /// `claimLease`: how long this node keeps a claimed push delivery, in milliseconds.
-    init(_ options: GatewayOptions, logger: Logger, requireLog: Bool, claimLease: Int64 = 120_000) throws {
+    init(_ options: GatewayOptions, requireLog: Bool) throws {
         let participantsPath = options.participants ?? options.pki.appendingPathComponent("participants.json").path
         let members = try ParticipantsFile.parse(try readInput(participantsPath))
         guard let gateway = members.first(where: { $0.role == .gateway }) else {
@@ -64,14 +64,23 @@ struct GatewaySetup {
             code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
             signingKey: try PrivateKey(pem: try readInput(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
             packs: packs, defaultPack: options.rules)
-        log = try openLedger(data: options.data, database: options.database, mustExist: requireLog, claimLease: claimLease)
-        let scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
-        pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
+        ledger = try ledgerAddress(data: options.data, database: options.database, mustExist: requireLog)
+        scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
     }
 
     /// The PEM text of every root of the trust store.
     func rootsPEM() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: trustPath + "/roots").filter { $0.hasSuffix(".pem") }.sorted()
             .map { String(decoding: try readInput(trustPath + "/roots/" + $0), as: UTF8.self) }
+    }
+
+    /// Runs `body` with intake over the ledger, its projection rebuilt from the whole log (the operator
+    /// commands that compute from the gateway's facts).
+    func withIntake(logger: Logger, _ body: (Intake) async throws -> Void) async throws {
+        try await withOpenedLedger(ledger) { store in
+            let intake = try Intake(configuration: configuration, ledger: store, projection: FactProjection(scorer: scorer), logger: logger)
+            try await intake.catchUp()
+            try await body(intake)
+        }
     }
 }

@@ -5,10 +5,10 @@ import Ledger
 import Scoring
 
 /// `tongbao ledger`: maintenance of the ledger's projections.
-struct LedgerCommand: ParsableCommand {
+struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ledger", abstract: "The ledger's projections.", subcommands: [Rebuild.self])
 
-    struct Rebuild: ParsableCommand {
+    struct Rebuild: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebuild the projections (person states, institution indicators) from the message log.",
             discussion: """
@@ -34,21 +34,16 @@ struct LedgerCommand: ParsableCommand {
 
         @OptionGroup var rulesDirectory: RulesDirectoryOption
 
-        func run() throws {
-            try runReportingErrors("ledger rebuild") {
-                let log = try openLedger(data: data, database: database, mustExist: true)
+        func run() async throws {
+            try await runReportingErrors("ledger rebuild") {
+                let address = try ledgerAddress(data: data, database: database, mustExist: true)
                 let library = try rulesDirectory.library()
                 var packs: [String: RulePack] = [:]
                 for name in RuleLibrary.packNames { packs[name] = try library.pack(name) }
                 guard let pack = packs[rules] else { throw CLIError.usage("--rules \(rules): no such pack") }
-                let text: String
-                do {
-                    let facts = try ProjectionBuilder.facts(from: log, packs: packs, defaultPack: rules)
-                    text = try ProjectionBuilder.projections(of: facts, scorer: Scorer(pack: pack, calendar: try library.calendar()), on: asOf.date)
-                } catch let error as CLIError {
-                    throw error
-                } catch {
-                    throw CLIError.data("\(error)")
+                let scorer = Scorer(pack: pack, calendar: try library.calendar())
+                let text = try await withOpenedLedger(address) { log in
+                    try ProjectionBuilder.projections(of: try await ProjectionBuilder.facts(from: log, packs: packs, defaultPack: rules), scorer: scorer, on: asOf.date)
                 }
                 if let out {
                     do {

@@ -6,7 +6,7 @@ import Ledger
 extension DeliveryState: ExpressibleByArgument {}
 
 /// `tongbao outbox`: what waits to be delivered, what failed, and putting dead letters back.
-struct OutboxCommand: ParsableCommand {
+struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox", abstract: "Inspect outbound deliveries and retry dead letters (works beside a running gateway).",
         subcommands: [List.self, Dead.self, Retry.self, Status.self])
@@ -19,16 +19,9 @@ struct OutboxCommand: ParsableCommand {
         var database: String?
 
         /// Runs `body` on the ledger as `tongbao outbox COMMAND`: errors become one line and an exit code.
-        func withLedger(_ command: String, _ body: (any MessageLog & Outbox) throws -> Void) throws {
-            try runReportingErrors("outbox \(command)") {
-                let log = try openLedger(data: data, database: database, mustExist: true)
-                do {
-                    try body(log)
-                } catch let error as CLIError {
-                    throw error
-                } catch {
-                    throw CLIError.data("\(error)")
-                }
+        func withLedger(_ command: String, _ body: (any LedgerStore) async throws -> Void) async throws {
+            try await runReportingErrors("outbox \(command)") {
+                try await withOpenedLedger(try ledgerAddress(data: data, database: database, mustExist: true), body)
             }
         }
     }
@@ -40,7 +33,7 @@ struct OutboxCommand: ParsableCommand {
             .joined(separator: "\t").trimmingCharacters(in: .whitespaces)
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first: SEQ STATE ATTEMPTS RECIPIENT TYPE ISSUER/ID [LAST-ERROR].")
 
         @OptionGroup var location: Location
@@ -51,28 +44,28 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: "At most this many lines.")
         var limit: Int = 100
 
-        func run() throws {
-            try location.withLedger("list") { log in
-                for delivery in try log.deliveries(in: state, limit: limit) { print(OutboxCommand.line(delivery)) }
+        func run() async throws {
+            try await location.withLedger("list") { log in
+                for delivery in try await log.deliveries(in: state, limit: limit) { print(OutboxCommand.line(delivery)) }
             }
         }
     }
 
-    struct Dead: ParsableCommand {
+    struct Dead: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the dead letters: deliveries whose push attempts ran out.")
 
         @OptionGroup var location: Location
 
-        func run() throws {
-            try location.withLedger("dead") { log in
-                let dead = try log.deliveries(in: .dead, limit: 10_000)
+        func run() async throws {
+            try await location.withLedger("dead") { log in
+                let dead = try await log.deliveries(in: .dead, limit: 10_000)
                 for delivery in dead { print(OutboxCommand.line(delivery)) }
                 StandardError.write("\(dead.count) dead letter(s)\(dead.isEmpty ? "" : "; put them back with: tongbao outbox retry")\n")
             }
         }
     }
 
-    struct Retry: ParsableCommand {
+    struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put dead letters back in the outbox with a fresh attempt count (all of them, or the sequence numbers given).")
 
@@ -81,17 +74,17 @@ struct OutboxCommand: ParsableCommand {
         @Argument(help: "Sequence numbers from `tongbao outbox dead` (none: every dead letter).")
         var sequences: [Int] = []
 
-        func run() throws {
-            try location.withLedger("retry") { log in
+        func run() async throws {
+            try await location.withLedger("retry") { log in
                 let now = Date()
-                let count = try log.retry(sequences.isEmpty ? nil : sequences, at: Timestamps.chinaStandardTime(now),
+                let count = try await log.retry(sequences.isEmpty ? nil : sequences, at: Timestamps.chinaStandardTime(now),
                                           now: Int64(now.timeIntervalSince1970 * 1000))
                 print("put \(count) dead letter(s) back in the outbox; the gateway delivers them on its next pass")
             }
         }
     }
 
-    struct Status: ParsableCommand {
+    struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Who has a bulletin and who has not: one line per recipient, then its delivery log.")
 
@@ -100,19 +93,19 @@ struct OutboxCommand: ParsableCommand {
         @Argument(help: "The bulletin as ISSUER/ID (for example 440800-GATEWAY/SB-440800-2025-06).")
         var bulletin: String
 
-        func run() throws {
-            try location.withLedger("status") { log in
+        func run() async throws {
+            try await location.withLedger("status") { log in
                 let parts = bulletin.split(separator: "/", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw CLIError.usage("give the bulletin as ISSUER/ID") }
-                let deliveries = try log.deliveries(ofBulletin: parts[0], id: parts[1])
+                let deliveries = try await log.deliveries(ofBulletin: parts[0], id: parts[1])
                 guard !deliveries.isEmpty else { throw CLIError.data("\(bulletin): no deliveries (unknown bulletin, or one nobody receives)") }
                 let done = deliveries.filter { $0.state == .acknowledged }.count
                 print("\(bulletin): \(done) of \(deliveries.count) recipient(s) acknowledged")
                 for delivery in deliveries {
                     print("\(delivery.recipient)\t\(delivery.state.rawValue)\tattempts=\(delivery.attempts)\tsince \(delivery.updatedAt)")
-                    for attempt in try log.attempts(of: delivery.sequence) {
+                    for attempt in try await log.attempts(of: delivery.sequence) {
                         let retry = attempt.retryInMilliseconds.map { "\tretry in \($0) ms" } ?? ""
-                        print("  \(attempt.at)\t#\(attempt.attempt)\t\(attempt.outcome)\t\(attempt.detail)\(retry)")
+                        print("  \(attempt.at)\t#\(attempt.attempt)\t\(attempt.outcome.rawValue)\t\(attempt.detail)\(retry)")
                     }
                 }
             }

@@ -56,51 +56,52 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "tongbao.gateway")
         logger.logLevel = .info
         guard pushAttempts >= 1, pushBackoff >= 1, pushTimeout >= 1 else { throw CLIError.usage("--push-attempts, --push-backoff-ms and --push-timeout-ms must be at least 1") }
-        // A claimed push is another node's for twice the attempt timeout (at least 10 s), then free again.
-        let setup = try GatewaySetup(options, logger: logger, requireLog: false, claimLease: Int64(max(2 * pushTimeout, 10_000)))
-        let pipeline = setup.pipeline
-        let (host, port) = try Self.address(listen, flag: "--listen")
-        let certificatePEM = String(decoding: try readInput(setup.certPath), as: UTF8.self)
-        let keyPEM = String(decoding: try readInput(setup.keyPath), as: UTF8.self)
-        let roots = try setup.rootsPEM()
-        let tls = try GatewayServer.tlsConfiguration(certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: roots)
+        let setup = try GatewaySetup(options, requireLog: false)
+        let api = try Self.address(listen, flag: "--listen")
         let participantsFolder = pki.appendingPathComponent("participants").path
         let trustPath = setup.trustPath
-        let app = try GatewayServer(pipeline: pipeline).application(host: host, port: port, tls: tls, logger: logger) { _ in
+        var settings = GatewaySettings(
+            gateway: setup.configuration, scorer: setup.scorer, ledger: setup.ledger, api: api,
+            internalAPI: try internalListen.map { try Self.address($0, flag: "--internal-listen") },
+            certificatePEM: String(decoding: try readInput(setup.certPath), as: UTF8.self),
+            keyPEM: String(decoding: try readInput(setup.keyPath), as: UTF8.self),
+            rootsPEM: try setup.rootsPEM(), creditModel: try setup.library.creditModel(creditModel))
+        settings.pushPolicy.attemptLimit = pushAttempts
+        settings.pushPolicy.baseDelayMilliseconds = pushBackoff
+        settings.pushPolicy.timeoutMilliseconds = pushTimeout
+        settings.bulletinPeriod = bulletinPeriod
+        settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""
-                tongbao gateway listening on https://\(host):\(port) (mutual TLS)
+                tongbao gateway listening on https://\(api.host):\(port) (mutual TLS)
                 client keys and certificates: \(participantsFolder)/CODE.{key,cert}.pem
-                try: swift run tongbao submit --url https://\(host):\(port) --key \(participantsFolder)/440800-HEALTH.key.pem \\
+                try: swift run tongbao submit --url https://\(api.host):\(port) --key \(participantsFolder)/440800-HEALTH.key.pem \\
                        --cert \(participantsFolder)/440800-HEALTH.cert.pem --trust \(trustPath) examples/bulletins/licence-revocation.xml
 
                 """.utf8))
         }
-        var policy = RetryPolicy.standard
-        policy.attemptLimit = pushAttempts
-        policy.baseDelayMilliseconds = pushBackoff
-        policy.timeoutMilliseconds = pushTimeout
-        let worker = try DeliveryWorker(
-            outbox: setup.log, endpoints: OutboundRouting(participants: setup.configuration.participants, homeRegion: setup.configuration.region).pushEndpoints,
-            policy: policy, certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: roots, logger: logger)
-        let scheduler = PeriodicScheduler(pipeline: pipeline, length: bulletinPeriod, creditModel: try setup.library.creditModel(creditModel),
-                                          interval: .seconds(3600), logger: logger)
-        let follower = LogFollower(pipeline: pipeline, interval: .milliseconds(500), logger: logger)
-        var services: [any Service] = [app, worker, scheduler, follower]
-        let server = GatewayServer(pipeline: pipeline)
-        if let internalListen {
-            let (internalHost, internalPort) = try Self.address(internalListen, flag: "--internal-listen")
-            services.append(server.internalApplication(host: internalHost, port: internalPort, logger: logger) { _ in
-                FileHandle.standardOutput.write(Data("internal listener (plain HTTP, read-only) on http://\(internalHost):\(internalPort)\n".utf8))
-            })
+        let internalHost = settings.internalAPI?.host ?? ""
+        settings.onInternalRunning = { port in
+            FileHandle.standardOutput.write(Data("internal listener (plain HTTP, read-only) on http://\(internalHost):\(port)\n".utf8))
         }
-        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await runReportingErrors("serve") {
+            let gateway: Gateway
+            do {
+                gateway = try await GatewayApp.makeGateway(settings, logger: logger)
+            } catch let error as LedgerError {
+                throw CLIError.io("cannot open the ledger: \(error)")
+            }
+            do {
+                try await gateway.run(stoppingOnSignals: true)
+            } catch let error as LedgerError {
+                throw CLIError.io("the ledger: \(error)")
+            }
+        }
     }
 
-    static func address(_ text: String, flag: String) throws(CLIError) -> (String, Int) {
+    static func address(_ text: String, flag: String) throws(CLIError) -> ListenAddress {
         let parts = text.split(separator: ":")
         guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port) else { throw CLIError.usage("\(flag) must be HOST:PORT") }
-        return (String(parts[0]), port)
+        return ListenAddress(host: String(parts[0]), port: port)
     }
 }

@@ -6,8 +6,8 @@ import Testing
 struct EligibilityCacheTests {
     @Test("a new act, a correction (a shared fact) and another node's act each change the next answer")
     func answersFollowTheFacts() async throws {
-        let nodes = try TwoNodes.make()
-        let first = GatewayServer(pipeline: nodes.first)
+        let nodes = try await TwoNodes.make()
+        let first = GatewayServer(intake: nodes.first, ledger: nodes.firstLedger)
         func ask() -> String { first.eligibility(code: "D77", date: "2025-06-01").body }
         #expect(ask().contains(#""eligible":true,"status":"normal","until":null,"points":0"#))
         #expect(ask() == ask())
@@ -25,7 +25,7 @@ struct EligibilityCacheTests {
         // An act accepted by the other node counts once this node has followed the log.
         #expect(try await nodes.submit(penalty("P-78", person: "D77", situation: "penalty.art40", on: "2025-05-01"), as: "440800-INS-ADMIN", to: nodes.second).status == 201)
         #expect(ask().contains(#""eligible":true"#))
-        try nodes.first.catchUp()
+        try await nodes.first.catchUp()
         #expect(ask().contains(#""eligible":false,"status":"terminated""#))
         // Another date is another answer.
         #expect(first.eligibility(code: "D77", date: "2025-04-15").body.contains(#""eligible":true"#))

@@ -13,17 +13,39 @@ import Testing
 import TongbaoTestSupport
 import Trust
 
-/// A real gateway on a random loopback port, with a generated PKI, driven over real mutual TLS.
+/// The stores a live gateway can run on: the embedded SQLite file, or a real PostgreSQL server the tests
+/// start themselves.
+enum GatewayStore: String, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    /// A new, empty ledger of this kind.
+    func address(in folder: URL) throws -> LedgerAddress {
+        switch self {
+        case .sqlite: .sqlite(path: folder.appendingPathComponent("tongbao.sqlite").path)
+        case .postgres: .postgres(url: try PostgresServer.shared().newDatabase())
+        }
+    }
+}
+
+/// A real gateway on random loopback ports (mutual-TLS API and internal listener), with a generated PKI,
+/// assembled by ``GatewayApp`` as `tongbao serve` assembles it, driven over real mutual TLS.
 final class LiveGateway: Sendable {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let folder: URL
     let port: Int
+    /// The internal listener's port.
+    let internalPort: Int
     let task: Task<Void, any Error>
-    let log: SQLiteMessageLog
-    let server: GatewayServer
+    /// The gateway's ledger, for the tests to look into.
+    let log: any LedgerStore
+    let gateway: Gateway
+    let participants: [Participant]
 
     /// Starts a gateway; `endpoints` is called once the PKI exists and gives participants' push endpoints.
-    static func start(endpoints: (URL) async throws -> [String: String] = { _ in [:] }) async throws -> LiveGateway {
+    /// Its own push worker passes once, at start: the tests push with ``deliveryWorker(_:)``.
+    static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] }) async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
         let now = Int(Date().timeIntervalSince1970)
         let pki = try DevelopmentPKI.generate(
@@ -47,8 +69,6 @@ final class LiveGateway: Sendable {
             let url = repository.appendingPathComponent("rules/packs/\(name).json")
             packs[name] = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
         }
-        let gatewayKey = folder.appendingPathComponent("participants/440800-GATEWAY.key.pem")
-        let gatewayCert = folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem")
         let pushTo = try await endpoints(folder)
         let participants = ParticipantsFile.defaults.map { participant in
             var participant = participant
@@ -56,43 +76,46 @@ final class LiveGateway: Sendable {
             return participant
         }
         let configuration = try GatewayConfiguration.development(folder: folder, packs: packs, participants: participants)
-        let log = try SQLiteMessageLog(path: folder.appendingPathComponent("tongbao.sqlite").path)
-        let logger = Logger(label: "test")
         let guangdong = try #require(packs["guangdong"])
         var years: [WorkingDayCalendar.Year] = []
         for year in [2025, 2026] {
             let url = repository.appendingPathComponent("rules/calendar/\(year).json")
             years.append(try WorkingDayCalendar.loadYear(try Data(contentsOf: url), source: url.path))
         }
-        let scorer = Scorer(pack: guangdong, calendar: WorkingDayCalendar(years: years))
-        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: scorer), logger: logger)
-        let tls = try GatewayServer.tlsConfiguration(
-            certificatePEM: try String(contentsOf: gatewayCert, encoding: .utf8), keyPEM: try String(contentsOf: gatewayKey, encoding: .utf8),
-            rootsPEM: [try String(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"), encoding: .utf8)])
+        func pem(_ path: String) throws -> String { try String(contentsOf: folder.appendingPathComponent(path), encoding: .utf8) }
+        var settings = GatewaySettings(
+            gateway: configuration, scorer: Scorer(pack: guangdong, calendar: WorkingDayCalendar(years: years)), ledger: try store.address(in: folder),
+            api: ListenAddress(host: "127.0.0.1", port: 0), internalAPI: ListenAddress(host: "127.0.0.1", port: 0),
+            certificatePEM: try pem("participants/440800-GATEWAY.cert.pem"), keyPEM: try pem("participants/440800-GATEWAY.key.pem"),
+            rootsPEM: [try pem("trust/roots/root.pem")],
+            creditModel: try CreditModel.load(Array(try Data(contentsOf: repository.appendingPathComponent("rules/credit/default.json"))), source: "default.json"))
+        settings.pushPolicy.pollMilliseconds = 3_600_000
+        settings.schedulerInterval = nil
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let server = GatewayServer(pipeline: pipeline)
-        let app = try server.application(host: "127.0.0.1", port: 0, tls: tls, logger: logger) { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-        }
-        let task = Task { try await app.run() }
-        var port = 0
+        settings.onAPIRunning = { port in continuation.yield(port) }
+        settings.onInternalRunning = { port in continuation.yield(-port) }
+        let gateway = try await GatewayApp.makeGateway(settings, logger: Logger(label: "test"))
+        let task = Task { try await gateway.run() }
+        var ports: [Int] = []
         for await bound in stream {
-            port = bound
-            break
+            ports.append(bound)
+            if ports.count == 2 { break }
         }
-        return LiveGateway(folder: folder, port: port, task: task, log: log, server: server, participants: participants)
+        return LiveGateway(folder: folder, port: ports.first { $0 > 0 } ?? 0, internalPort: -(ports.first { $0 < 0 } ?? 0), task: task,
+                           gateway: gateway, participants: participants)
     }
 
-    let participants: [Participant]
-
-    init(folder: URL, port: Int, task: Task<Void, any Error>, log: SQLiteMessageLog, server: GatewayServer, participants: [Participant]) {
+    init(folder: URL, port: Int, internalPort: Int, task: Task<Void, any Error>, gateway: Gateway, participants: [Participant]) {
         self.folder = folder
         self.port = port
+        self.internalPort = internalPort
         self.task = task
-        self.log = log
-        self.server = server
+        self.gateway = gateway
+        log = gateway.ledger
         self.participants = participants
     }
+
+    var server: GatewayServer { gateway.server }
 
     /// A delivery worker pushing this gateway's outbox with `policy`, as `tongbao serve` runs it.
     func deliveryWorker(_ policy: RetryPolicy) throws -> DeliveryWorker {
@@ -102,17 +125,6 @@ final class LiveGateway: Sendable {
             certificatePEM: try String(contentsOf: folder.appendingPathComponent("participants/440800-GATEWAY.cert.pem"), encoding: .utf8),
             keyPEM: try String(contentsOf: folder.appendingPathComponent("participants/440800-GATEWAY.key.pem"), encoding: .utf8),
             rootsPEM: [try String(contentsOf: folder.appendingPathComponent("trust/roots/root.pem"), encoding: .utf8)], logger: Logger(label: "test"))
-    }
-
-    /// Starts the internal (plain HTTP) listener; returns its port and task.
-    func startInternal() async throws -> (port: Int, task: Task<Void, any Error>) {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = server.internalApplication(host: "127.0.0.1", port: 0, logger: Logger(label: "test")) { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-        }
-        let task = Task { try await app.run() }
-        for await port in stream { return (port, task) }
-        return (0, task)
     }
 
     var url: String { "https://127.0.0.1:\(port)" }
@@ -136,6 +148,7 @@ final class LiveGateway: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
     }
 
+    /// Stops the gateway (its services end, then its ledger).
     func stop() { task.cancel() }
 }
 
@@ -222,7 +235,7 @@ struct EndToEndTests {
         let again = try await post(health, gateway, signed, type: "application/xml")
         #expect(again.status == 201)
         #expect(again.body == accepted.body)
-        #expect(try gateway.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "accepted" }.count == 1)
+        #expect(try await gateway.log.entries(after: 0, limit: 100).filter { $0.content.outcome == .accepted }.count == 1)
         let stored = try await get(health, gateway, "/v1/bulletins/440800-HEALTH/440800-HEALTH-2025-0012/receipt")
         #expect(stored.body == accepted.body)
 
@@ -276,8 +289,8 @@ struct EndToEndTests {
         await #expect(throws: (any Error).self) { _ = try await get(anonymous, gateway, "/healthz") }
 
         // Every refusal was logged, and the chain holds.
-        #expect(try gateway.log.count() > 1)
-        #expect(try gateway.log.verifyChain().firstBroken == nil)
+        #expect(try await gateway.log.count() > 1)
+        #expect(try await gateway.log.verifyChain().firstBroken == nil)
         for client in [health, admin, anonymous] { try await client.shutdown() }
     }
 
@@ -285,8 +298,7 @@ struct EndToEndTests {
     func internalListener() async throws {
         let gateway = try await LiveGateway.start()
         defer { gateway.stop() }
-        let (port, task) = try await gateway.startInternal()
-        defer { task.cancel() }
+        let port = gateway.internalPort
         let health = try gateway.client("440800-HEALTH")
         let credentials = try gateway.credentials("440800-HEALTH")
         let revocation = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))

@@ -12,19 +12,19 @@ import Trust
 struct GroupCommitTests {
     @Test("what arrives while a batch commits is committed together in the next batch, each caller answered with its own outcome")
     func batchesWhatArrivesMeanwhile() async throws {
-        let release = DispatchSemaphore(value: 0)
+        let (gate, release) = AsyncStream<Void>.makeStream()
         let batches = Mutex<[[Int]]>([])
-        let commits = GroupCommit<Int, Int> { items in
+        let commits = GroupCommit<Int, Int>(commit: { items in
             batches.withLock { $0.append(items) }
-            if items == [0] { release.wait() }   // the first commit takes until the others have queued
+            if items == [0] { for await _ in gate { break } }   // the first commit takes until the others have queued
             return items.map { $0 * 10 }
-        }
+        }, unanswered: { -1 })
         try await withThrowingTaskGroup(of: (Int, Int).self) { group in
-            group.addTask { (0, try await commits.submit(0)) }
+            group.addTask { (0, await commits.submit(0)) }
             while batches.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(1)) }
-            for item in 1...20 { group.addTask { (item, try await commits.submit(item)) } }
+            for item in 1...20 { group.addTask { (item, await commits.submit(item)) } }
             while commits.waiting < 20 { try await Task.sleep(for: .milliseconds(1)) }
-            release.signal()
+            release.yield()
             for try await (item, outcome) in group { #expect(outcome == item * 10) }
         }
         let seen = batches.withLock { $0 }
@@ -35,7 +35,7 @@ struct GroupCommitTests {
 
     @Test("bulletins submitted at once are committed in fewer transactions, each derived from every fact before it")
     func concurrentIntake() async throws {
-        let nodes = try TwoNodes.make()
+        let nodes = try await TwoNodes.make()
         let persons = ["D101", "D102", "D103"]
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for person in persons {
@@ -58,25 +58,25 @@ struct GroupCommitTests {
         let replay = FactProjection(scorer: Scorer(pack: guangdong))
         var expected: [String: Int] = [:]
         var notices: [String: Int] = [:]
-        try ProjectionBuilder.forEachAccepted(in: nodes.log, packs: ["guangdong": guangdong], defaultPack: "guangdong") { bulletin, fact in
+        try await ProjectionBuilder.forEachAccepted(in: nodes.log, packs: ["guangdong": guangdong], defaultPack: "guangdong") { bulletin, fact in
             guard case .act(let act)? = fact, let person = act.personCodes.first else { return }
             let state = try replay.state(of: person, on: act.decidedOn, explain: true, adding: .act(act))
             expected[act.id.id] = state.history.last { $0.fact == act.id && $0.kind == "act" }?.total
             replay.add(.act(act))
         }
         let reader = try BulletinReader()
-        for entry in try nodes.log.entries(after: 0, limit: 100) where entry.content.type == "ScoreNotice" {
+        for entry in try await nodes.log.entries(after: 0, limit: 100) where entry.content.type == "ScoreNotice" {
             guard case .scoreNotice(let notice) = try reader.read(try #require(JWS.unverifiedPayload(entry.content.bytes))).bulletin.body,
                   let act = notice.act?.id else { continue }
             notices[act] = notice.yearTotal
         }
         #expect(notices.count == 24)
         #expect(notices == expected)
-        #expect(try nodes.log.count() == 48)
-        #expect(try nodes.log.verifyChain().firstBroken == nil)
+        #expect(try await nodes.log.count() == 48)
+        #expect(try await nodes.log.verifyChain().firstBroken == nil)
         // Every receipt was kept in the same transaction as its bulletin.
-        for entry in try nodes.log.entries(after: 0, limit: 100) where entry.content.outcome == "accepted" {
-            #expect(try nodes.log.receipt(for: entry.position) != nil)
+        for entry in try await nodes.log.entries(after: 0, limit: 100) where entry.content.outcome == .accepted {
+            #expect(try await nodes.log.receipt(for: entry.position) != nil)
         }
     }
 }

@@ -54,8 +54,7 @@ import Glibc
     func wire() async throws {
         let gateway = try await LiveGateway.start()
         defer { gateway.stop() }
-        let (port, task) = try await gateway.startInternal()
-        defer { task.cancel() }
+        let port = gateway.internalPort
 
         // Three requests in one write; the connection stays open until the last asks to close it.
         let pipelined = try RawConnection.exchange(port: port, sending: """
@@ -68,6 +67,19 @@ import Glibc
         #expect(statuses == ["200 OK", "400 Bad Request", "200 OK"], "\(pipelined)")
         #expect(pipelined.hasSuffix(#"{"person":"D1","date":"2025-06-01","eligible":true,"status":"normal","until":null,"points":0,"reason":"normal"}"#))
         #expect(pipelined.contains("Content-Type: application/problem+json"))
+
+        // /metrics reads the ledger off the event loop; what is pipelined behind it still comes after it.
+        let behindMetrics = try RawConnection.exchange(port: port, sending: """
+            GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n\
+            GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n\
+            GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n\
+            GET /v1/persons/D1/eligibility?date=2025-06-01 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n
+            """)
+        let kinds = behindMetrics.components(separatedBy: "HTTP/1.1 200 OK\r\nContent-Type: ").dropFirst()
+            .map { ($0.components(separatedBy: "\r\n").first ?? "").components(separatedBy: ";").first ?? "" }
+        #expect(kinds == ["text/plain", "application/json", "text/plain", "application/json"], "\(behindMetrics)")
+        #expect(behindMetrics.contains("tongbao_ledger_entries"), "\(behindMetrics)")
+        #expect(behindMetrics.hasSuffix(#""reason":"normal"}"#))
 
         // HTTP/1.0 without keep-alive: answered, then closed (the read ends).
         let old = try RawConnection.exchange(port: port, sending: "GET /healthz HTTP/1.0\r\n\r\n")

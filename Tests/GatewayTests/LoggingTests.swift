@@ -39,8 +39,9 @@ struct LoggingTests {
         let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
         let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
         let logger = Logger(label: "gateway") { _ in RecordingLogHandler() }
-        let pipeline = try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: folder.appendingPathComponent("t.sqlite").path),
-                                          projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
+        let ledger = try await SQLiteLedger.open(path: folder.appendingPathComponent("t.sqlite").path)
+        try await ledger.migrate()
+        let pipeline = try Intake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
         let health = ParticipantsFile.defaults.first { $0.role == .health }
         let key = try PrivateKey(pem: try read("participants/440800-HEALTH.key.pem"))
         let certificate = try Trust.Certificate(pem: try read("participants/440800-HEALTH.cert.pem"))

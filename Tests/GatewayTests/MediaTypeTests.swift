@@ -9,7 +9,7 @@ struct MediaTypeTests {
         ("application/jose+json", .json), ("APPLICATION/JOSE", .json), ("application/jose+json ; charset=utf-8", .json),
     ])
     func accepted(mediaType: String, encoding: BulletinEncoding) throws {
-        #expect(try IntakePipeline.encoding(mediaType) == encoding)
+        #expect(try Intake.encoding(mediaType) == encoding)
     }
 
     @Test("anything else is unsupported-media-type (415), naming what was sent", arguments: [
@@ -17,7 +17,7 @@ struct MediaTypeTests {
     ])
     func refused(mediaType: String) {
         #expect {
-            try IntakePipeline.encoding(mediaType)
+            try Intake.encoding(mediaType)
         } throws: { error in
             guard let error = error as? GatewayError else { return false }
             return error.code == "unsupported-media-type" && error.status == 415
@@ -27,6 +27,6 @@ struct MediaTypeTests {
 
     @Test("no Content-Type at all is refused the same way")
     func missing() {
-        #expect(throws: GatewayError.self) { try IntakePipeline.encoding(nil) }
+        #expect(throws: GatewayError.self) { try Intake.encoding(nil) }
     }
 }

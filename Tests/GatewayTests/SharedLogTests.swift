@@ -9,14 +9,17 @@ import Testing
 import TongbaoTestSupport
 import Trust
 
-/// Two intake pipelines ("nodes") on one SQLite database file, each with its own connection and projection.
+/// Two intakes ("nodes") on one SQLite database file, each with its own ledger (connections) and projection.
 struct TwoNodes {
     let folder: URL
-    let first: IntakePipeline
-    let second: IntakePipeline
-    let log: SQLiteMessageLog
+    let first: Intake
+    let second: Intake
+    /// The first node's ledger.
+    let firstLedger: any LedgerStore
+    /// A third opening of the database, to look into it.
+    let log: any LedgerStore
 
-    static func make() throws -> TwoNodes {
+    static func make() async throws -> TwoNodes {
         let folder = try ExternalCommand.scratchFolder("tongbao-two-nodes")
         _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
                                         algorithm: .ecdsa, into: folder, now: Int(Date().timeIntervalSince1970))
@@ -24,14 +27,22 @@ struct TwoNodes {
         let guangdong = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
         let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": guangdong])
         let path = folder.appendingPathComponent("tongbao.sqlite").path
-        func node() throws -> IntakePipeline {
-            try IntakePipeline(configuration: configuration, log: try SQLiteMessageLog(path: path),
-                               projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: Logger(label: "test"))
+        func ledger() async throws -> any LedgerStore {
+            let ledger = try await SQLiteLedger.open(path: path)
+            try await ledger.migrate()
+            return ledger
         }
-        return TwoNodes(folder: folder, first: try node(), second: try node(), log: try SQLiteMessageLog(path: path))
+        func node(_ ledger: any LedgerStore) async throws -> Intake {
+            let intake = try Intake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: Logger(label: "test"))
+            try await intake.catchUp()
+            return intake
+        }
+        let firstLedger = try await ledger()
+        return TwoNodes(folder: folder, first: try await node(firstLedger), second: try await node(try await ledger()), firstLedger: firstLedger,
+                        log: try await ledger())
     }
 
-    func submit(_ text: String, as code: String, to pipeline: IntakePipeline) async throws -> IntakeResponse {
+    func submit(_ text: String, as code: String, to pipeline: Intake) async throws -> IntakeResponse {
         let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).key.pem"))))
         let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).cert.pem"))))
         let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
@@ -53,11 +64,11 @@ func penalty(_ id: String, person: String, situation: String, on date: String) -
 struct SharedLogTests {
     @Test("a node derives from facts another node appended first, and follows them for eligibility")
     func derivesFromOtherWriters() async throws {
-        let nodes = try TwoNodes.make()
+        let nodes = try await TwoNodes.make()
         // 6 points through the first node, then 6 more through the second: the second must see 12 → terminated.
         #expect(try await nodes.submit(penalty("P-1", person: "D1", situation: "penalty.art38-39", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
         #expect(try await nodes.submit(penalty("P-2", person: "D1", situation: "penalty.art38-39", on: "2025-04-01"), as: "440800-INS-ADMIN", to: nodes.second).status == 201)
-        let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
+        let issued = try await nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == .issued }
         #expect(issued.map(\.content.type) == ["ScoreNotice", "ScoreNotice", "Referral"])
         let reader = try BulletinReader()
         let last = try #require(issued.last)
@@ -69,15 +80,15 @@ struct SharedLogTests {
         // The first node has not seen P-2 until it follows the log.
         let date = try #require(CalendarDate(iso: "2025-06-01"))
         #expect(try nodes.first.projection.state(of: "D1", on: date).points == 6)
-        try nodes.first.catchUp()
-        try nodes.first.catchUp()   // reading again changes nothing
+        try await nodes.first.catchUp()
+        try await nodes.first.catchUp()   // reading again changes nothing
         #expect(try nodes.first.projection.state(of: "D1", on: date).points == 12)
-        #expect(try nodes.log.verifyChain().firstBroken == nil)
+        #expect(try await nodes.log.verifyChain().firstBroken == nil)
     }
 
     @Test("a correction that withdraws a sanctioning act tells the agency the new total and lifts the referral at the regulator")
     func correctionLiftsReferral() async throws {
-        let nodes = try TwoNodes.make()
+        let nodes = try await TwoNodes.make()
         // 12 points (penalty.art40, main responsibility) → terminated → a Referral to health.
         #expect(try await nodes.submit(penalty("P-9", person: "D9", situation: "penalty.art40", on: "2025-03-01"), as: "440800-INS-ADMIN", to: nodes.first).status == 201)
         let correction = """
@@ -87,7 +98,7 @@ struct SharedLogTests {
             """
         #expect(try await nodes.submit(correction, as: "440800-INS-ADMIN", to: nodes.first).status == 201)
         let reader = try BulletinReader()
-        let issued = try nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == "issued" }
+        let issued = try await nodes.log.entries(after: 0, limit: 100).filter { $0.content.outcome == .issued }
         #expect(issued.map(\.content.type) == ["ScoreNotice", "Referral", "ScoreNotice", "Referral"])
         let bodies = try issued.map { try reader.read(try #require(JWS.unverifiedPayload($0.content.bytes))).bulletin.body }
         guard case .referral(let lifted) = bodies[3], case .scoreNotice(let notice) = bodies[2] else {
@@ -96,7 +107,7 @@ struct SharedLogTests {
         }
         #expect(lifted.sanction == .lifted && lifted.points == 0 && lifted.until == nil)
         #expect(lifted.cause.id == "C-9" && lifted.cause.decisionNo == "湛医保更〔2025〕9号")
-        #expect(try nodes.log.deliveries(ofBulletin: issued[3].content.issuer, id: issued[3].content.id).map(\.recipient) == ["440800-HEALTH"])
+        #expect(try await nodes.log.deliveries(ofBulletin: issued[3].content.issuer, id: issued[3].content.id).map(\.recipient) == ["440800-HEALTH"])
         #expect(notice.yearTotal == 0 && notice.status == .normal && notice.detail?.hasPrefix("更正") == true)
         let date = try #require(CalendarDate(iso: "2025-06-01"))
         #expect(try nodes.first.projection.state(of: "D9", on: date).status == .normal)

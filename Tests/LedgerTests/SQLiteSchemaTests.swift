@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TongbaoTestSupport
 @testable import Ledger
 
 /// The SQLite layout: its value checks, and the migration of a database an earlier version wrote.
@@ -39,9 +40,9 @@ struct SQLiteSchemaTests {
     }
 
     @Test("inserting a log entry or a delivery builds no temporary B-tree for the value checks, and the checks still refuse")
-    func checksWithoutTemporaryTables() throws {
+    func checksWithoutTemporaryTables() async throws {
         let path = try scratchPath()
-        _ = try SQLiteMessageLog(path: path)
+        _ = try await RunningStore(try await SQLiteLedger.open(path: path))
         let connection = try SQLiteConnection(path: path)
         let logInsert = try opcodes("""
             INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
@@ -65,20 +66,20 @@ struct SQLiteSchemaTests {
     }
 
     @Test("a version-2 database is migrated with every entry, receipt, delivery and attempt kept, and its chain intact")
-    func migratesVersion2() throws {
+    func migratesVersion2() async throws {
         let path = try scratchPath()
         // A log with entries, a receipt, deliveries and an attempt, written by the current code…
         var before: [LogEntry] = []
         do {
-            let log = try SQLiteMessageLog(path: path)
-            guard case .appended(let accepted) = try log.append(entry("A")) else { Issue.record("not appended"); return }
-            _ = try log.append(entry("R", outcome: "rejected"))
-            _ = try log.issue(issued("REF-1", to: ["440800-DRUG", "440800-HEALTH"]))
-            try log.storeReceipt(Array("receipt of A".utf8), for: accepted.position)
-            let due = try log.due(to: ["440800-DRUG"], now: 1_000, limit: 10)
+            let log = try await RunningStore(try await SQLiteLedger.open(path: path))
+            guard case .appended(let accepted) = try await log.append(entry("A")) else { Issue.record("not appended"); return }
+            _ = try await log.append(entry("R", outcome: .rejected))
+            _ = try await log.issue(issued("REF-1", to: ["440800-DRUG", "440800-HEALTH"]))
+            try await log.storeReceipt(Array("receipt of A".utf8), for: accepted.position)
+            let due = try await log.due(to: ["440800-DRUG"], now: 1_000, limit: 10)
             let sequence = try #require(due.first?.delivery.sequence)
-            try log.record(.retry(detail: "HTTP 503", afterMilliseconds: 500), for: sequence, at: "t1", now: 1_000)
-            before = try log.entries(after: 0, limit: 100)
+            try await log.record(.retry(detail: "HTTP 503", afterMilliseconds: 500), for: sequence, at: "t1", now: 1_000)
+            before = try await log.entries(after: 0, limit: 100)
         }
         // …then given version 2's tables, as a database that version wrote would have them.
         do {
@@ -97,25 +98,25 @@ struct SQLiteSchemaTests {
             #expect(try schema.step() && schema.text(0).contains("outcome IN ('accepted'"))
         }
 
-        let log = try SQLiteMessageLog(path: path)
+        let log = try await RunningStore(try await SQLiteLedger.open(path: path))
         let connection = try SQLiteConnection(path: path)
         let version = try connection.prepare("PRAGMA user_version")
         #expect(try version.step() && version.integer(0) == SQLiteSchema.version)
         let schema = try connection.prepare("SELECT group_concat(sql, ';') FROM sqlite_master WHERE name IN ('log', 'outbox')")
         #expect(try schema.step() && !schema.text(0).contains(" IN ("))
 
-        #expect(try log.entries(after: 0, limit: 100) == before)
-        let chain = try log.verifyChain()
+        #expect(try await log.entries(after: 0, limit: 100) == before)
+        let chain = try await log.verifyChain()
         #expect(chain.entries == before.count && chain.firstBroken == nil)
-        #expect(try log.receipt(for: 1) == Array("receipt of A".utf8))
-        #expect(try log.deliveries(ofBulletin: "440800-GATEWAY", id: "REF-1").map { "\($0.recipient) \($0.state) \($0.attempts)" }
+        #expect(try await log.receipt(for: 1) == Array("receipt of A".utf8))
+        #expect(try await log.deliveries(ofBulletin: "440800-GATEWAY", id: "REF-1").map { "\($0.recipient) \($0.state) \($0.attempts)" }
                 == ["440800-DRUG pending 1", "440800-HEALTH pending 0"])
-        let drug = try #require(try log.deliveries(ofBulletin: "440800-GATEWAY", id: "REF-1").first)
-        #expect(try log.attempts(of: drug.sequence).map(\.outcome) == ["failed"])
+        let drug = try #require(try await log.deliveries(ofBulletin: "440800-GATEWAY", id: "REF-1").first)
+        #expect(try await log.attempts(of: drug.sequence).map(\.outcome) == [.failed])
         // The migrated tables take new rows, and the indexes were made again.
-        guard case .appended(let next) = try log.append(entry("B")) else { Issue.record("not appended"); return }
+        guard case .appended(let next) = try await log.append(entry("B")) else { Issue.record("not appended"); return }
         #expect(next.position == before.count + 1)
-        #expect(try log.append(entry("A")) == .duplicate(before[0]))
-        #expect(try log.issue(issued("REF-1", to: ["440800-DRUG"])) == .duplicate(before[2]))
+        #expect(try await log.append(entry("A")) == .duplicate(before[0]))
+        #expect(try await log.issue(issued("REF-1", to: ["440800-DRUG"])) == .duplicate(before[2]))
     }
 }

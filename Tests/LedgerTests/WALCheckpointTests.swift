@@ -12,12 +12,13 @@ struct WALCheckpointTests {
     }
 
     @Test("the checkpointing thread copies committed pages into the database file while the writer does not")
-    func backgroundCheckpoint() throws {
+    func backgroundCheckpoint() async throws {
         let path = try ExternalCommand.scratchFolder("tongbao-wal").appendingPathComponent("tongbao.sqlite").path
-        let log = try SQLiteMessageLog(path: path)
+        let ledger = try await SQLiteLedger.open(path: path)
+        let log = try await RunningStore(ledger)
         // The writer checkpoints only past the backstop, far beyond what this test writes (~0.7 MB).
-        let backstop = try log.connection.withLock { (box) throws(LedgerError) -> Int in
-            try box.connection.withStatement("PRAGMA wal_autocheckpoint") { (statement) throws(LedgerError) -> Int in
+        let backstop = try await ledger.writer.run { connection throws(LedgerError) -> Int in
+            try connection.withStatement("PRAGMA wal_autocheckpoint") { (statement) throws(LedgerError) -> Int in
                 _ = try statement.step()
                 return statement.integer(0)
             }
@@ -26,27 +27,30 @@ struct WALCheckpointTests {
         let initial = Self.size(path)
         let bulletin = String(repeating: "<Bulletin/>", count: 2_500)   // ~27 KB: several pages per entry
         for index in 0..<(3 * WALCheckpointer.commitsPerCheckpoint) {
-            _ = try log.append(entry("W\(index)", bytes: bulletin + "\(index)"))
+            _ = try await log.append(entry("W\(index)", bytes: bulletin + "\(index)"))
         }
         // Only a checkpoint writes the database file itself; the thread runs after every 8th commit.
         let deadline = Date().addingTimeInterval(20)
-        while Self.size(path) < initial + 500_000, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while Self.size(path) < initial + 500_000, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(Self.size(path) >= initial + 500_000, "the database file did not grow: no checkpoint ran")
-        #expect(try log.count() == 3 * WALCheckpointer.commitsPerCheckpoint)
-        #expect(try log.verifyChain().firstBroken == nil)
+        #expect(try await log.count() == 3 * WALCheckpointer.commitsPerCheckpoint)
+        #expect(try await log.verifyChain().firstBroken == nil)
     }
 
-    @Test("closing the log stops the thread and closes both connections (SQLite then removes the WAL)")
-    func closeStopsTheThread() throws {
+    @Test("releasing the ledger stops its threads and closes all three connections (SQLite then removes the WAL)")
+    func closeStopsTheThread() async throws {
         let path = try ExternalCommand.scratchFolder("tongbao-wal").appendingPathComponent("tongbao.sqlite").path
         do {
-            let log = try SQLiteMessageLog(path: path)
-            for index in 0..<40 { _ = try log.append(entry("C\(index)")) }
+            let log = try await RunningStore(try await SQLiteLedger.open(path: path))
+            for index in 0..<40 { _ = try await log.append(entry("C\(index)")) }
             #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         }
+        // The threads end on their own (nobody waits for them), so their connections close soon after.
+        let deadline = Date().addingTimeInterval(10)
+        while FileManager.default.fileExists(atPath: path + "-wal"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a connection is still open")
-        let reopened = try SQLiteMessageLog(path: path)
-        #expect(try reopened.count() == 40)
-        #expect(try reopened.verifyChain().firstBroken == nil)
+        let reopened = try await RunningStore(try await SQLiteLedger.open(path: path))
+        #expect(try await reopened.count() == 40)
+        #expect(try await reopened.verifyChain().firstBroken == nil)
     }
 }

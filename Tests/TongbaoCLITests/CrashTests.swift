@@ -4,6 +4,7 @@ import NIOCore
 import NIOSSL
 import Synchronization
 import Testing
+import TongbaoTestSupport
 @testable import Ledger
 import Trust
 
@@ -115,11 +116,11 @@ struct CrashTests {
 
         // Exactly once in the log, and the chain holds.
         server.stop()
-        let log = try SQLiteMessageLog(path: data.appendingPathComponent("tongbao.sqlite").path)
-        let entries = try log.entries(after: 0, limit: 100_000).filter { $0.content.outcome == "accepted" }
+        let log = try await RunningStore.open(.sqlite(path: data.appendingPathComponent("tongbao.sqlite").path))
+        let entries = try await log.entries(after: 0, limit: 100_000).filter { $0.content.outcome == .accepted }
         #expect(entries.count == 2000)
         #expect(Set(entries.map(\.content.id)).count == 2000)
-        #expect(try log.verifyChain().firstBroken == nil)
+        #expect(try await log.verifyChain().firstBroken == nil)
         let verify = try CLI.run(["log", "verify", "--data", data.path])
         #expect(verify.status == 0)
 

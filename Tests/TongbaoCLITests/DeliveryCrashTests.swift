@@ -6,6 +6,7 @@ import Ledger
 import NIOCore
 import NIOSSL
 import Testing
+import TongbaoTestSupport
 import TongbaoTestReceiver
 import Trust
 
@@ -44,11 +45,11 @@ struct DeliveryCrashTests {
         }
         // The gateway records a delivery once the receiver has answered, a moment after the receiver has
         // it: wait for the records too before stopping it (stopping first can leave the last one in flight).
-        func healthReferrals() throws -> [Delivery] {
-            try SQLiteMessageLog(path: folder.data.appendingPathComponent("tongbao.sqlite").path)
-                .deliveries(in: nil, limit: 10_000).filter { $0.recipient == "440800-HEALTH" && $0.type == "Referral" }
+        let log = try await RunningStore.open(.sqlite(path: folder.data.appendingPathComponent("tongbao.sqlite").path))
+        func healthReferrals() async throws -> [Delivery] {
+            try await log.deliveries(in: nil, limit: 10_000).filter { $0.recipient == "440800-HEALTH" && $0.type == "Referral" }
         }
-        while try healthReferrals().contains(where: { $0.state != .delivered }), Date() < deadline {
+        while try await healthReferrals().contains(where: { $0.state != .delivered }), Date() < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
         server.stop()
@@ -67,10 +68,9 @@ struct DeliveryCrashTests {
         #expect(received.bulletins.values.filter { $0.type != .referral }.map(\.type) == [.scoreBulletin])
 
         // The ledger agrees: one referral per revocation, every one delivered, and the chain holds.
-        let log = try SQLiteMessageLog(path: folder.data.appendingPathComponent("tongbao.sqlite").path)
-        let deliveries = try healthReferrals()
+        let deliveries = try await healthReferrals()
         #expect(deliveries.count == count && deliveries.allSatisfy { $0.state == .delivered })
-        #expect(try log.verifyChain().firstBroken == nil)
+        #expect(try await log.verifyChain().firstBroken == nil)
         await receiver.stop()
     }
 

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
+import TongbaoTestSupport
 @testable import Ledger
 
 @Suite("tongbao log verify")
 struct LogCommandTests {
     @Test("an intact chain passes; a broken entry is named and exits 1; --database sqlite:PATH works too")
-    func verify() throws {
+    func verify() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-log-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("tongbao.sqlite").path
-        let log = try SQLiteMessageLog(path: path)
+        let log = try await RunningStore.open(.sqlite(path: path))
         for index in 0..<5 {
-            _ = try log.append(NewEntry(issuer: "440800-HEALTH", id: "L\(index)", type: "LicenceRevocation", sender: "440800-HEALTH",
-                                        receivedAt: "2025-05-21T15:00:01+08:00", outcome: "accepted", bytes: Array("<b\(index)/>".utf8)))
+            _ = try await log.append(NewEntry(issuer: "440800-HEALTH", id: "L\(index)", type: "LicenceRevocation", sender: "440800-HEALTH",
+                                        receivedAt: "2025-05-21T15:00:01+08:00", outcome: .accepted, bytes: Array("<b\(index)/>".utf8)))
         }
         let intact = try CLI.run(["log", "verify", "--data", folder.path])
         #expect(intact.status == 0)

@@ -6,6 +6,7 @@ import Logging
 import Scoring
 import StrictJSON
 import Testing
+import TongbaoTestSupport
 import Trust
 
 /// A data folder laid out as `tongbao serve` makes it (development PKI, participants, SQLite log), filled
@@ -26,9 +27,9 @@ struct FilledDataFolder {
             packs[name] = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
         }
         let configuration = try GatewayConfiguration.development(folder: pki, packs: packs)
-        let log = try SQLiteMessageLog(path: data.appendingPathComponent("tongbao.sqlite").path)
-        let pipeline = try IntakePipeline(configuration: configuration, log: log, projection: FactProjection(scorer: Scorer(pack: try #require(packs["guangdong"]))),
-                                          logger: Logger(label: "test"))
+        let log = try await RunningStore.open(.sqlite(path: data.appendingPathComponent("tongbao.sqlite").path))
+        let pipeline = try Intake(configuration: configuration, ledger: log, projection: FactProjection(scorer: Scorer(pack: try #require(packs["guangdong"]))),
+                                  logger: Logger(label: "test"))
         func submit(_ text: String, as code: String) async throws {
             let key = try PrivateKey(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).key.pem"))))
             let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).cert.pem"))))

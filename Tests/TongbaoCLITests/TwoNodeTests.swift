@@ -73,11 +73,11 @@ struct TwoNodeTests {
         let received = receiver.received
         let referrals = received.bulletins.values.filter { $0.type == .referral }
         let redelivered = received.arrivals.values.reduce(0) { $0 + $1 - 1 }
-        let log = try PostgresMessageLog(url: database)
-        let entries = try log.entries(after: 0, limit: 100_000)
-        let accepted = entries.filter { $0.content.outcome == "accepted" }
-        let chain = try log.verifyChain()
-        let referralDeliveries = try log.deliveries(in: nil, limit: 100_000).filter { $0.type == "Referral" }
+        let log = try await RunningStore.open(.postgres(url: database))
+        let entries = try await log.entries(after: 0, limit: 100_000)
+        let accepted = entries.filter { $0.content.outcome == .accepted }
+        let chain = try await log.verifyChain()
+        let referralDeliveries = try await log.deliveries(in: nil, limit: 100_000).filter { $0.type == "Referral" }
         print("two-node test: \(count) submitted, \(progress.receipts.withLock { $0.count }) receipted, \(accepted.count) accepted in the log "
               + "(\(Set(accepted.map(\.content.id)).count) distinct), \(entries.count) log entries, chain \(chain.firstBroken == nil ? "intact" : "BROKEN"), "
               + "\(referrals.count) referrals received (\(redelivered) redelivered before dedup), "
@@ -88,7 +88,7 @@ struct TwoNodeTests {
         #expect(referrals.count == count)
         #expect(received.rejected == 0)
         #expect(referralDeliveries.count == count && referralDeliveries.allSatisfy { $0.state == .delivered })
-        #expect(try log.deliveries(in: nil, limit: 100_000).filter { $0.type == "ScoreBulletin" }.count == 2)   // issued once, to health and drug
+        #expect(try await log.deliveries(in: nil, limit: 100_000).filter { $0.type == "ScoreBulletin" }.count == 2)   // issued once, to health and drug
         #expect(answer.contains(#""status":"terminated""#), "\(answer)")
         let verify = try CLI.run(["log", "verify", "--database", database])
         #expect(verify.status == 0 && verify.stdout.contains("chain intact"), "\(verify.stdout)\(verify.stderr)")

@@ -8,44 +8,6 @@ import StrictJSON
 import Synchronization
 import Trust
 
-/// The gateway's configuration: who it is, whom it trusts, and how it scores.
-public struct GatewayConfiguration: Sendable {
-    /// The gateway's participant code (the issuer of its receipts).
-    public var code: String
-    /// The gateway's region.
-    public var region: String
-    /// The participants.
-    public var participants: [Participant]
-    /// The trust store for signatures and client certificates.
-    public var trust: TrustStore
-    /// The gateway's signing key and certificate (for receipts).
-    public var signingKey: PrivateKey
-    /// The certificate that goes with `signingKey`.
-    public var signingCertificate: Trust.Certificate
-    /// The rule packs by name, and the one used when a bulletin names none.
-    public var packs: [String: RulePack]
-    /// The pack for bulletins that name none.
-    public var defaultPack: String
-    /// The largest bulletin accepted.
-    public var maxBodyBytes: Int
-    /// Working days a sector regulator is asked to answer a `Referral` in.
-    public var referralResponseWorkingDays = 20
-
-    /// Creates a configuration.
-    public init(code: String, region: String, participants: [Participant], trust: TrustStore, signingKey: PrivateKey,
-                signingCertificate: Trust.Certificate, packs: [String: RulePack], defaultPack: String, maxBodyBytes: Int = 1 << 20) {
-        self.code = code
-        self.region = region
-        self.participants = participants
-        self.trust = trust
-        self.signingKey = signingKey
-        self.signingCertificate = signingCertificate
-        self.packs = packs
-        self.defaultPack = defaultPack
-        self.maxBodyBytes = maxBodyBytes
-    }
-}
-
 /// What intake answers: a status, a content type and a body.
 public struct IntakeResponse: Sendable {
     /// The HTTP status.
@@ -56,47 +18,40 @@ public struct IntakeResponse: Sendable {
     public var body: [UInt8]
 }
 
-/// The intake pipeline of architecture.md, in order: size → media type → signature and trust → schema
-/// (of the verified bytes) → sender identity → authorization → rules → dedup and durable append →
-/// projection → signed receipt. Every refusal is an RFC 9457 problem and is itself logged.
-public final class IntakePipeline: Sendable {
+/// Intake, in order: size → media type → signature and trust → schema (of the verified bytes) → sender
+/// identity → authorization → rules → the group commit (dedup, derivation, durable append, projection,
+/// signed receipt). It turns untrusted bytes into a verified fact or a typed refusal; every refusal is an
+/// RFC 9457 problem and is itself logged. It knows nothing of HTTP but the status each refusal carries.
+public final class Intake: Sendable {
     let configuration: GatewayConfiguration
-    let log: any MessageLog & Outbox
-    /// Appends to the log in group commits and keeps the projection and directory in step with it.
-    let committer: BulletinCommitter
+    /// The one write path: group commits, periodic issuing, and the projection kept in step with the log.
+    let committer: Committer
     /// The group commit every append of intake goes through.
     private let commits: GroupCommit<PendingAppend, Result<CommittedAppend, GatewayError>>
     /// The metrics intake and the HTTP layer record.
-    public let metrics = GatewayMetrics()
-    /// Eligibility answers, kept while the person's facts stand still.
-    let eligibilityAnswers = EligibilityCache()
+    public let metrics: GatewayMetrics
     private let verifier: SignedBulletinVerifier
     private let logger: Logger
 
     /// The scoring facts of every accepted bulletin.
     public var projection: FactProjection { committer.projection }
-    /// Names, kinds and workplaces from the accepted bulletins.
-    public var directory: Directory { committer.directory }
-    var derivation: DerivedBulletins { committer.derivation }
-    var signer: OutboundSigner { committer.signer }
 
-    /// Creates the pipeline and rebuilds the projection from the log.
-    public init(configuration: GatewayConfiguration, log: any MessageLog & Outbox, projection: FactProjection, logger: Logger) throws {
+    /// Creates intake over `ledger`; the projection is empty until ``catchUp()`` (a pre-start step) reads the log.
+    public init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, metrics: GatewayMetrics = GatewayMetrics(),
+                logger: Logger) throws {
         self.configuration = configuration
-        self.log = log
         self.logger = logger
-        let committer = try BulletinCommitter(configuration: configuration, log: log, projection: projection, logger: logger)
+        self.metrics = metrics
+        let committer = try Committer(configuration: configuration, ledger: ledger, projection: projection, logger: logger)
         self.committer = committer
-        let metrics = metrics
-        commits = GroupCommit { items in
+        commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
-            return committer.commit(items)
-        }
+            return await committer.commit(items)
+        }, unanswered: { .failure(GatewayError(code: "internal", status: 500, detail: "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
         // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
         configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
-        try committer.catchUp()
     }
 
     /// ECDSA signing nonces the gateway keeps ready: about half a second of intake at 2,000 bulletins/s,
@@ -104,9 +59,9 @@ public final class IntakePipeline: Sendable {
     static let precomputedNonces = 2048
 
     /// Reads the log after the projected position and projects what others appended (another node on the
-    /// same database, or `tongbao` beside the gateway). `serve` calls it periodically; reading twice is harmless.
-    public func catchUp() throws {
-        try committer.catchUp()
+    /// same database, or `tongbao` beside the gateway): the whole log at start, then periodically.
+    public func catchUp() async throws {
+        try await committer.catchUp()
     }
 
     /// Runs a submission from `sender` (the participant of the TLS client certificate). Verification and
@@ -136,7 +91,7 @@ public final class IntakePipeline: Sendable {
             }
             let fact = try scoringFact(of: bulletin)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
-                                 receivedAt: receivedAt, outcome: "accepted", bytes: bytes)
+                                 receivedAt: receivedAt, outcome: .accepted, bytes: bytes)
             let committed = try await commits.submit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
             guard let receipt = committed.receipt else {
                 throw GatewayError(code: "internal", status: 500, detail: "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
@@ -153,8 +108,8 @@ public final class IntakePipeline: Sendable {
         } catch {
             let problem = error as? GatewayError ?? GatewayError(code: "internal", status: 500, detail: "\(error)")
             let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
-                                    receivedAt: receivedAt, outcome: "rejected", errorCode: problem.code, bytes: bytes)
-            _ = try? await commits.submit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
+                                    receivedAt: receivedAt, outcome: .rejected, errorCode: problem.code, bytes: bytes)
+            _ = await commits.submit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
             logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
                 ["code": .string(problem.code), "reason": .string(problem.reason ?? "")]) { $1 })
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
@@ -221,7 +176,7 @@ public final class IntakePipeline: Sendable {
     private func metadata(_ entry: NewEntry, position: Int?, started: ContinuousClock.Instant) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "participant": .string(entry.sender), "type": .string(entry.type), "issuer": .string(entry.issuer), "id": .string(entry.id),
-            "outcome": .string(entry.outcome), "latency_ms": .stringConvertible(Self.milliseconds(since: started)),
+            "outcome": .string(entry.outcome.rawValue), "latency_ms": .stringConvertible(Self.milliseconds(since: started)),
         ]
         if let position { metadata["log_position"] = .stringConvertible(position) }
         return metadata

@@ -1,0 +1,414 @@
+import Bulletins
+import Foundation
+import Ledger
+import Logging
+import NIOPosix
+import ParallelWork
+import Scoring
+import StrictJSON
+import Synchronization
+import Trust
+
+/// A verified bulletin waiting for its group commit (or a refused one, to be logged as received).
+struct PendingAppend: Sendable {
+    /// What to record.
+    let entry: NewEntry
+    /// The verified bulletin; nil for a refusal, which derives nothing.
+    let bulletin: Bulletin?
+    /// Its scoring fact, if it has one.
+    let fact: Fact?
+    /// The encoding the receipt is made in (the sender's).
+    let encoding: BulletinEncoding
+    /// The signing time of what the bulletin causes.
+    let now: Date
+}
+
+/// What the group commit did with one bulletin.
+struct CommittedAppend: Sendable {
+    /// New or a resubmission.
+    let outcome: AppendOutcome
+    /// The signed receipt: made in the same transaction for a new entry, the original one for a resubmission.
+    let receipt: [UInt8]?
+}
+
+/// The one write path of the gateway: it appends bulletins to the ledger, batch by batch, with what they
+/// cause and their signed receipts, and issues the periodic bulletins; and it keeps the in-memory projection
+/// and directory in step with the ledger (which stays the source of truth).
+///
+/// A batch is committed inside one append lock, in passes:
+/// 1. What other writers (another node, `tongbao` beside the gateway) appended since the projected position
+///    is read and projected, so that everything derived takes every earlier fact into account.
+/// 2. In order, in memory: each item's duplicate check, then what it causes, derived from every earlier fact
+///    (the batch's earlier items included: an accepted item's fact joins the projection before the next
+///    derives). An item refused here writes nothing and the others go on.
+/// 3. Every bulletin the accepted items cause (but those issued before under the same id) and every new
+///    entry's receipt are signed, all at once, on every core, off Swift's cooperative pool. The rows go to
+///    the end of the chain in a known order, so each receipt's position is known before anything is written.
+/// 4. The entries (each followed by the bulletins it causes), the deliveries and the receipts are written.
+/// 5. A resubmission gets its original receipt.
+/// A failure in passes 3–5 fails the whole batch: the ledger commits nothing of it, and the facts projected
+/// for it are taken back.
+final class Committer: Sendable {
+    let ledger: any LedgerStore
+    let projection: FactProjection
+    let directory: Directory
+    let derivation: DerivedBulletins
+    let signer: OutboundSigner
+    private let configuration: GatewayConfiguration
+    private let reader: BulletinReader
+    private let logger: Logger
+    /// Derivation, append and projection happen one batch at a time (and catching up between batches), so
+    /// that every derived bulletin is computed from a projection that holds every fact logged before it.
+    private let sequencing = AsyncLock()
+    /// The log position up to which every accepted bulletin is in the projection.
+    private let projectedPosition = Mutex(0)
+    /// Where signing runs: threads for blocking work, so that waiting for the other cores' signatures never
+    /// holds a cooperative thread.
+    private let signingThreads: NIOThreadPool
+
+    init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, logger: Logger,
+         signingThreads: NIOThreadPool = .singleton) throws {
+        self.configuration = configuration
+        self.ledger = ledger
+        self.projection = projection
+        self.logger = logger
+        self.signingThreads = signingThreads
+        directory = Directory()
+        derivation = DerivedBulletins(
+            routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
+            projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
+        signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
+        reader = try BulletinReader()
+    }
+
+    /// Reads the log after the projected position and projects what was appended there (at start, the
+    /// whole log; then what other writers append). Reading twice is harmless.
+    func catchUp() async throws {
+        try await sequencing.withLock { () async throws in
+            try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await ledger.entries(after: $0, limit: $1) })
+        }
+    }
+
+    /// Every entry after `position`, read a page at a time with `page`.
+    private static func everything(after position: Int, _ page: (Int, Int) async throws -> [LogEntry]) async throws -> [LogEntry] {
+        var found: [LogEntry] = []
+        while true {
+            let next = try await page(found.last?.position ?? position, 1000)
+            found += next
+            if next.count < 1000 { return found }
+        }
+    }
+
+    /// Projects accepted entries (idempotent) and advances the projected position past them.
+    private func project(_ entries: [LogEntry]) throws {
+        for entry in entries {
+            if let (bulletin, fact) = try ProjectionBuilder.read(entry, reader: reader, packs: configuration.packs, defaultPack: configuration.defaultPack) {
+                directory.learn(bulletin)
+                if let fact { projection.add(fact) }
+            }
+        }
+        if let last = entries.last?.position { projectedPosition.withLock { $0 = max($0, last) } }
+    }
+
+    /// Commits a batch in one transaction (see the type's passes). One outcome per item, in order.
+    func commit(_ items: [PendingAppend]) async -> [Result<CommittedAppend, GatewayError>] {
+        await sequencing.withLock { () async -> [Result<CommittedAppend, GatewayError>] in
+            let added = Mutex<[FactID]>([])
+            do {
+                return try await ledger.withAppendLock { write in try await self.passes(items, write: write, added: added) }
+            } catch {
+                // Nothing of the batch is in the log, so neither may its facts be in the projection.
+                projection.remove(added.withLock { $0 })
+                logger.error("the log could not commit a batch", metadata: ["bulletins": .stringConvertible(items.count), "error": .string("\(error)")])
+                let failure = GatewayError(code: "internal", status: 500, detail: "the log could not commit: \(error)")
+                return items.map { _ in .failure(failure) }
+            }
+        }
+    }
+
+    private func passes(_ items: [PendingAppend], write: any LedgerWriter, added: borrowing Mutex<[FactID]>) async throws -> [Result<CommittedAppend, GatewayError>] {
+        // 1. Catch up with other writers.
+        try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await write.entries(after: $0, limit: $1) })
+
+        // 2. Decide and derive, in order. Entries accepted before the batch are looked up for all items at once.
+        let digests = items.map { SHA256.hex($0.entry.bytes) }
+        let acceptedBefore = try await write.accepted(items.filter { $0.entry.outcome == .accepted }.map(\.key))
+        var decisions: [Decision] = []
+        decisions.reserveCapacity(items.count)
+        var acceptedInBatch: [BulletinKey: Int] = [:]
+        var caused: [BulletinToIssue] = []
+        var causedKeys = Set<BulletinKey>()
+        for (index, item) in items.enumerated() {
+            let key = item.key
+            do {
+                if item.entry.outcome == .accepted {
+                    if let earlier = acceptedInBatch[key] {
+                        guard digests[earlier] == digests[index] else { throw LedgerError.duplicateConflict(key, position: nil) }
+                        decisions.append(.duplicateOfItem(earlier))
+                        continue
+                    }
+                    if let existing = acceptedBefore[key] {
+                        guard existing.sha256 == digests[index] else { throw LedgerError.duplicateConflict(key, position: existing.position) }
+                        decisions.append(.duplicate(existing))
+                        continue
+                    }
+                }
+                let (forwardTo, issuing) = try consequences(of: item)
+                if item.entry.outcome == .accepted { acceptedInBatch[key] = index }
+                let first = caused.count
+                for bulletin in issuing where causedKeys.insert(bulletin.key).inserted { caused.append(bulletin) }
+                decisions.append(.append(forwardTo: forwardTo, issuing: first..<caused.count))
+                if let fact = item.fact {
+                    projection.add(fact)
+                    added.withLock { $0.append(fact.id) }
+                }
+            } catch {
+                decisions.append(.refused(Self.problem(error)))
+            }
+        }
+
+        // 3. Sign, all at once: what was not issued before, and every new entry's receipt. The rows are
+        //    written in a known order at the end of the chain, so each one's position is known already.
+        let issuedBefore = try await write.issued(Array(causedKeys))
+        var jobs: [SigningJob] = []
+        var planned: [PlannedItem] = []
+        var next = try await write.headPosition()
+        for (index, decision) in decisions.enumerated() {
+            guard case .append(let forwardTo, let issuing) = decision else { continue }
+            next += 1
+            var receiptJob: Int?
+            if items[index].bulletin != nil {
+                receiptJob = jobs.count
+                jobs.append(.receipt(ReceiptSubject(position: next, content: items[index].entry, sha256: digests[index]), items[index].encoding))
+            }
+            let firstBulletin = jobs.count
+            for bulletin in caused[issuing] where issuedBefore[bulletin.key] == nil {
+                next += 1
+                jobs.append(.bulletin(bulletin))
+            }
+            planned.append(PlannedItem(item: index, forwardTo: forwardTo, receiptJob: receiptJob, bulletinJobs: firstBulletin..<jobs.count))
+        }
+        let signed = try await sign(jobs)
+
+        // 4. Write, in order: every entry with the bulletins it causes right after it, then every delivery
+        //    and receipt.
+        var rows: [EntryToAppend] = []
+        var recipients: [[String]] = []
+        var itemRow: [Int?] = Array(repeating: nil, count: items.count)
+        var receipts: [[UInt8]?] = Array(repeating: nil, count: items.count)
+        for plan in planned {
+            itemRow[plan.item] = rows.count
+            rows.append(EntryToAppend(items[plan.item].entry, sha256: digests[plan.item]))
+            recipients.append(plan.forwardTo)
+            if let job = plan.receiptJob, case .receipt(let bytes) = signed[job] { receipts[plan.item] = bytes }
+            for case .bulletin(let issued) in signed[plan.bulletinJobs] {
+                rows.append(EntryToAppend(issued.entry))
+                recipients.append(issued.recipients)
+            }
+        }
+        let written = try await write.append(rows)
+        let first = next - rows.count + 1
+        guard written.map(\.position) == Array(first..<(first + rows.count)) else {
+            throw LedgerError.storageFailure("the log did not write the batch at the positions its receipts state")
+        }
+        try await write.enqueue(zip(written, recipients).filter { !$0.1.isEmpty }.map {
+            DeliveryToQueue(position: $0.0.position, recipients: $0.1, timestamp: $0.0.content.receivedAt)
+        })
+        let logged = itemRow.map { $0.map { written[$0] } }
+        try await write.storeReceipts(items.indices.compactMap { index in
+            guard let bytes = receipts[index], let entry = logged[index] else { return nil }
+            return ReceiptToStore(position: entry.position, bytes: bytes)
+        })
+        if let last = written.last?.position { projectedPosition.withLock { $0 = max($0, last) } }
+
+        // 5. Answer. A resubmission gets the original receipt, byte for byte (made now only if none was kept:
+        //    a log written before receipts were stored with their entry).
+        var results: [Result<CommittedAppend, GatewayError>] = []
+        results.reserveCapacity(items.count)
+        for (index, decision) in decisions.enumerated() {
+            switch decision {
+            case .append:
+                guard let entry = logged[index] else { throw LedgerError.storageFailure("an accepted item was not written") }
+                results.append(.success(CommittedAppend(outcome: .appended(entry), receipt: receipts[index])))
+            case .duplicate(let existing):
+                results.append(.success(CommittedAppend(outcome: .duplicate(existing), receipt: try await original(existing, items[index], write: write))))
+            case .duplicateOfItem(let earlier):
+                guard let entry = logged[earlier] else { throw LedgerError.storageFailure("a resubmitted item's original was not written") }
+                var receipt = receipts[earlier]
+                if receipt == nil { receipt = try await original(entry, items[index], write: write) }
+                receipts[earlier] = receipt
+                results.append(.success(CommittedAppend(outcome: .duplicate(entry), receipt: receipt)))
+            case .refused(let problem):
+                results.append(.failure(problem))
+            }
+        }
+        return results
+    }
+
+    /// Whom to forward an item to and the bulletins it causes (none for a refusal, which is logged as received).
+    private func consequences(of item: PendingAppend) throws -> (forwardTo: [String], issuing: [BulletinToIssue]) {
+        guard let bulletin = item.bulletin else { return ([], []) }
+        directory.learn(bulletin)
+        let consequences = try derivation.consequences(of: bulletin, fact: item.fact, issuedAt: item.entry.receivedAt)
+        let signer = signer
+        return (consequences.forwardTo, consequences.drafts.map { draft in
+            BulletinToIssue(key: BulletinKey(issuer: signer.code, id: draft.id)) { try signer.signAsBuilt(draft, now: item.now) }
+        })
+    }
+
+    /// The receipt kept for `entry`, or one made and kept now.
+    private func original(_ entry: LogEntry, _ item: PendingAppend, write: any LedgerWriter) async throws -> [UInt8]? {
+        guard item.bulletin != nil else { return nil }
+        if let kept = try await write.receipt(for: entry.position) { return kept }
+        let bytes = try makeReceipt(for: ReceiptSubject(entry), encoding: item.encoding)
+        try await write.storeReceipts([ReceiptToStore(position: entry.position, bytes: bytes)])
+        return bytes
+    }
+
+    /// Runs the signing jobs on every core, results in job order.
+    private func sign(_ jobs: [SigningJob]) async throws -> [Signed] {
+        guard !jobs.isEmpty else { return [] }
+        return try await signingThreads.runIfActive { [self] in try Parallel.map(jobs) { try $0.run(self) } }
+    }
+
+    /// Signs the periodic bulletins and issues them into the outbox, through the same append lock as intake.
+    /// A bulletin already issued under its id is left as it is (`.duplicate`): each is issued once.
+    func issue(_ drafts: [OutboundDraft], now: Date) async throws -> [AppendOutcome] {
+        let signer = signer
+        let keys = drafts.map { BulletinKey(issuer: signer.code, id: $0.id) }
+        return try await ledger.withAppendLock { write in
+            let issuedBefore = try await write.issued(keys)
+            let new = drafts.filter { issuedBefore[BulletinKey(issuer: signer.code, id: $0.id)] == nil }
+            let signed = try await signingThreads.runIfActive { try Parallel.map(new) { try signer.sign($0, now: now) } }
+            let written = try await write.append(signed.map { EntryToAppend($0.entry) })
+            try await write.enqueue(zip(written, signed).map {
+                DeliveryToQueue(position: $0.0.position, recipients: $0.1.recipients, timestamp: $0.0.content.receivedAt)
+            })
+            var fresh = written.makeIterator()
+            return try keys.map { key throws(LedgerError) -> AppendOutcome in
+                if let existing = issuedBefore[key] { return .duplicate(existing) }
+                guard let entry = fresh.next() else { throw LedgerError.storageFailure("a periodic bulletin was not written") }
+                return .appended(entry)
+            }
+        }
+    }
+
+    /// The problem for an item refused before it was written.
+    private static func problem(_ error: any Error) -> GatewayError {
+        switch error {
+        case let error as LedgerError where error.code == .duplicateConflict:
+            return GatewayError(code: "duplicate-conflict", status: 409, detail: error.message)
+        case let error as LedgerError:
+            return GatewayError(code: "internal", status: 500, detail: error.message)
+        case let error as GatewayError:
+            return error
+        default:
+            return GatewayError(code: "internal", status: 500, detail: "cannot derive the outbound bulletins: \(error)")
+        }
+    }
+
+    /// A signed `Receipt` in the sender's encoding (XML-DSig for XML, flattened JWS for JSON).
+    fileprivate func makeReceipt(for entry: ReceiptSubject, encoding: BulletinEncoding) throws(GatewayError) -> [UInt8] {
+        let body = JSONText.object([
+            ("bulletin", JSONText.object([("issuer", JSONText.quoted(entry.content.issuer)), ("id", JSONText.quoted(entry.content.id))])),
+            ("sha256", JSONText.quoted(entry.sha256)), ("receivedAt", JSONText.quoted(entry.content.receivedAt)),
+            ("outcome", JSONText.quoted("accepted")), ("logPosition", String(entry.position)),
+        ])
+        let envelope = JSONText.object([
+            ("id", JSONText.quoted("RCPT-\(entry.position)")), ("type", JSONText.quoted("Receipt")),
+            ("issuer", JSONText.quoted(configuration.code)), ("issuedAt", JSONText.quoted(entry.content.receivedAt)),
+            ("region", JSONText.quoted(configuration.region)), ("body", body),
+        ])
+        do {
+            switch encoding {
+            case .xml:
+                let tree = try JSONParser().parse(envelope)
+                return try XMLSignature().sign(Array(try BulletinXML.xml(from: tree).utf8), key: configuration.signingKey,
+                                               certificate: configuration.signingCertificate)
+            case .json:
+                // Signed as written: every field is a verified bulletin's id and issuer, a digest, a time and a
+                // number, so the text is a valid Receipt by construction (the tests read receipts back with the
+                // strict reader); parsing it again for each receipt would only cost time on the append path.
+                return Array(try JWS().sign(Array(envelope.utf8), key: configuration.signingKey,
+                                            chain: [configuration.signingCertificate], compact: false).utf8)
+            }
+        } catch {
+            throw GatewayError(code: "internal", status: 500, detail: "cannot make the receipt: \(error)")
+        }
+    }
+}
+
+extension PendingAppend {
+    /// The bulletin's identity in the log.
+    var key: BulletinKey { BulletinKey(issuer: entry.issuer, id: entry.id) }
+}
+
+/// What a receipt states about its entry: where it is in the log, what was received, and its digest.
+struct ReceiptSubject: Sendable, Equatable {
+    /// The entry's log position.
+    var position: Int
+    /// The entry as received.
+    var content: NewEntry
+    /// SHA-256 of the received bytes, lowercase hex.
+    var sha256: String
+
+    init(position: Int, content: NewEntry, sha256: String) {
+        self.position = position
+        self.content = content
+        self.sha256 = sha256
+    }
+
+    /// The subject of a logged entry.
+    init(_ entry: LogEntry) {
+        self.init(position: entry.position, content: entry.content, sha256: entry.sha256)
+    }
+}
+
+/// A bulletin an accepted entry causes the gateway to issue, signed when its batch is signed.
+struct BulletinToIssue: Sendable {
+    /// Its identity: it is issued once per (issuer, id), and not signed at all when it already was.
+    let key: BulletinKey
+    /// Signs it.
+    let sign: @Sendable () throws -> IssuedBulletin
+}
+
+/// One signature of a group commit's third pass.
+private enum SigningJob: Sendable {
+    case bulletin(BulletinToIssue)
+    case receipt(ReceiptSubject, BulletinEncoding)
+
+    func run(_ committer: Committer) throws -> Signed {
+        switch self {
+        case .bulletin(let bulletin): .bulletin(try bulletin.sign())
+        case .receipt(let subject, let encoding): .receipt(try committer.makeReceipt(for: subject, encoding: encoding))
+        }
+    }
+}
+
+/// What a ``SigningJob`` made.
+private enum Signed: Sendable {
+    case bulletin(IssuedBulletin)
+    case receipt([UInt8])
+}
+
+/// An accepted item as the third pass laid it out: its forwarding, and where its receipt and the bulletins
+/// it causes are among the batch's signing jobs.
+private struct PlannedItem {
+    let item: Int
+    let forwardTo: [String]
+    let receiptJob: Int?
+    let bulletinJobs: Range<Int>
+}
+
+/// What the second pass decided for one item.
+private enum Decision {
+    /// New: append it, forward it to these recipients, and issue the bulletins at these indexes of the
+    /// bulletins the batch causes.
+    case append(forwardTo: [String], issuing: Range<Int>)
+    /// Accepted before the batch, with the same bytes.
+    case duplicate(LogEntry)
+    /// The same bulletin as the batch's earlier item at this index.
+    case duplicateOfItem(Int)
+    /// Refused on its own; nothing of it is written.
+    case refused(GatewayError)
+}

@@ -1,0 +1,211 @@
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// The writer of one PostgreSQL append transaction, on the connection that holds it. It remembers the
+/// chain's head once read (no other writer can move it while the append lock is held), saving a round
+/// trip per batch.
+///
+/// Writes are sent without waiting for their answers (postgres-nio runs a connection's statements one
+/// after another in the order sent), and confirmed before anything else is waited for: the next read, or
+/// `COMMIT`. So a batch costs its reads' round trips and one more, however many statements it writes.
+/// Every statement's answer is checked, in order, and the first error fails the append: PostgreSQL
+/// answers `COMMIT` of a transaction in which a statement failed by rolling it back, so a `COMMIT` that
+/// seems to succeed is never taken for a commit unless everything before it did. No write is sent before
+/// `BEGIN` and the lock are confirmed, so nothing can run outside the transaction.
+final class PostgresTransaction: LedgerWriter {
+    private struct State {
+        /// The last entry's position and hash, once known.
+        var head: (position: Int, hash: String)?
+        /// Statements sent whose answers are not yet checked, in the order sent.
+        var unconfirmed: [EventLoopFuture<PostgresQueryResult>] = []
+        /// Whether `BEGIN` and the lock (the first statements sent) are confirmed.
+        var open = false
+    }
+
+    /// Used only inside the transaction's body, which owns the leased connection (`PostgresConnection` is
+    /// Sendable; the pool lends it to this transaction alone).
+    private let connection: PostgresConnection
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Sends `query` without waiting for its answer.
+    func send(_ query: PostgresQuery) {
+        let answer = PostgresLedger.sent(query, on: connection, logger: logger)
+        state.withLock { $0.unconfirmed.append(answer) }
+    }
+
+    /// Waits for the answers of every statement sent, in order; the first error is thrown.
+    func confirm() async throws {
+        let sent = state.withLock { state in
+            defer { state.unconfirmed = [] }
+            return state.unconfirmed
+        }
+        for answer in sent { _ = try await answer.get() }
+        state.withLock { $0.open = true }
+    }
+
+    /// Sends a write once the transaction is confirmed open; its answer is checked by the next confirmation.
+    private func write(_ query: PostgresQuery) async throws {
+        if !state.withLock({ $0.open }) { try await confirm() }
+        send(query)
+    }
+
+    /// The rows `query` reads, after confirming what was sent before it.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await confirm()
+        return try await PostgresLedger.rows(query, on: connection, logger: logger)
+    }
+
+    /// Runs `body`, its errors as ledger errors.
+    private func ledger<Value>(_ body: () async throws -> Value) async throws(LedgerError) -> Value {
+        do {
+            return try await body()
+        } catch {
+            throw PostgresLedger.ledgerError(error)
+        }
+    }
+
+    /// The chain's last position and hash: remembered, or read once (after confirming what was sent).
+    private func chainHead() async throws -> (position: Int, hash: String) {
+        if let head = state.withLock({ $0.head }) { return head }
+        let last = try await rows("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1").first.map { try $0.decode((Int, String).self) }
+        let head = last ?? (0, LogEntry.genesisHash)
+        state.withLock { $0.head = head }
+        return head
+    }
+
+    func headPosition() async throws(LedgerError) -> Int {
+        try await ledger { try await chainHead().position }
+    }
+
+    func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] {
+        try await ledger {
+            try await rows("SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE position > \(position) ORDER BY position LIMIT \(limit)")
+                .map(PostgresLedger.entry)
+        }
+    }
+
+    func accepted(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry] {
+        try await entries(keys, outcome: .accepted)
+    }
+
+    func issued(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry] {
+        try await entries(keys, outcome: .issued)
+    }
+
+    /// The entries among `keys` with `outcome`, in one statement.
+    private func entries(_ keys: [BulletinKey], outcome: EntryOutcome) async throws(LedgerError) -> [BulletinKey: LogEntry] {
+        guard !keys.isEmpty else { return [:] }
+        return try await ledger {
+            let found = try await rows("""
+                SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome = \(outcome.rawValue)
+                AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
+                """).map(PostgresLedger.entry)
+            return Dictionary(found.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
+        }
+    }
+
+    func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry] {
+        guard !entries.isEmpty else { return [] }
+        return try await ledger {
+            var current = try await chainHead()
+            var logged: [LogEntry] = []
+            logged.reserveCapacity(entries.count)
+            for chunk in entries.chunked(by: 1000) {
+                var values: [String] = []
+                var bindings = PostgresBindings(capacity: chunk.count * 12)
+                for row in chunk {
+                    let (entry, sha256) = (row.entry, row.sha256)
+                    let (position, previous) = (current.position + 1, current.hash)
+                    let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
+                    values.append(Self.placeholders(from: bindings.count + 1, count: 12))
+                    bindings.append(position)
+                    for text in [entry.issuer, entry.id, entry.type, entry.sender, entry.receivedAt, entry.outcome.rawValue] { bindings.append(text) }
+                    bindings.append(entry.errorCode)
+                    bindings.append(ByteBuffer(bytes: entry.bytes))
+                    for text in [sha256, previous, hash] { bindings.append(text) }
+                    logged.append(LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash))
+                    current = (position, hash)
+                }
+                try await write(PostgresQuery(unsafeSQL: """
+                    INSERT INTO log (\(PostgresLedger.columns)) VALUES \(values.joined(separator: ", "))
+                    """, binds: bindings))
+            }
+            state.withLock { [current] in $0.head = current }
+            return logged
+        }
+    }
+
+    func enqueue(_ deliveries: [DeliveryToQueue]) async throws(LedgerError) {
+        let rows = deliveries.flatMap { delivery in Set(delivery.recipients).sorted().map { (delivery.position, $0, delivery.timestamp) } }
+        guard !rows.isEmpty else { return }
+        try await ledger {
+            // Sequences follow the outbox's last one, in order, computed by the statement itself (so that it
+            // can be sent without waiting); the append lock keeps other writers out.
+            for chunk in rows.chunked(by: 1000) {
+                var values: [String] = []
+                var bindings = PostgresBindings(capacity: chunk.count * 4)
+                for (offset, (position, recipient, timestamp)) in chunk.enumerated() {
+                    let first = bindings.count + 1
+                    values.append("($\(first)::bigint, $\(first + 1)::bigint, $\(first + 2)::text, $\(first + 3)::text)")
+                    bindings.append(offset + 1)
+                    bindings.append(position)
+                    bindings.append(recipient)
+                    bindings.append(timestamp)
+                }
+                try await write(PostgresQuery(unsafeSQL: """
+                    INSERT INTO outbox (sequence, position, recipient, state, attempts, next_attempt_at, updated_at)
+                    SELECT base.sequence + added.k, added.position, added.recipient, 'pending', 0, 0, added.updated_at
+                    FROM (SELECT COALESCE(MAX(sequence), 0) AS sequence FROM outbox) AS base,
+                         (VALUES \(values.joined(separator: ", "))) AS added (k, position, recipient, updated_at)
+                    ORDER BY added.k
+                    ON CONFLICT (position, recipient) DO NOTHING
+                    """, binds: bindings))
+            }
+        }
+    }
+
+    func storeReceipts(_ receipts: [ReceiptToStore]) async throws(LedgerError) {
+        guard !receipts.isEmpty else { return }
+        try await ledger {
+            for chunk in receipts.chunked(by: 1000) {
+                var values: [String] = []
+                var bindings = PostgresBindings(capacity: chunk.count * 2)
+                for receipt in chunk {
+                    values.append(Self.placeholders(from: bindings.count + 1, count: 2))
+                    bindings.append(receipt.position)
+                    bindings.append(ByteBuffer(bytes: receipt.bytes))
+                }
+                try await write(PostgresQuery(unsafeSQL: """
+                    INSERT INTO receipts (position, bytes) VALUES \(values.joined(separator: ", ")) ON CONFLICT DO NOTHING
+                    """, binds: bindings))
+            }
+        }
+    }
+
+    func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? {
+        try await ledger {
+            try await rows("SELECT bytes FROM receipts WHERE position = \(position)").first.map { Array(buffer: try $0.decode(ByteBuffer.self)) }
+        }
+    }
+
+    /// `($first, $first+1, …)`: one row's placeholders in a multi-row INSERT.
+    private static func placeholders(from first: Int, count: Int) -> String {
+        "(" + (first..<(first + count)).map { "$\($0)" }.joined(separator: ", ") + ")"
+    }
+}
+
+private extension Array {
+    /// The elements in consecutive pieces of at most `size` (a multi-row statement's rows, within PostgreSQL's
+    /// limit of 65,535 parameters).
+    func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}

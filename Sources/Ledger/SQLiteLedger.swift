@@ -1,0 +1,242 @@
+import Synchronization
+
+import ServiceLifecycle
+
+/// The ledger in SQLite (the embedded default): one file, WAL, `synchronous=FULL`; one writer at a time.
+///
+/// Two connections, each on a thread of its own: the writer's, which holds every transaction (the
+/// append lock within this process is ``AsyncLock``, across processes SQLite's write lock, taken by
+/// `BEGIN IMMEDIATE`), and the reader's, which reads what is committed while a transaction is open. The WAL
+/// is copied back into the database file by a ``WALCheckpointer`` on a third thread.
+public final class SQLiteLedger: LedgerStore {
+    let writer: SQLiteThread
+    let reader: SQLiteThread
+    let appendLock = AsyncLock()
+    private let checkpointer: WALCheckpointer
+
+    /// Opens or creates the ledger in the database file at `path` (``migrate()`` brings its layout up to date).
+    public static func open(path: String) async throws(LedgerError) -> SQLiteLedger {
+        let writer = try await SQLiteThread.open(path: path)
+        let checkpointer = try await writer.run { _ throws(LedgerError) in try WALCheckpointer(path: path) }
+        return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path), checkpointer: checkpointer)
+    }
+
+    private init(writer: SQLiteThread, reader: SQLiteThread, checkpointer: WALCheckpointer) {
+        self.writer = writer
+        self.reader = reader
+        self.checkpointer = checkpointer
+    }
+
+    deinit {
+        checkpointer.stop()
+    }
+
+    public func migrate() async throws(LedgerError) {
+        try await appendLock.withLock { () async throws(LedgerError) in
+            try await writer.run { connection throws(LedgerError) in
+                try SQLiteSchema.migrate(connection)
+                try connection.execute("PRAGMA wal_autocheckpoint=\(WALCheckpointer.backstopPages)")
+            }
+        }
+    }
+
+    /// Nothing to keep running (the connections are the store's own); returns at graceful shutdown.
+    public func run() async throws {
+        try? await gracefulShutdown()
+    }
+
+    public func withAppendLock<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result {
+        try await appendLock.withLock {
+            try await writer.run { connection throws(LedgerError) in try connection.execute("BEGIN IMMEDIATE") }
+            let result: Result
+            do {
+                result = try await body(Writer(thread: writer))
+                try await writer.run { connection throws(LedgerError) in try connection.execute("COMMIT") }
+            } catch {
+                try? await writer.run { connection throws(LedgerError) in
+                    if !connection.autocommit { try connection.execute("ROLLBACK") }
+                }
+                throw error
+            }
+            checkpointer.committed()
+            return result
+        }
+    }
+
+    /// Runs `body` on the writer's connection in a transaction of its own, holding the append lock (the
+    /// outbox's updates).
+    func writing<Value: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(LedgerError) -> Value) async throws(LedgerError) -> Value {
+        let value = try await appendLock.withLock { () async throws(LedgerError) -> Value in
+            try await writer.run { connection throws(LedgerError) in try connection.transaction { () throws(LedgerError) in try body(connection) } }
+        }
+        checkpointer.committed()
+        return value
+    }
+
+    /// The writer inside a transaction: every call runs on the writer's thread.
+    private struct Writer: LedgerWriter {
+        let thread: SQLiteThread
+
+        func headPosition() async throws(LedgerError) -> Int {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.head(connection).position }
+        }
+
+        func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.entries(connection, after: position, limit: limit) }
+        }
+
+        func accepted(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry] {
+            guard !keys.isEmpty else { return [:] }
+            return try await thread.run { connection throws(LedgerError) in
+                var found: [BulletinKey: LogEntry] = [:]
+                for key in keys { found[key] = try SQLiteLedger.entry(connection, key, outcome: .accepted) }
+                return found
+            }
+        }
+
+        func issued(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry] {
+            guard !keys.isEmpty else { return [:] }
+            return try await thread.run { connection throws(LedgerError) in
+                var found: [BulletinKey: LogEntry] = [:]
+                for key in keys { found[key] = try SQLiteLedger.entry(connection, key, outcome: .issued) }
+                return found
+            }
+        }
+
+        /// The chain's head is read once, then each row follows the one before.
+        func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry] {
+            guard !entries.isEmpty else { return [] }
+            return try await thread.run { connection throws(LedgerError) in
+                var head = try SQLiteLedger.head(connection)
+                var logged: [LogEntry] = []
+                logged.reserveCapacity(entries.count)
+                for row in entries {
+                    let entry = try SQLiteLedger.insert(row.entry, sha256: row.sha256, after: head, into: connection)
+                    head = (entry.position, entry.hash)
+                    logged.append(entry)
+                }
+                return logged
+            }
+        }
+
+        func enqueue(_ deliveries: [DeliveryToQueue]) async throws(LedgerError) {
+            guard !deliveries.isEmpty else { return }
+            try await thread.run { connection throws(LedgerError) in
+                for delivery in deliveries {
+                    try SQLiteLedger.enqueue(position: delivery.position, for: delivery.recipients, at: delivery.timestamp, into: connection)
+                }
+            }
+        }
+
+        func storeReceipts(_ receipts: [ReceiptToStore]) async throws(LedgerError) {
+            guard !receipts.isEmpty else { return }
+            try await thread.run { connection throws(LedgerError) in
+                for receipt in receipts { try SQLiteLedger.storeReceipt(receipt.bytes, for: receipt.position, into: connection) }
+            }
+        }
+
+        func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.receipt(for: position, in: connection) }
+        }
+    }
+
+    // MARK: Reads (committed entries, on the reader's connection)
+
+    public func accepted(issuer: String, id: String) async throws(LedgerError) -> LogEntry? {
+        try await reader.run { connection throws(LedgerError) in try Self.entry(connection, BulletinKey(issuer: issuer, id: id), outcome: .accepted) }
+    }
+
+    public func issued(issuer: String, id: String) async throws(LedgerError) -> LogEntry? {
+        try await reader.run { connection throws(LedgerError) in try Self.entry(connection, BulletinKey(issuer: issuer, id: id), outcome: .issued) }
+    }
+
+    public func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] {
+        try await reader.run { connection throws(LedgerError) in try Self.entries(connection, after: position, limit: limit) }
+    }
+
+    public func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? {
+        try await reader.run { connection throws(LedgerError) in try Self.receipt(for: position, in: connection) }
+    }
+
+    public func count() async throws(LedgerError) -> Int {
+        try await reader.run { connection throws(LedgerError) in
+            try connection.withStatement("SELECT COUNT(*) FROM log") { statement throws(LedgerError) in try statement.step() ? statement.integer(0) : 0 }
+        }
+    }
+
+    /// The last entry's position and hash: (0, the genesis hash) for an empty log.
+    static func head(_ connection: SQLiteConnection) throws(LedgerError) -> (position: Int, hash: String) {
+        try connection.withStatement("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1") { last throws(LedgerError) in
+            try last.step() ? (last.integer(0), last.text(1)) : (0, LogEntry.genesisHash)
+        }
+    }
+
+    /// Appends one entry after `head`, the chain's last entry (inside the caller's transaction).
+    static func insert(_ entry: NewEntry, sha256: String, after head: (position: Int, hash: String),
+                               into connection: SQLiteConnection) throws(LedgerError) -> LogEntry {
+        let (position, previous) = (head.position + 1, head.hash)
+        let hash = LogEntry.chainHash(position: position, content: entry, sha256: sha256, previousHash: previous)
+        try connection.withStatement("""
+            INSERT INTO log (position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """) { insert throws(LedgerError) in try insert.run([
+                .integer(position), .text(entry.issuer), .text(entry.id), .text(entry.type), .text(entry.sender),
+                .text(entry.receivedAt), .text(entry.outcome.rawValue), entry.errorCode.map { .text($0) } ?? .null,
+                .blob(entry.bytes), .text(sha256), .text(previous), .text(hash),
+            ]) }
+        return LogEntry(position: position, content: entry, sha256: sha256, previousHash: previous, hash: hash)
+    }
+
+    /// Queues the entry at `position` for each recipient (inside the caller's transaction).
+    static func enqueue(position: Int, for recipients: [String], at timestamp: String, into connection: SQLiteConnection) throws(LedgerError) {
+        for recipient in Set(recipients).sorted() {
+            try connection.withStatement("""
+                INSERT OR IGNORE INTO outbox (position, recipient, state, attempts, next_attempt_at, updated_at)
+                VALUES (?, ?, 'pending', 0, 0, ?)
+                """) { insert throws(LedgerError) in try insert.run([.integer(position), .text(recipient), .text(timestamp)]) }
+        }
+    }
+
+    static func entries(_ connection: SQLiteConnection, after position: Int, limit: Int) throws(LedgerError) -> [LogEntry] {
+        try connection.withStatement("SELECT \(columns) FROM log WHERE position > ? ORDER BY position LIMIT ?") { statement throws(LedgerError) in
+            try statement.bind([.integer(position), .integer(limit)])
+            var result: [LogEntry] = []
+            while try statement.step() { result.append(entry(statement)) }
+            return result
+        }
+    }
+
+    static func storeReceipt(_ bytes: [UInt8], for position: Int, into connection: SQLiteConnection) throws(LedgerError) {
+        try connection.withStatement("INSERT OR IGNORE INTO receipts (position, bytes) VALUES (?, ?)") { insert throws(LedgerError) in
+            try insert.run([.integer(position), .blob(bytes)])
+        }
+    }
+
+    static func receipt(for position: Int, in connection: SQLiteConnection) throws(LedgerError) -> [UInt8]? {
+        try connection.withStatement("SELECT bytes FROM receipts WHERE position = ?") { statement throws(LedgerError) in
+            try statement.bind([.integer(position)])
+            return try statement.step() ? statement.blob(0) : nil
+        }
+    }
+
+    // MARK: Rows
+
+    private static let columns = "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash"
+
+    /// The entry for `key` with `outcome` (accepted or issued: each is unique per key).
+    static func entry(_ connection: SQLiteConnection, _ key: BulletinKey, outcome: EntryOutcome) throws(LedgerError) -> LogEntry? {
+        // The outcome is written out, not bound: only then can SQLite use the partial unique index on it.
+        try connection.withStatement("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = '\(outcome.rawValue)'") { statement throws(LedgerError) in
+            try statement.bind([.text(key.issuer), .text(key.id)])
+            return try statement.step() ? entry(statement) : nil
+        }
+    }
+
+    static func entry(_ row: Statement) -> LogEntry {
+        LogEntry(
+            position: row.integer(0),
+            content: NewEntry(issuer: row.text(1), id: row.text(2), type: row.text(3), sender: row.text(4), receivedAt: row.text(5),
+                              outcome: EntryOutcome(rawValue: row.text(6)) ?? .rejected, errorCode: row.optionalText(7), bytes: row.blob(8)),
+            sha256: row.text(9), previousHash: row.text(10), hash: row.text(11))
+    }
+}
