@@ -120,7 +120,7 @@ final class Committer: Sendable {
                 // Nothing of the batch is in the log, so neither may its facts be in the projection.
                 projection.remove(added.withLock { $0 })
                 logger.error("the log could not commit a batch", metadata: ["bulletins": .stringConvertible(items.count), "error": .string("\(error)")])
-                let failure = GatewayError(code: "internal", status: 500, detail: "the log could not commit: \(error)")
+                let failure = GatewayError(.internal, "the log could not commit: \(error)")
                 return items.map { _ in .failure(failure) }
             }
         }
@@ -297,13 +297,13 @@ final class Committer: Sendable {
     private static func problem(_ error: any Error) -> GatewayError {
         switch error {
         case let error as LedgerError where error.code == .duplicateConflict:
-            return GatewayError(code: "duplicate-conflict", status: 409, detail: error.message)
+            return GatewayError(.duplicateConflict, error.message)
         case let error as LedgerError:
-            return GatewayError(code: "internal", status: 500, detail: error.message)
+            return GatewayError(.internal, error.message)
         case let error as GatewayError:
             return error
         default:
-            return GatewayError(code: "internal", status: 500, detail: "cannot derive the outbound bulletins: \(error)")
+            return GatewayError(.internal, "cannot derive the outbound bulletins: \(error)")
         }
     }
 
@@ -333,7 +333,7 @@ final class Committer: Sendable {
                                             chain: [configuration.signingCertificate], compact: false).utf8)
             }
         } catch {
-            throw GatewayError(code: "internal", status: 500, detail: "cannot make the receipt: \(error)")
+            throw GatewayError(.internal, "cannot make the receipt: \(error)")
         }
     }
 }

@@ -54,7 +54,7 @@ public struct GatewayServer: Sendable {
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try await participant(of: context)
             let body = try await request.body.collect(upTo: context.maxUploadSize)
-            let result = await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender)
+            let result = IntakeResponse(await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender))
             return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
                             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
         }
@@ -63,7 +63,7 @@ public struct GatewayServer: Sendable {
             let issuer = try context.parameters.require("issuer")
             let id = try context.parameters.require("id")
             guard let entry = try await ledger.accepted(issuer: issuer, id: id), let receipt = try await ledger.receipt(for: entry.position) else {
-                return problem(GatewayError(code: "not-found", status: 404, detail: "no accepted bulletin \(issuer)/\(id)"))
+                return problem(GatewayError(.notFound, "no accepted bulletin \(issuer)/\(id)"))
             }
             let type = BulletinReader.encoding(of: receipt) == .xml ? "application/xml" : "application/jose+json"
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
@@ -87,7 +87,7 @@ public struct GatewayServer: Sendable {
             let recipient = try await participant(of: context)
             let query = request.uri.queryParameters
             guard let after = Int(query.get("after") ?? "0"), after >= 0, let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: "after= must be a cursor (0 or more) and limit= 1 to 1000"))
+                return problem(GatewayError(.malformed, "after= must be a cursor (0 or more) and limit= 1 to 1000"))
             }
             return json(InboxPage.render(try await ledger.inbox(of: recipient.code, after: after, limit: limit), after: after))
         }
@@ -95,7 +95,7 @@ public struct GatewayServer: Sendable {
             let recipient = try await participant(of: context)
             let body = try await request.body.collect(upTo: 1 << 20)
             guard let cursors = InboxPage.cursors(in: Array(buffer: body)) else {
-                return problem(GatewayError(code: "malformed", status: 400, detail: #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#))
+                return problem(GatewayError(.malformed, #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#))
             }
             let count = try await ledger.acknowledge(cursors, by: recipient.code, at: Timestamps.chinaStandardTime(Date()))
             return json(JSONText.object([("acknowledged", String(count))]))
@@ -159,7 +159,7 @@ public struct GatewayServer: Sendable {
             try Self.check(code, .personCode)
             date = try Self.requestedDate(text)
         } catch {
-            return error.plainAnswer
+            return Problem(error).answer
         }
         do {
             let projection = projection
@@ -175,21 +175,21 @@ public struct GatewayServer: Sendable {
                 ])
             })
         } catch {
-            return GatewayError(code: "internal", status: 500, detail: (error as? ScoringError)?.message ?? "\(error)").plainAnswer
+            return Problem(GatewayError(.internal, (error as? ScoringError)?.message ?? "\(error)")).answer
         }
     }
 
     /// A `{code}` path parameter of `format`, else a 400 problem.
     static func check(_ code: String, _ format: CodeFormat) throws(GatewayError) {
         guard format.matches(code) else {
-            throw GatewayError(code: "malformed", status: 400, detail: "\"\(code)\" is not \(format.description)")
+            throw GatewayError(.malformed, "\"\(code)\" is not \(format.description)")
         }
     }
 
     /// The `date=` query value, or today in China when it is absent; a 400 problem when it is not a date.
     static func requestedDate(_ text: String?) throws(GatewayError) -> CalendarDate {
         guard let date = text.map({ CalendarDate(iso: $0) }) ?? Timestamps.chinaDate(Date()) else {
-            throw GatewayError(code: "malformed", status: 400, detail: "date=\(text ?? "") is not a YYYY-MM-DD date")
+            throw GatewayError(.malformed, "date=\(text ?? "") is not a YYYY-MM-DD date")
         }
         return date
     }
@@ -220,8 +220,9 @@ public struct GatewayServer: Sendable {
     }
 
     func problem(_ error: GatewayError) -> Response {
-        Response(status: .init(code: error.status), headers: [.contentType: "application/problem+json"],
-                 body: .init(byteBuffer: ByteBuffer(string: error.problemJSON)))
+        let problem = Problem(error)
+        return Response(status: .init(code: problem.status), headers: [.contentType: "application/problem+json"],
+                        body: .init(byteBuffer: ByteBuffer(string: problem.json)))
     }
 
     /// The TLS configuration: the gateway's certificate, and client certificates required, chained to the

@@ -8,14 +8,12 @@ import StrictJSON
 import Synchronization
 import Trust
 
-/// What intake answers: a status, a content type and a body.
-public struct IntakeResponse: Sendable {
-    /// The HTTP status.
-    public var status: Int
-    /// The media type of `body`.
-    public var contentType: String
-    /// The signed receipt, or the problem document.
-    public var body: [UInt8]
+/// What intake did with a submission: receipted it (new or a resubmission), or refused it.
+public enum IntakeResult: Sendable {
+    /// Accepted (now or before): the signed receipt, in the sender's encoding.
+    case receipted([UInt8], encoding: BulletinEncoding)
+    /// Refused, and logged as received.
+    case refused(GatewayError)
 }
 
 /// Intake, in order: size → media type → signature and trust → schema (of the verified bytes) → sender
@@ -47,7 +45,7 @@ public final class Intake: Sendable {
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
             return await committer.commit(items)
-        }, unanswered: { .failure(GatewayError(code: "internal", status: 500, detail: "the group commit gave no outcome")) })
+        }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
         // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
@@ -67,34 +65,33 @@ public final class Intake: Sendable {
     /// Runs a submission from `sender` (the participant of the TLS client certificate). Verification and
     /// decoding run on the caller's task; the append waits for a group commit with the bulletins that
     /// arrive meanwhile (one durable write for all), and the answer is sent only after that commit.
-    public func submit(_ bytes: [UInt8], mediaType: String?, sender: Participant?, now: Date = Date()) async -> IntakeResponse {
+    public func submit(_ bytes: [UInt8], mediaType: String?, sender: Participant?, now: Date = Date()) async -> IntakeResult {
         let receivedAt = Timestamps.chinaStandardTime(now)
         let started = ContinuousClock.now
         var known = (issuer: "", id: "", type: "")
         do {
             guard bytes.count <= configuration.maxBodyBytes else {
-                throw GatewayError(code: "too-large", status: 413, detail: "bulletins are at most \(configuration.maxBodyBytes) bytes")
+                throw GatewayError(.tooLarge, "bulletins are at most \(configuration.maxBodyBytes) bytes")
             }
             let encoding = try Self.encoding(mediaType)
             // XML-DSig bodies are XML; JWS bodies (compact or JSON) are not.
             guard (BulletinReader.encoding(of: bytes) == .xml) == (encoding == .xml) else {
-                throw GatewayError(code: "malformed", status: 400, detail: "the body does not match its media type \(mediaType ?? "")")
+                throw GatewayError(.malformed, "the body does not match its media type \(mediaType ?? "")")
             }
             let bulletin = try verify(bytes, now: now)
             known = (bulletin.issuer, bulletin.id, bulletin.type.rawValue)
             guard let sender, sender.code == bulletin.issuer else {
-                throw GatewayError(code: "not-authorized", status: 403,
-                                   detail: "the bulletin is issued and signed by \(bulletin.issuer) but was sent over the TLS identity of \(sender?.code ?? "nobody known")")
+                throw GatewayError(.notAuthorized, "the bulletin is issued and signed by \(bulletin.issuer) but was sent over the TLS identity of \(sender?.code ?? "nobody known")")
             }
             guard sender.role.allowedTypes.contains(bulletin.type) else {
-                throw GatewayError(code: "not-authorized", status: 403, detail: "a \(sender.role.rawValue) participant may not submit \(bulletin.type.rawValue)")
+                throw GatewayError(.notAuthorized, "a \(sender.role.rawValue) participant may not submit \(bulletin.type.rawValue)")
             }
             let fact = try scoringFact(of: bulletin)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: .accepted, bytes: bytes)
             let committed = try await commits.submit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
             guard let receipt = committed.receipt else {
-                throw GatewayError(code: "internal", status: 500, detail: "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
+                throw GatewayError(.internal, "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
             }
             switch committed.outcome {
             case .appended(let logged):
@@ -104,16 +101,16 @@ public final class Intake: Sendable {
                 logger.info("bulletin resubmitted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "duplicate", seconds: Self.milliseconds(since: started) / 1000)
             }
-            return IntakeResponse(status: 201, contentType: encoding == .xml ? "application/xml" : "application/jose+json", body: receipt)
+            return .receipted(receipt, encoding: encoding)
         } catch {
-            let problem = error as? GatewayError ?? GatewayError(code: "internal", status: 500, detail: "\(error)")
+            let problem = error as? GatewayError ?? GatewayError(.internal, "\(error)")
             let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
-                                    receivedAt: receivedAt, outcome: .rejected, errorCode: problem.code, bytes: bytes)
+                                    receivedAt: receivedAt, outcome: .rejected, errorCode: problem.code.description, bytes: bytes)
             _ = await commits.submit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
             logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
-                ["code": .string(problem.code), "reason": .string(problem.reason ?? "")]) { $1 })
+                ["code": .string(problem.code.description), "reason": .string(problem.reason ?? "")]) { $1 })
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
-            return IntakeResponse(status: problem.status, contentType: "application/problem+json", body: Array(problem.problemJSON.utf8))
+            return .refused(problem)
         }
     }
 
@@ -129,8 +126,7 @@ public final class Intake: Sendable {
         case "application/xml", "text/xml": return .xml
         case "application/jose+json", "application/jose": return .json
         default:
-            throw GatewayError(code: "unsupported-media-type", status: 415,
-                               detail: "send application/xml (XML-DSig) or application/jose+json / application/jose (JWS), not \(type.isEmpty ? "nothing" : type)")
+            throw GatewayError(.unsupportedMediaType, "send application/xml (XML-DSig) or application/jose+json / application/jose (JWS), not \(type.isEmpty ? "nothing" : type)")
         }
     }
 
@@ -138,32 +134,39 @@ public final class Intake: Sendable {
         do {
             return try verifier.verify(bytes, now: Int(now.timeIntervalSince1970))
         } catch let error as TrustError {
-            switch error.code {
-            case "signature-invalid", "profile-violation":
-                throw GatewayError(code: "signature-invalid", status: 401, detail: error.message, reason: error.code)
-            case "malformed":
-                throw GatewayError(code: "malformed", status: 400, detail: error.message)
-            default:
-                throw GatewayError(code: "untrusted-signer", status: 403, detail: error.message, reason: error.code)
-            }
+            throw Self.refusal(error)
         } catch let error as BulletinError {
-            let status = error.code == "malformed" ? 400 : error.code == "too-large" ? 413 : 422
-            throw GatewayError(code: error.code == "malformed" || error.code == "too-large" ? error.code : "schema-invalid",
-                               status: status, detail: "\(error.location): \(error.message)", reason: error.code)
+            let code: GatewayError.Code = error.code == "malformed" ? .malformed : error.code == "too-large" ? .tooLarge : .schemaInvalid
+            throw GatewayError(code, "\(error.location): \(error.message)", reason: error.code)
         } catch {
-            throw GatewayError(code: "internal", status: 500, detail: "\(error)")
+            throw GatewayError(.internal, "\(error)")
+        }
+    }
+
+    /// The refusal for what `Trust` found. Its own failures (OpenSSL, an unreadable trust store) are the
+    /// gateway's, not the sender's: `internal`, never `untrusted-signer`.
+    static func refusal(_ error: TrustError) -> GatewayError {
+        switch error.code {
+        case "signature-invalid", "profile-violation":
+            GatewayError(.signatureInvalid, error.message, reason: error.code)
+        case "malformed":
+            GatewayError(.malformed, error.message)
+        case "crypto-failure", "io-error", "trust-store-unreadable":
+            GatewayError(.internal, error.message, reason: error.code)
+        default:
+            GatewayError(.untrustedSigner, error.message, reason: error.code)
         }
     }
 
     private func scoringFact(of bulletin: Bulletin) throws(GatewayError) -> Fact? {
         let name = bulletin.rules ?? configuration.defaultPack
         guard let pack = configuration.packs[name] else {
-            throw GatewayError(code: "rules-invalid", status: 422, detail: "the gateway has no rule pack \"\(name)\"")
+            throw GatewayError(.rulesInvalid, "the gateway has no rule pack \"\(name)\"")
         }
         do {
             return try bulletin.fact(under: pack)
         } catch {
-            throw GatewayError(code: "rules-invalid", status: 422, detail: "\(error.location): \(error.message)")
+            throw GatewayError(.rulesInvalid, "\(error.location): \(error.message)")
         }
     }
 

@@ -73,9 +73,9 @@ struct InternalRoutes: Sendable {
         let answer: InternalAnswer
         switch route {
         case .unmatched:
-            answer = GatewayError(code: "not-found", status: 404, detail: "no route \(target.path) on the internal listener").plainAnswer
+            answer = Problem(GatewayError(.notFound, "no route \(target.path) on the internal listener")).answer
         case _ where method != .GET:
-            answer = GatewayError(code: "method-not-allowed", status: 405, detail: "the internal listener answers GET only").plainAnswer
+            answer = Problem(GatewayError(.methodNotAllowed, "the internal listener answers GET only")).answer
         case .eligibility(let code):
             answer = server.eligibility(code: String(code), date: target.parameter("date"))
         case .health:
@@ -265,7 +265,7 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             context.close(promise: nil)
             return
         }
-        let problem = GatewayError(code: "malformed", status: 400, detail: "the request is not HTTP/1.x the listener can read (\(error))").plainAnswer
+        let problem = Problem(GatewayError(.malformed, "the request is not HTTP/1.x the listener can read (\(error))")).answer
         var response = context.channel.allocator.buffer(capacity: 160 + problem.body.utf8.count)
         InternalResponse.write(status: problem.status, contentType: problem.contentType, body: problem.body, version: .http1_1, keepAlive: false,
                                into: &response)

@@ -46,8 +46,8 @@ struct LoggingTests {
         let key = try PrivateKey(pem: try read("participants/440800-HEALTH.key.pem"))
         let certificate = try Trust.Certificate(pem: try read("participants/440800-HEALTH.cert.pem"))
         let revocation = Array(try Data(contentsOf: LiveGateway.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
-        #expect(await pipeline.submit(try XMLSignature().sign(revocation, key: key, certificate: certificate), mediaType: "application/xml", sender: health).status == 201)
-        #expect(await pipeline.submit(revocation, mediaType: "application/xml", sender: health).status == 401)
+        #expect(IntakeResponse(await pipeline.submit(try XMLSignature().sign(revocation, key: key, certificate: certificate), mediaType: "application/xml", sender: health)).status == 201)
+        #expect(IntakeResponse(await pipeline.submit(revocation, mediaType: "application/xml", sender: health)).status == 401)
         let lines = RecordingLogHandler.lines.withLock { $0 }
         let accepted = try #require(lines.first { $0.hasPrefix("bulletin accepted") })
         for field in ["participant=440800-HEALTH", "type=LicenceRevocation", "id=440800-HEALTH-2025-0012", "outcome=accepted", "latency_ms="] {

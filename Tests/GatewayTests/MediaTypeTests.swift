@@ -20,7 +20,7 @@ struct MediaTypeTests {
             try Intake.encoding(mediaType)
         } throws: { error in
             guard let error = error as? GatewayError else { return false }
-            return error.code == "unsupported-media-type" && error.status == 415
+            return error.code == .unsupportedMediaType && Problem(error).status == 415
                 && error.detail.hasSuffix("not \(mediaType.isEmpty || mediaType.hasPrefix(";") ? "nothing" : mediaType.lowercased())")
         }
     }

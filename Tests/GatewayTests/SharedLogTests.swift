@@ -46,7 +46,7 @@ struct TwoNodes {
         let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).key.pem"))))
         let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).cert.pem"))))
         let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
-        return await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
+        return IntakeResponse(await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code }))
     }
 }
 

@@ -34,7 +34,7 @@ struct FilledDataFolder {
             let key = try PrivateKey(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).key.pem"))))
             let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).cert.pem"))))
             let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)
-            let response = await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code })
+            let response = IntakeResponse(await pipeline.submit(Array(signed.utf8), mediaType: "application/jose+json", sender: ParticipantsFile.defaults.first { $0.code == code }))
             #expect(response.status == 201, "\(String(decoding: response.body, as: UTF8.self))")
         }
         try await submit(try String(contentsOf: CLI.repository.appendingPathComponent("examples/bulletins/penalty-decision.json"), encoding: .utf8), as: "440800-INS-ADMIN")
