@@ -67,7 +67,7 @@ public struct DerivedBulletins: Sendable {
         let change = try projection.change(of: person, on: date, adding: cause, history: .only(act.id))
         let after = change.after
         let withdrawal: Bool = if case .correction = cause { true } else { false }
-        let applied = withdrawal ? nil : after.history.last { $0.fact == act.id && $0.kind == "act" }
+        let applied = withdrawal ? nil : after.history.last { $0.fact == act.id && $0.kind == .act }
         let pack = projection.scoring.pack
         let workplaces = orderedUnion(directory.workplaces(of: person), act.institutions)
         let reference = decisionReference(cause.id)

@@ -94,11 +94,11 @@ public struct PeriodicBulletins: Sendable {
             var inRegion = false
             for entry in state.history {
                 let inPeriod = entry.date >= period.from && entry.date <= period.to
-                if entry.kind == "repair" {
+                if entry.kind == .repair {
                     if inPeriod { repaired -= entry.change }
                     continue
                 }
-                guard entry.kind == "act", case .act(let act)? = factsByID[entry.fact] else { continue }
+                guard entry.kind == .act, case .act(let act)? = factsByID[entry.fact] else { continue }
                 if entry.date.year == period.to.year {
                     for institution in act.institutions { yearPersons[institution, default: []].insert(state.person) }
                 }

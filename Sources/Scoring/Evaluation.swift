@@ -84,12 +84,35 @@ extension PersonState {
     }
 }
 
+/// What kind of fact an event of a person's timeline is; the order is also the order of one day's events
+/// in the fold (registration, act, agreement resumption, repair, restoration).
+public enum FactKind: UInt8, Sendable, Comparable, CaseIterable {
+    case registration = 0
+    case act
+    case agreementResumed
+    case repair
+    case restoration
+
+    /// The name in `--explain` and the person file (`act`, `agreement-resumed`, …).
+    public var name: String {
+        switch self {
+        case .registration: "registration"
+        case .act: "act"
+        case .agreementResumed: "agreement-resumed"
+        case .repair: "repair"
+        case .restoration: "restoration"
+        }
+    }
+
+    public static func < (lhs: FactKind, rhs: FactKind) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
 /// One applied fact in a person's history, for `--explain`.
 public struct HistoryEntry: Sendable, Equatable {
     /// The fact.
     public var fact: FactID
-    /// The kind (`act`, `repair`, `restoration`, `agreement-resumed`, `registration`).
-    public var kind: String
+    /// The kind of fact.
+    public var kind: FactKind
     /// The date it took effect in the fold (the score date for acts).
     public var date: CalendarDate
     /// For acts: the per-finding arithmetic.

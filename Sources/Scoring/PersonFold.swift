@@ -137,7 +137,7 @@ struct PersonFold {
         lastActions = pack.notices.first { $0.contains(total) }?.actions ?? []
         keys.append("notices")
         if recording {
-            record(act.id, kind: "act", date: date, points: points, change: points.points,
+            record(act.id, kind: .act, date: date, points: points, change: points.points,
                    outcome: outcome.items.isEmpty ? "no sanction (total \(total))" : outcome.items.joined(separator: "; "),
                    keys: points.findings.flatMap { $0.situations.flatMap(\.keys) } + keys.items)
         }
@@ -233,7 +233,7 @@ struct PersonFold {
         let shortening = shortenSanction(on: date)
         keys.append("repair.shortening")
         if historyScope.includes(repair.id) {
-            record(repair.id, kind: "repair", date: date, points: nil, change: total - before,
+            record(repair.id, kind: .repair, date: date, points: nil, change: total - before,
                    outcome: "total \(before) → \(total)" + (shortening.map { "; \($0)" } ?? ""), keys: keys)
         }
     }
@@ -309,7 +309,7 @@ struct PersonFold {
                 applied: true))
         }
         if historyScope.includes(restoration.id) {
-            record(restoration.id, kind: "restoration", date: date, points: nil, change: 0, outcome: outcome,
+            record(restoration.id, kind: .restoration, date: date, points: nil, change: 0, outcome: outcome,
                    keys: ["restoration.windowWorkingDays"])
         }
     }
@@ -317,7 +317,7 @@ struct PersonFold {
     mutating func applyResumption(_ resumption: AgreementResumption) {
         guard linked.removeValue(forKey: resumption.institution) != nil else { return }
         if historyScope.includes(resumption.id) {
-            record(resumption.id, kind: "agreement-resumed", date: resumption.decidedOn, points: nil, change: 0,
+            record(resumption.id, kind: .agreementResumed, date: resumption.decidedOn, points: nil, change: 0,
                    outcome: linked.isEmpty ? "linked suspension ends" : "linked suspension ends for \(resumption.institution)",
                    keys: [])
         }
@@ -330,7 +330,7 @@ struct PersonFold {
         }
         termination = nil
         if historyScope.includes(registration.id) {
-            record(registration.id, kind: "registration", date: registration.on, points: nil, change: 0,
+            record(registration.id, kind: .registration, date: registration.on, points: nil, change: 0,
                    outcome: "registered again after the ban", keys: [])
         }
     }
@@ -375,7 +375,7 @@ struct PersonFold {
 
     /// Records a history entry; callers build the texts only when ``historyScope`` includes the fact.
     private mutating func record(
-        _ fact: FactID, kind: String, date: CalendarDate, points: ActPoints?, change: Int,
+        _ fact: FactID, kind: FactKind, date: CalendarDate, points: ActPoints?, change: Int,
         outcome: String, keys: [String]
     ) {
         history.append(HistoryEntry(

@@ -38,7 +38,7 @@ public enum ReplayLine {
     private static func entry(_ entry: HistoryEntry) -> String {
         var members: [(String, String)] = [
             ("fact", JSONText.quoted(entry.fact.description)),
-            ("kind", JSONText.quoted(entry.kind)),
+            ("kind", JSONText.quoted(entry.kind.name)),
             ("date", JSONText.quoted(entry.date.description)),
             ("change", String(entry.change)),
             ("total", String(entry.total)),

@@ -99,7 +99,7 @@ public struct Scorer: Sendable {
             for (resumption, fact) in part.resumptions {
                 for person in linkedPersons[resumption.institution] ?? [] {
                     resumptionEvents[Self.shard(of: person, among: shards)].append(PersonEntry(
-                        person: person, event: PersonEvent(date: resumption.decidedOn, phase: 2, fact: fact)))
+                        person: person, event: PersonEvent(date: resumption.decidedOn, phase: .agreementResumed, fact: fact)))
                 }
             }
         }
@@ -219,22 +219,22 @@ public struct Scorer: Sendable {
                 if date.year == asOf.year {
                     for institution in act.institutions { part.actPersons[part.shard(of: institution)].append((institution, person)) }
                 }
-                part.add(PersonEvent(date: date, phase: 1, fact: index), for: person)
+                part.add(PersonEvent(date: date, phase: .act, fact: index), for: person)
             }
         case .resumption(let resumption):
             if resumption.decidedOn <= asOf { part.resumptions.append((resumption, index)) }
         case .repair(let repair):
             if repair.decidedOn <= asOf {
-                part.add(PersonEvent(date: repair.decidedOn, phase: 3, fact: index), for: repair.person)
+                part.add(PersonEvent(date: repair.decidedOn, phase: .repair, fact: index), for: repair.person)
             }
         case .restoration(let restoration):
             if restoration.decidedOn <= asOf {
-                part.add(PersonEvent(date: restoration.decidedOn, phase: 4, fact: index), for: restoration.person)
+                part.add(PersonEvent(date: restoration.decidedOn, phase: .restoration, fact: index), for: restoration.person)
             }
         case .registration(let registration):
             if registration.on <= asOf {
                 part.registrations.append(registration)
-                part.add(PersonEvent(date: registration.on, phase: 0, fact: index), for: registration.person)
+                part.add(PersonEvent(date: registration.on, phase: .registration, fact: index), for: registration.person)
             }
         case .finalDecision, .correction:
             break
@@ -457,8 +457,8 @@ public struct Scorer: Sendable {
 /// reference (events used to carry the fact itself, and retain/release was the fold's largest cost).
 struct PersonEvent {
     var date: CalendarDate
-    /// Order among one day's events: registration 0, act 1, resumption 2, repair 3, restoration 4.
-    var phase: Int
+    /// Order among one day's events: registration, act, resumption, repair, restoration.
+    var phase: FactKind
     var fact: Int
 
     /// The events in timeline order: by date, then phase, then fact id (unique after deduplication).

@@ -61,7 +61,7 @@ struct GroupCommitTests {
         try await ProjectionBuilder.forEachAccepted(in: nodes.log, packs: ["guangdong": guangdong], defaultPack: "guangdong") { bulletin, fact in
             guard case .act(let act)? = fact, let person = act.personCodes.first else { return }
             let state = try replay.state(of: person, on: act.decidedOn, explain: true, adding: .act(act))
-            expected[act.id.id] = state.history.last { $0.fact == act.id && $0.kind == "act" }?.total
+            expected[act.id.id] = state.history.last { $0.fact == act.id && $0.kind == .act }?.total
             replay.add(.act(act))
         }
         let reader = try BulletinReader()
