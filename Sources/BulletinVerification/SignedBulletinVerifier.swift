@@ -32,12 +32,12 @@ public struct SignedBulletinVerifier: Sendable {
         // they can be (the same bulletin the full reader gives; anything else goes the full way).
         let bulletin = try BulletinJSONDecoder.fastPath(verifiedBytes[...]) ?? reader.read(verifiedBytes).bulletin
         guard participants.contains(bulletin.issuer) else {
-            throw TrustError(code: "issuer-mismatch", message: "signed by \(participants.joined(separator: ", ")), but the bulletin's issuer is \(bulletin.issuer)")
+            throw TrustError(code: .issuerMismatch, message: "signed by \(participants.joined(separator: ", ")), but the bulletin's issuer is \(bulletin.issuer)")
         }
         // The chain and revocation were checked at receipt with the current CRLs; at issuedAt the
         // certificate itself must have been valid.
         guard let issuedAt = bulletin.issuedAtSeconds, signer.notBefore <= issuedAt, issuedAt <= signer.notAfter else {
-            throw TrustError(code: "certificate-expired", message: "the signer's certificate was not valid at issuedAt \(bulletin.issuedAt)")
+            throw TrustError(code: .certificateExpired, message: "the signer's certificate was not valid at issuedAt \(bulletin.issuedAt)")
         }
         return bulletin
     }

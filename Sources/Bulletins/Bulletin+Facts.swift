@@ -9,7 +9,7 @@ extension Bulletin {
     ///   line to report (the bulletin's first line when no finer position is known).
     public func fact(under pack: RulePack, line: Int = 1) throws(BulletinError) -> Fact? {
         if let rules, rules != pack.name {
-            throw BulletinError(code: "rules-invalid", pointer: "/rules", line: line,
+            throw BulletinError(code: .rulesInvalid, pointer: "/rules", line: line,
                                 message: "bulletin is issued under \"\(rules)\" but is being applied under \"\(pack.name)\"")
         }
         let id = factID
@@ -30,7 +30,7 @@ extension Bulletin {
                 findings: [Finding(violation: "licence", situations: [.licenceRevoked], persons: [person])]))
         case .repairDecision(let body):
             guard pack.repair.categories[body.category] != nil else {
-                throw BulletinError(code: "rules-invalid", pointer: "/body/category", line: line,
+                throw BulletinError(code: .rulesInvalid, pointer: "/body/category", line: line,
                                     message: "repair category \"\(body.category.rawValue)\" does not exist under the \(pack.name) rules")
             }
             return .repair(RepairDecision(
@@ -70,7 +70,7 @@ extension Bulletin {
 
     private func checkApplicable(_ situation: SituationCode, pack: RulePack, pointer: String, line: Int) throws(BulletinError) {
         guard pack.rule(for: situation) == .notApplicable else { return }
-        throw BulletinError(code: "rules-invalid", pointer: pointer, line: line,
+        throw BulletinError(code: .rulesInvalid, pointer: pointer, line: line,
                             message: "situation \"\(situation.rawValue)\" is not applicable under the \(pack.name) rules")
     }
 }

@@ -36,13 +36,13 @@ public struct BulletinJSONDecoder: Sendable {
     /// The full path alone: parse into a tree, check the shape, decode the typed body.
     public func decodeWithoutFastPath(_ bytes: ArraySlice<UInt8>, firstLine: Int = 1) throws(BulletinError) -> Bulletin {
         guard bytes.count <= Self.maxBytes else {
-            throw BulletinError(code: "too-large", pointer: "", line: firstLine, message: "bulletin larger than \(Self.maxBytes) bytes")
+            throw BulletinError(code: .tooLarge, pointer: "", line: firstLine, message: "bulletin larger than \(Self.maxBytes) bytes")
         }
         let root: JSONNode
         do {
             root = try parser.parse(bytes, firstLine: firstLine)
         } catch {
-            throw BulletinError(code: "malformed", pointer: "", line: error.line, message: "not valid JSON: \(error.message) (column \(error.column))")
+            throw BulletinError(code: .malformed, pointer: "", line: error.line, message: "not valid JSON: \(error.message) (column \(error.column))")
         }
         return try Self.bulletin(fromTree: root)
     }
@@ -54,7 +54,7 @@ public struct BulletinJSONDecoder: Sendable {
             try ShapeValidator.validateBulletin(root)
             return try bulletin(root)
         } catch {
-            throw BulletinError(code: "schema-invalid", pointer: error.pointer, line: error.line, message: error.message)
+            throw BulletinError(code: .schemaInvalid, pointer: error.pointer, line: error.line, message: error.message)
         }
     }
 

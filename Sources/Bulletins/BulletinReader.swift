@@ -27,7 +27,7 @@ public final class BulletinReader: @unchecked Sendable {
         do {
             schema = try XMLSchema(text: SchemaWriter.xsd())
         } catch {
-            throw BulletinError(code: "schema-unavailable", pointer: "", line: 1, message: error.message)
+            throw BulletinError(code: .schemaUnavailable, pointer: "", line: 1, message: error.message)
         }
     }
 
@@ -46,24 +46,24 @@ public final class BulletinReader: @unchecked Sendable {
         switch Self.encoding(of: bytes) {
         case .json?:
             guard bytes.count <= BulletinJSONDecoder.maxBytes else {
-                throw BulletinError(code: "too-large", pointer: "", line: 1, message: "bulletin larger than \(BulletinJSONDecoder.maxBytes) bytes")
+                throw BulletinError(code: .tooLarge, pointer: "", line: 1, message: "bulletin larger than \(BulletinJSONDecoder.maxBytes) bytes")
             }
             let tree: JSONNode
             do {
                 tree = try JSONParser(limits: JSONLimits(maxDepth: 16, maxStringBytes: 16 * 1024, maxContainerCount: 100_000)).parse(bytes)
             } catch {
-                throw BulletinError(code: "malformed", pointer: "", line: error.line, message: "not valid JSON: \(error.message) (column \(error.column))")
+                throw BulletinError(code: .malformed, pointer: "", line: error.line, message: "not valid JSON: \(error.message) (column \(error.column))")
             }
             return ParsedBulletin(bulletin: try BulletinJSONDecoder.bulletin(fromTree: tree), tree: tree, encoding: .json)
         case .xml?:
             let problems = xmlProblems(bytes)
             if let first = problems.errors.first { throw first }
             guard let parsed = problems.parsed else {
-                throw BulletinError(code: "malformed", pointer: "", line: 1, message: "not a bulletin")
+                throw BulletinError(code: .malformed, pointer: "", line: 1, message: "not a bulletin")
             }
             return parsed
         case nil:
-            throw BulletinError(code: "malformed", pointer: "", line: 1, message: "neither XML (starts with <) nor JSON (starts with {)")
+            throw BulletinError(code: .malformed, pointer: "", line: 1, message: "neither XML (starts with <) nor JSON (starts with {)")
         }
     }
 
@@ -83,13 +83,18 @@ public final class BulletinReader: @unchecked Sendable {
         do {
             document = try XMLDocument(parsing: bytes)
         } catch {
-            return (nil, [BulletinError(code: error.code == "dtd-forbidden" || error.code == "too-deep" ? error.code : (error.code == "too-large" ? "too-large" : "malformed"),
-                                        pointer: "", line: error.line ?? 1, message: error.message, path: error.path)])
+            let code: BulletinError.Code = switch error.code {
+            case .dtdForbidden: .dtdForbidden
+            case .tooDeep: .tooDeep
+            case .tooLarge: .tooLarge
+            default: .malformed
+            }
+            return (nil, [BulletinError(code: code, pointer: "", line: error.line ?? 1, message: error.message, path: error.path)])
         }
         let violations = schema.validate(document)
         guard violations.isEmpty else {
             return (nil, violations.map {
-                BulletinError(code: "schema-invalid", pointer: "", line: $0.line ?? 1, message: $0.message, path: $0.path ?? "/Bulletin")
+                BulletinError(code: .schemaInvalid, pointer: "", line: $0.line ?? 1, message: $0.message, path: $0.path ?? "/Bulletin")
             })
         }
         do {

@@ -119,7 +119,7 @@ public enum BulletinXML {
     }
 
     private static func error(_ element: XMLElement, _ pointer: String, _ message: String) -> BulletinError {
-        BulletinError(code: "schema-invalid", pointer: pointer, line: element.line, message: message, path: element.path)
+        BulletinError(code: .schemaInvalid, pointer: pointer, line: element.line, message: message, path: element.path)
     }
 
     // MARK: JSON → XML
@@ -128,7 +128,7 @@ public enum BulletinXML {
     public static func xml(from root: JSONNode) throws(BulletinError) -> String {
         var output = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Bulletin xmlns=\"\(BulletinShapes.namespace)\">\n"
         guard case .object(let members) = root.value else {
-            throw BulletinError(code: "schema-invalid", pointer: "", line: root.line, message: "expected an object")
+            throw BulletinError(code: .schemaInvalid, pointer: "", line: root.line, message: "expected an object")
         }
         func member(_ key: String) -> JSONNode? { members.first { $0.key == key }?.node }
         for field in BulletinShapes.envelope {
@@ -137,7 +137,7 @@ public enum BulletinXML {
         }
         guard let typeNode = member("type"), case .string(let type) = typeNode.value, let shape = BulletinShapes.body(of: type),
               let body = member("body") else {
-            throw BulletinError(code: "schema-invalid", pointer: "/type", line: root.line, message: "a known type and a body are required")
+            throw BulletinError(code: .schemaInvalid, pointer: "/type", line: root.line, message: "a known type and a body are required")
         }
         output += "  <body>\n"
         try write(type, body, as: .object(shape), pointer: "/body", indent: "    ", into: &output)
@@ -172,7 +172,7 @@ public enum BulletinXML {
         case (_, .bool(let value)):
             output += "\(indent)<\(name)>\(value)</\(name)>\n"
         default:
-            throw BulletinError(code: "schema-invalid", pointer: pointer, line: node.line, message: "\(node.kindDescription) does not fit this field")
+            throw BulletinError(code: .schemaInvalid, pointer: pointer, line: node.line, message: "\(node.kindDescription) does not fit this field")
         }
     }
 
@@ -187,7 +187,7 @@ public enum BulletinXML {
             case "\r": result += "&#13;"
             case "\t", "\n": result.unicodeScalars.append(scalar)
             case let control where control.value < 0x20 || (0xFFFE...0xFFFF).contains(control.value):
-                throw BulletinError(code: "schema-invalid", pointer: pointer, line: line,
+                throw BulletinError(code: .schemaInvalid, pointer: pointer, line: line,
                                     message: "character U+\(String(control.value, radix: 16, uppercase: true)) cannot be carried in XML")
             default: result.unicodeScalars.append(scalar)
             }

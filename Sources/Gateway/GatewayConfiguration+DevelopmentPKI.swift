@@ -9,7 +9,7 @@ extension GatewayConfiguration {
     public static func development(folder: URL, packs: [String: RulePack], defaultPack: String = "guangdong",
                                    participants: [Participant] = ParticipantsFile.defaults) throws -> GatewayConfiguration {
         guard let gateway = participants.first(where: { $0.role == .gateway }) else {
-            throw TrustError(code: "trust-store-unreadable", message: "no participant has the role gateway")
+            throw TrustError(code: .trustStoreUnreadable, message: "no participant has the role gateway")
         }
         func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
         return GatewayConfiguration(

@@ -136,8 +136,8 @@ public final class Intake: Sendable {
         } catch let error as TrustError {
             throw Self.refusal(error)
         } catch let error as BulletinError {
-            let code: GatewayError.Code = error.code == "malformed" ? .malformed : error.code == "too-large" ? .tooLarge : .schemaInvalid
-            throw GatewayError(code, "\(error.location): \(error.message)", reason: error.code)
+            let code: GatewayError.Code = error.code == .malformed ? .malformed : error.code == .tooLarge ? .tooLarge : .schemaInvalid
+            throw GatewayError(code, "\(error.location): \(error.message)", reason: error.code.description)
         } catch {
             throw GatewayError(.internal, "\(error)")
         }
@@ -146,15 +146,12 @@ public final class Intake: Sendable {
     /// The refusal for what `Trust` found. Its own failures (OpenSSL, an unreadable trust store) are the
     /// gateway's, not the sender's: `internal`, never `untrusted-signer`.
     static func refusal(_ error: TrustError) -> GatewayError {
-        switch error.code {
-        case "signature-invalid", "profile-violation":
-            GatewayError(.signatureInvalid, error.message, reason: error.code)
-        case "malformed":
-            GatewayError(.malformed, error.message)
-        case "crypto-failure", "io-error", "trust-store-unreadable":
-            GatewayError(.internal, error.message, reason: error.code)
-        default:
-            GatewayError(.untrustedSigner, error.message, reason: error.code)
+        let reason = error.code.description
+        return switch error.code {
+        case .signatureInvalid, .profileViolation: GatewayError(.signatureInvalid, error.message, reason: reason)
+        case .malformed: GatewayError(.malformed, error.message)
+        case .cryptoFailure, .ioError, .trustStoreUnreadable: GatewayError(.internal, error.message, reason: reason)
+        default: GatewayError(.untrustedSigner, error.message, reason: reason)
         }
     }
 

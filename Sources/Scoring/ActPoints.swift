@@ -80,7 +80,7 @@ public struct ActPoints: Sendable, Equatable {
         switch rule {
         case .notApplicable:
             throw ScoringError(
-                code: "situation-not-applicable", source: act.id.description, field: "/body/findings/\(findingIndex)/situations",
+                code: .situationNotApplicable, source: act.id.description, field: "/body/findings/\(findingIndex)/situations",
                 message: "situation \"\(situation.rawValue)\" is not applicable under the \(pack.name) rules")
         case .institutionStatus:
             return SituationScore(situation: situation, rule: rule, base: nil, points: nil, responsibility: responsibility, adjustment: adjustment)

@@ -12,14 +12,14 @@ public enum RulePackLoader {
         do {
             root = try JSONParser().parse(bytes)
         } catch {
-            throw ScoringError(code: "rules-invalid", source: source, line: error.line, message: "not valid JSON: \(error.message)")
+            throw ScoringError(code: .rulesInvalid, source: source, line: error.line, message: "not valid JSON: \(error.message)")
         }
         do {
             let pack = try decode(root)
             try validate(pack, root: root)
             return pack
         } catch {
-            throw ScoringError(code: "rules-invalid", source: source, field: error.pointer, line: error.line, message: error.message)
+            throw ScoringError(code: .rulesInvalid, source: source, field: error.pointer, line: error.line, message: error.message)
         }
     }
 

@@ -346,7 +346,7 @@ public struct Scorer: Sendable {
         }
         if let conflict = kept.compactMap(\.conflict).min() {
             let fact = facts[conflict]
-            throw ScoringError(code: "duplicate-id", source: fact.id.description, message: "two different bulletins carry the id \(fact.id)")
+            throw ScoringError(code: .duplicateId, source: fact.id.description, message: "two different bulletins carry the id \(fact.id)")
         }
         // Order does not matter to the fold (the tests shuffle the input), so unrepeated facts stay as given.
         guard kept.reduce(0, { $0 + $1.kept.count }) < facts.count else { return facts }

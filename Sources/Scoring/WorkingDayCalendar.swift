@@ -63,7 +63,7 @@ public struct WorkingDayCalendar: Sendable, Equatable {
     /// Every working day of `year`, in order.
     public func workingDays(in year: Int) throws(ScoringError) -> [CalendarDate] {
         guard let first = CalendarDate(year: year, month: 1, day: 1), years[year] != nil else {
-            throw ScoringError(code: "date-outside-calendar", field: "year",
+            throw ScoringError(code: .dateOutsideCalendar, field: "year",
                                message: "no working-day calendar for \(year); loaded years: \(loadedYearsText)")
         }
         var result: [CalendarDate] = []
@@ -80,7 +80,7 @@ public struct WorkingDayCalendar: Sendable, Equatable {
     }
 
     private func outside(_ date: CalendarDate) -> ScoringError {
-        ScoringError(code: "date-outside-calendar", field: "date",
+        ScoringError(code: .dateOutsideCalendar, field: "date",
                      message: "\(date) is outside the working-day calendar (loaded years: \(loadedYearsText))")
     }
 
@@ -90,13 +90,13 @@ public struct WorkingDayCalendar: Sendable, Equatable {
     public static func loadYear<Bytes: Collection>(_ bytes: Bytes, source: String) throws(ScoringError) -> Year
     where Bytes.Element == UInt8 {
         func invalid(_ error: JSONDecodingError) -> ScoringError {
-            ScoringError(code: "calendar-invalid", source: source, field: error.pointer, line: error.line, message: error.message)
+            ScoringError(code: .calendarInvalid, source: source, field: error.pointer, line: error.line, message: error.message)
         }
         let root: JSONNode
         do {
             root = try JSONParser().parse(bytes)
         } catch {
-            throw ScoringError(code: "calendar-invalid", source: source, line: error.line, message: "not valid JSON: \(error.message)")
+            throw ScoringError(code: .calendarInvalid, source: source, line: error.line, message: "not valid JSON: \(error.message)")
         }
         do {
             return try decodeYear(root)

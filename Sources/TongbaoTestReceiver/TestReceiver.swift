@@ -112,11 +112,11 @@ public final class TestReceiver: Sendable {
                 if body.first == UInt8(ascii: "<") {
                     let verified = try XMLSignature().verify(body, trust: store, at: [now])
                     bulletin = try reader.read(verified.canonical).bulletin
-                    guard verified.participants.contains(bulletin.issuer) else { throw TrustError(code: "issuer-mismatch", message: "") }
+                    guard verified.participants.contains(bulletin.issuer) else { throw TrustError(code: .issuerMismatch, message: "") }
                 } else {
                     let verified = try JWS().verify(body, trust: store, at: [now])
                     bulletin = try reader.read(verified.payload).bulletin
-                    guard verified.participants.contains(bulletin.issuer) else { throw TrustError(code: "issuer-mismatch", message: "") }
+                    guard verified.participants.contains(bulletin.issuer) else { throw TrustError(code: .issuerMismatch, message: "") }
                 }
             } catch {
                 state.withLock { $0.rejected += 1 }

@@ -31,7 +31,7 @@ public final class Certificate: @unchecked Sendable {
     public convenience init(pem: [UInt8]) throws(TrustError) {
         TrustError.clearQueue()
         let certificate = try MemoryBIO.reading(pem) { bio in PEM_read_bio_X509(bio, nil, nil, nil) }
-        guard let certificate else { throw TrustError.openSSL("malformed-certificate", "no PEM certificate found") }
+        guard let certificate else { throw TrustError.openSSL(.malformedCertificate, "no PEM certificate found") }
         self.init(owning: certificate)
     }
 
@@ -43,7 +43,7 @@ public final class Certificate: @unchecked Sendable {
             cursor = buffer.baseAddress
             return d2i_X509(nil, &cursor, buffer.count)
         }
-        guard let parsed else { throw TrustError.openSSL("malformed-certificate", "not a DER certificate") }
+        guard let parsed else { throw TrustError.openSSL(.malformedCertificate, "not a DER certificate") }
         self.init(owning: parsed, der: der)
     }
 
@@ -74,7 +74,7 @@ public final class Certificate: @unchecked Sendable {
 
     /// The DER encoding.
     public func der() throws(TrustError) -> [UInt8] {
-        guard let der = encoded ?? Self.encode(pointer) else { throw TrustError.openSSL("crypto-failure", "cannot encode a certificate") }
+        guard let der = encoded ?? Self.encode(pointer) else { throw TrustError.openSSL(.cryptoFailure, "cannot encode a certificate") }
         return der
     }
 
@@ -131,7 +131,7 @@ public final class Certificate: @unchecked Sendable {
     /// The certified public key (read once; its prepared verifying contexts are kept with it).
     public func publicKey() throws(TrustError) -> PublicKey {
         if let known = key.withLock({ $0 }) { return known }
-        guard let pointer = X509_get_pubkey(pointer) else { throw TrustError.openSSL("malformed-certificate", "the certificate has no usable key") }
+        guard let pointer = X509_get_pubkey(pointer) else { throw TrustError.openSSL(.malformedCertificate, "the certificate has no usable key") }
         let read = try PublicKey(owning: pointer)
         return key.withLock { key in
             if let first = key { return first }
@@ -173,7 +173,7 @@ public final class RevocationList: @unchecked Sendable {
     public convenience init(pem: [UInt8]) throws(TrustError) {
         TrustError.clearQueue()
         let crl = try MemoryBIO.reading(pem) { bio in PEM_read_bio_X509_CRL(bio, nil, nil, nil) }
-        guard let crl else { throw TrustError.openSSL("malformed-certificate", "not a PEM CRL") }
+        guard let crl else { throw TrustError.openSSL(.malformedCertificate, "not a PEM CRL") }
         self.init(owning: crl)
     }
 

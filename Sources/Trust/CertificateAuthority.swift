@@ -52,19 +52,19 @@ public final class CertificateAuthority: @unchecked Sendable {
     /// A CRL listing `revokedSerials`, valid from `thisUpdate` to `nextUpdate`.
     public func revocationList(revokedSerials: [Int], thisUpdate: Int, nextUpdate: Int) throws(TrustError) -> RevocationList {
         TrustError.clearQueue()
-        guard let crl = X509_CRL_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a CRL") }
+        guard let crl = X509_CRL_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a CRL") }
         let list = RevocationList(owning: crl)
         guard X509_CRL_set_version(crl, 1) == 1, X509_CRL_set_issuer_name(crl, X509_get_subject_name(certificate.pointer)) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "cannot fill the CRL")
+            throw TrustError.openSSL(.cryptoFailure, "cannot fill the CRL")
         }
         for (time, setter) in [(thisUpdate, X509_CRL_set1_lastUpdate), (nextUpdate, X509_CRL_set1_nextUpdate)] {
-            guard let asn1 = ASN1_TIME_set(nil, time_t(time)) else { throw TrustError.openSSL("crypto-failure", "cannot set CRL times") }
+            guard let asn1 = ASN1_TIME_set(nil, time_t(time)) else { throw TrustError.openSSL(.cryptoFailure, "cannot set CRL times") }
             defer { ASN1_TIME_free(asn1) }
-            guard setter(crl, asn1) == 1 else { throw TrustError.openSSL("crypto-failure", "cannot set CRL times") }
+            guard setter(crl, asn1) == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot set CRL times") }
         }
         for serial in revokedSerials {
             guard let revoked = X509_REVOKED_new(), let number = ASN1_INTEGER_new(), let date = ASN1_TIME_set(nil, time_t(thisUpdate)) else {
-                throw TrustError.openSSL("crypto-failure", "cannot create a CRL entry")
+                throw TrustError.openSSL(.cryptoFailure, "cannot create a CRL entry")
             }
             defer {
                 ASN1_INTEGER_free(number)
@@ -73,7 +73,7 @@ public final class CertificateAuthority: @unchecked Sendable {
             guard ASN1_INTEGER_set_int64(number, Int64(serial)) == 1, X509_REVOKED_set_serialNumber(revoked, number) == 1,
                   X509_REVOKED_set_revocationDate(revoked, date) == 1, X509_CRL_add0_revoked(crl, revoked) == 1 else {
                 X509_REVOKED_free(revoked)
-                throw TrustError.openSSL("crypto-failure", "cannot add a CRL entry")
+                throw TrustError.openSSL(.cryptoFailure, "cannot add a CRL entry")
             }
         }
         X509_CRL_sort(crl)
@@ -90,30 +90,30 @@ public final class CertificateAuthority: @unchecked Sendable {
         notBefore: Int, notAfter: Int, extensions: [(Int32, String)]
     ) throws(TrustError) -> Certificate {
         TrustError.clearQueue()
-        guard let x509 = X509_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a certificate") }
+        guard let x509 = X509_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a certificate") }
         let certificate = Certificate(owning: x509)
         guard X509_set_version(x509, 2) == 1, ASN1_INTEGER_set_int64(X509_get_serialNumber(x509), Int64(serial)) == 1,
               ASN1_TIME_set(X509_getm_notBefore(x509), time_t(notBefore)) != nil,
               ASN1_TIME_set(X509_getm_notAfter(x509), time_t(notAfter)) != nil,
               X509_set_pubkey(x509, subjectKey.pointer) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "cannot fill the certificate")
+            throw TrustError.openSSL(.cryptoFailure, "cannot fill the certificate")
         }
-        guard let name = X509_NAME_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a name") }
+        guard let name = X509_NAME_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a name") }
         defer { X509_NAME_free(name) }
         let bytes = Array(subjectName.utf8)
         guard X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, bytes, Int32(bytes.count), -1, 0) == 1,
               X509_set_subject_name(x509, name) == 1,
               X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.pointer) } ?? name) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "cannot set the names")
+            throw TrustError.openSSL(.cryptoFailure, "cannot set the names")
         }
         var context = X509V3_CTX()
         X509V3_set_ctx(&context, issuer?.pointer ?? x509, x509, nil, nil, 0)
         for (nid, value) in extensions {
             guard let `extension` = X509V3_EXT_conf_nid(nil, &context, nid, value) else {
-                throw TrustError.openSSL("crypto-failure", "cannot build the extension \(value)")
+                throw TrustError.openSSL(.cryptoFailure, "cannot build the extension \(value)")
             }
             defer { X509_EXTENSION_free(`extension`) }
-            guard X509_add_ext(x509, `extension`, -1) == 1 else { throw TrustError.openSSL("crypto-failure", "cannot add an extension") }
+            guard X509_add_ext(x509, `extension`, -1) == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot add an extension") }
         }
         try sign(issuerKey) { context in X509_sign_ctx(x509, context) }
         if issuerKey.algorithm == .sm2 { Certificate.setSM2DistinguishingID(x509) }
@@ -122,21 +122,21 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// Runs an OpenSSL `…_sign_ctx` with a digest context for `key` (SM3 and the distinguishing ID for SM2).
     private static func sign(_ key: PrivateKey, distinguishingID: Bool = true, _ body: (OpaquePointer) -> Int32) throws(TrustError) {
-        guard let context = EVP_MD_CTX_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a digest context") }
+        guard let context = EVP_MD_CTX_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a digest context") }
         defer { EVP_MD_CTX_free(context) }
         var keyContext: OpaquePointer?
         if key.algorithm == .sm2, distinguishingID {
-            guard let created = EVP_PKEY_CTX_new(key.pointer, nil) else { throw TrustError.openSSL("crypto-failure", "cannot create an SM2 context") }
+            guard let created = EVP_PKEY_CTX_new(key.pointer, nil) else { throw TrustError.openSSL(.cryptoFailure, "cannot create an SM2 context") }
             keyContext = created
             guard EVP_PKEY_CTX_set1_id(created, Signature.sm2DistinguishingID, Int32(Signature.sm2DistinguishingID.count)) == 1 else {
                 EVP_PKEY_CTX_free(created)
-                throw TrustError.openSSL("crypto-failure", "cannot set the SM2 distinguishing ID")
+                throw TrustError.openSSL(.cryptoFailure, "cannot set the SM2 distinguishing ID")
             }
             EVP_MD_CTX_set_pkey_ctx(context, created)
         }
         defer { if let keyContext { EVP_PKEY_CTX_free(keyContext) } }
         let digest = key.algorithm == .sm2 ? EVP_sm3() : EVP_sha256()
-        guard EVP_DigestSignInit(context, nil, digest, nil, key.pointer) == 1 else { throw TrustError.openSSL("crypto-failure", "cannot start signing") }
-        guard body(context) > 0 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+        guard EVP_DigestSignInit(context, nil, digest, nil, key.pointer) == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot start signing") }
+        guard body(context) > 0 else { throw TrustError.openSSL(.cryptoFailure, "signing failed") }
     }
 }

@@ -71,7 +71,7 @@ public enum DevelopmentPKI {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw TrustError(code: "io-error", message: "cannot create \(url.path): \(error.localizedDescription)")
+            throw TrustError(code: .ioError, message: "cannot create \(url.path): \(error.localizedDescription)")
         }
     }
 
@@ -81,7 +81,7 @@ public enum DevelopmentPKI {
             try Data(bytes).write(to: url, options: .atomic)
             if secret { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path) }
         } catch {
-            throw TrustError(code: "io-error", message: "cannot write \(url.path): \(error.localizedDescription)")
+            throw TrustError(code: .ioError, message: "cannot write \(url.path): \(error.localizedDescription)")
         }
     }
 }

@@ -92,7 +92,7 @@ public struct JWS: Sendable {
         }
         guard let signature = Base64URL.decode(parts.signature.utf8),
               Signature.verify(signature, of: Array("\(parts.protected).\(parts.payload)".utf8), with: key) else {
-            throw TrustError(code: "signature-invalid", message: "the JWS signature does not verify")
+            throw TrustError(code: .signatureInvalid, message: "the JWS signature does not verify")
         }
         var participants: [String] = []
         for time in times {
@@ -243,7 +243,7 @@ private struct SignerHeaderKey: Hashable {
 }
 
 private func violation(_ message: String) -> TrustError {
-    TrustError(code: "profile-violation", message: message)
+    TrustError(code: .profileViolation, message: message)
 }
 
 extension JWS {

@@ -55,7 +55,7 @@ final class PreparedContexts: @unchecked Sendable {
     }
 
     private func prepare() throws(TrustError) -> OpaquePointer {
-        guard let context = EVP_PKEY_CTX_new(key, nil) else { throw TrustError.openSSL("crypto-failure", "cannot create a key context") }
+        guard let context = EVP_PKEY_CTX_new(key, nil) else { throw TrustError.openSSL(.cryptoFailure, "cannot create a key context") }
         let started = switch operation {
         case .sign: EVP_PKEY_sign_init(context)
         case .verify: EVP_PKEY_verify_init(context)
@@ -64,7 +64,7 @@ final class PreparedContexts: @unchecked Sendable {
               padding.map({ EVP_PKEY_CTX_set_rsa_padding(context, $0) == 1 }) ?? true,
               EVP_PKEY_CTX_set_signature_md(context, EVP_sha256()) == 1 else {
             EVP_PKEY_CTX_free(context)
-            throw TrustError.openSSL("crypto-failure", "cannot prepare a key context")
+            throw TrustError.openSSL(.cryptoFailure, "cannot prepare a key context")
         }
         return context
     }

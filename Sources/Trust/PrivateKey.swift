@@ -61,20 +61,20 @@ public final class PrivateKey: @unchecked Sendable {
         case .sm2: "SM2"
         }
         guard let context = EVP_PKEY_CTX_new_from_name(nil, name, nil) else {
-            throw TrustError.openSSL("crypto-failure", "cannot create a \(name) key generator")
+            throw TrustError.openSSL(.cryptoFailure, "cannot create a \(name) key generator")
         }
         defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_keygen_init(context) == 1 else { throw TrustError.openSSL("crypto-failure", "cannot start key generation") }
+        guard EVP_PKEY_keygen_init(context) == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot start key generation") }
         switch algorithm {
         case .rsa:
-            guard EVP_PKEY_CTX_set_rsa_keygen_bits(context, 2048) == 1 else { throw TrustError.openSSL("crypto-failure", "cannot set RSA size") }
+            guard EVP_PKEY_CTX_set_rsa_keygen_bits(context, 2048) == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot set RSA size") }
         case .ecdsa:
-            guard EVP_PKEY_CTX_set_group_name(context, "P-256") == 1 else { throw TrustError.openSSL("crypto-failure", "cannot set the curve") }
+            guard EVP_PKEY_CTX_set_group_name(context, "P-256") == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot set the curve") }
         case .sm2:
             break
         }
         var key: OpaquePointer?
-        guard EVP_PKEY_generate(context, &key) == 1, let key else { throw TrustError.openSSL("crypto-failure", "key generation failed") }
+        guard EVP_PKEY_generate(context, &key) == 1, let key else { throw TrustError.openSSL(.cryptoFailure, "key generation failed") }
         return try PrivateKey(owning: key)
     }
 
@@ -82,7 +82,7 @@ public final class PrivateKey: @unchecked Sendable {
     public convenience init(pem: [UInt8]) throws(TrustError) {
         TrustError.clearQueue()
         let key = try MemoryBIO.reading(pem) { bio in PEM_read_bio_PrivateKey(bio, nil, nil, nil) }
-        guard let key else { throw TrustError.openSSL("malformed-key", "not a PEM private key") }
+        guard let key else { throw TrustError.openSSL(.malformedKey, "not a PEM private key") }
         try self.init(owning: key)
     }
 
@@ -102,7 +102,7 @@ extension KeyAlgorithm {
     static func of(_ key: OpaquePointer) throws(TrustError) -> KeyAlgorithm {
         if EVP_PKEY_is_a(key, "RSA") == 1 {
             let bits = EVP_PKEY_get_bits(key)
-            guard bits >= 2048 else { throw TrustError(code: "weak-key", message: "RSA keys must have at least 2048 bits, this one has \(bits)") }
+            guard bits >= 2048 else { throw TrustError(code: .weakKey, message: "RSA keys must have at least 2048 bits, this one has \(bits)") }
             return .rsa
         }
         if EVP_PKEY_is_a(key, "SM2") == 1 { return .sm2 }
@@ -110,15 +110,15 @@ extension KeyAlgorithm {
             var buffer = [CChar](repeating: 0, count: 64)
             var length = 0
             guard EVP_PKEY_get_group_name(key, &buffer, buffer.count, &length) == 1 else {
-                throw TrustError(code: "unsupported-algorithm", message: "an EC key without a named curve")
+                throw TrustError(code: .unsupportedAlgorithm, message: "an EC key without a named curve")
             }
             let curve = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             switch curve {
             case "prime256v1", "P-256": return .ecdsa
             case "SM2": return .sm2
-            default: throw TrustError(code: "unsupported-algorithm", message: "curve \(curve) is not accepted (P-256 or SM2)")
+            default: throw TrustError(code: .unsupportedAlgorithm, message: "curve \(curve) is not accepted (P-256 or SM2)")
             }
         }
-        throw TrustError(code: "unsupported-algorithm", message: "only RSA, P-256 and SM2 keys are accepted")
+        throw TrustError(code: .unsupportedAlgorithm, message: "only RSA, P-256 and SM2 keys are accepted")
     }
 }

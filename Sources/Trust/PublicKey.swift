@@ -29,7 +29,7 @@ public final class PublicKey: @unchecked Sendable {
     public convenience init(pem: [UInt8]) throws(TrustError) {
         TrustError.clearQueue()
         let key = try MemoryBIO.reading(pem) { bio in PEM_read_bio_PUBKEY(bio, nil, nil, nil) }
-        guard let key else { throw TrustError.openSSL("malformed-key", "not a PEM public key") }
+        guard let key else { throw TrustError.openSSL(.malformedKey, "not a PEM public key") }
         try self.init(owning: key)
     }
 }
@@ -81,7 +81,7 @@ public enum Signature {
             valid = (try? prepared.withContext { context throws(TrustError) -> Bool in
                 let result = EVP_PKEY_verify(context, encoded, encoded.count, digest, digest.count)
                 // 0 is a signature that does not verify; below 0 an error, after which the context is not kept.
-                guard result >= 0 else { throw TrustError.openSSL("crypto-failure", "verifying failed") }
+                guard result >= 0 else { throw TrustError.openSSL(.cryptoFailure, "verifying failed") }
                 return result == 1
             }) ?? false
         } else {
@@ -96,10 +96,10 @@ public enum Signature {
     /// The bytes of an OpenSSL signing call, made twice: for the length, then for the signature.
     private static func signature(_ sign: (UnsafeMutablePointer<UInt8>?, inout Int) -> Int32) throws(TrustError) -> [UInt8] {
         var length = 0
-        guard sign(nil, &length) == 1 else { throw TrustError.openSSL("crypto-failure", "signing failed") }
+        guard sign(nil, &length) == 1 else { throw TrustError.openSSL(.cryptoFailure, "signing failed") }
         var signature = [UInt8](repeating: 0, count: length)
         guard signature.withUnsafeMutableBufferPointer({ sign($0.baseAddress, &length) }) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "signing failed")
+            throw TrustError.openSSL(.cryptoFailure, "signing failed")
         }
         return Array(signature.prefix(length))
     }
@@ -108,17 +108,17 @@ public enum Signature {
         _ key: OpaquePointer, algorithm: KeyAlgorithm, signing: Bool,
         _ body: (OpaquePointer) throws(TrustError) -> Result
     ) throws(TrustError) -> Result {
-        guard let context = EVP_MD_CTX_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a digest context") }
+        guard let context = EVP_MD_CTX_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a digest context") }
         defer { EVP_MD_CTX_free(context) }
         let digest = algorithm == .sm2 ? EVP_sm3() : EVP_sha256()
         var keyContext: OpaquePointer?
         if algorithm == .sm2 {
             // The ID must be set on the key context before the digest starts (it enters the Z value).
-            guard let created = EVP_PKEY_CTX_new(key, nil) else { throw TrustError.openSSL("crypto-failure", "cannot create an SM2 context") }
+            guard let created = EVP_PKEY_CTX_new(key, nil) else { throw TrustError.openSSL(.cryptoFailure, "cannot create an SM2 context") }
             keyContext = created
             guard EVP_PKEY_CTX_set1_id(created, sm2DistinguishingID, Int32(sm2DistinguishingID.count)) == 1 else {
                 EVP_PKEY_CTX_free(created)
-                throw TrustError.openSSL("crypto-failure", "cannot set the SM2 distinguishing ID")
+                throw TrustError.openSSL(.cryptoFailure, "cannot set the SM2 distinguishing ID")
             }
             EVP_MD_CTX_set_pkey_ctx(context, created)
         }
@@ -126,7 +126,7 @@ public enum Signature {
         let started = signing
             ? EVP_DigestSignInit(context, nil, digest, nil, key)
             : EVP_DigestVerifyInit(context, nil, digest, nil, key)
-        guard started == 1 else { throw TrustError.openSSL("crypto-failure", "cannot start the digest") }
+        guard started == 1 else { throw TrustError.openSSL(.cryptoFailure, "cannot start the digest") }
         return try body(context)
     }
 
@@ -137,7 +137,7 @@ public enum Signature {
             cursor = buffer.baseAddress
             return d2i_ECDSA_SIG(nil, &cursor, buffer.count)
         }
-        guard let parsed else { throw TrustError.openSSL("signature-invalid", "not a DER signature") }
+        guard let parsed else { throw TrustError.openSSL(.signatureInvalid, "not a DER signature") }
         defer { ECDSA_SIG_free(parsed) }
         var raw = [UInt8](repeating: 0, count: 64)
         guard let r = ECDSA_SIG_get0_r(parsed), let s = ECDSA_SIG_get0_s(parsed),
@@ -145,26 +145,26 @@ public enum Signature {
                   guard let base = buffer.baseAddress else { return false }
                   return BN_bn2binpad(r, base, 32) == 32 && BN_bn2binpad(s, base + 32, 32) == 32
               }) else {
-            throw TrustError(code: "signature-invalid", message: "signature values do not fit 32 bytes")
+            throw TrustError(code: .signatureInvalid, message: "signature values do not fit 32 bytes")
         }
         return raw
     }
 
     /// Converts raw `r‖s` (64 bytes) to a DER `ECDSA-Sig-Value`.
     public static func derSignature(fromRaw raw: [UInt8]) throws(TrustError) -> [UInt8] {
-        guard raw.count == 64 else { throw TrustError(code: "signature-invalid", message: "raw signatures are 64 bytes, this one has \(raw.count)") }
-        guard let signature = ECDSA_SIG_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a signature") }
+        guard raw.count == 64 else { throw TrustError(code: .signatureInvalid, message: "raw signatures are 64 bytes, this one has \(raw.count)") }
+        guard let signature = ECDSA_SIG_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a signature") }
         defer { ECDSA_SIG_free(signature) }
         let r = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, 32, nil) }
         let s = raw.withUnsafeBufferPointer { BN_bin2bn($0.baseAddress.map { $0 + 32 }, 32, nil) }
         guard let r, let s, ECDSA_SIG_set0(signature, r, s) == 1 else {
             BN_free(r)
             BN_free(s)
-            throw TrustError.openSSL("crypto-failure", "cannot build a signature")
+            throw TrustError.openSSL(.cryptoFailure, "cannot build a signature")
         }
         var output: UnsafeMutablePointer<UInt8>?
         let length = i2d_ECDSA_SIG(signature, &output)
-        guard length > 0, let output else { throw TrustError.openSSL("crypto-failure", "cannot encode a signature") }
+        guard length > 0, let output else { throw TrustError.openSSL(.cryptoFailure, "cannot encode a signature") }
         defer { tongbao_openssl_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: Int(length)))
     }

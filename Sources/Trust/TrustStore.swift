@@ -42,13 +42,13 @@ public final class TrustStore: @unchecked Sendable {
             do {
                 return Array(try Data(contentsOf: url))
             } catch {
-                throw TrustError(code: "trust-store-unreadable", message: "cannot read \(url.path)")
+                throw TrustError(code: .trustStoreUnreadable, message: "cannot read \(url.path)")
             }
         }
         var roots: [Certificate] = []
         for url in files("roots") { roots += try Certificate.all(pem: try read(url)) }
         guard !roots.isEmpty else {
-            throw TrustError(code: "trust-store-unreadable", message: "\(directory)/roots holds no PEM certificate")
+            throw TrustError(code: .trustStoreUnreadable, message: "\(directory)/roots holds no PEM certificate")
         }
         var intermediates: [Certificate] = []
         for url in files("intermediates") { intermediates += try Certificate.all(pem: try read(url)) }
@@ -78,18 +78,18 @@ public final class TrustStore: @unchecked Sendable {
     /// The full check with OpenSSL: the chain to a root, validity at `time`, CRLs for every certificate.
     private func verifyChain(_ certificate: Certificate, chain: [Certificate], at time: Int) throws(TrustError) -> VerifiedChain {
         TrustError.clearQueue()
-        guard let store = X509_STORE_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a certificate store") }
+        guard let store = X509_STORE_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a certificate store") }
         defer { X509_STORE_free(store) }
         for root in roots { X509_STORE_add_cert(store, root.pointer) }
         for list in revocationLists { X509_STORE_add_crl(store, list.pointer) }
         X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT))
-        guard let untrusted = tongbao_x509_stack_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a stack") }
+        guard let untrusted = tongbao_x509_stack_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a stack") }
         defer { tongbao_x509_stack_free(untrusted) }
         for other in intermediates + chain { _ = tongbao_x509_stack_push(untrusted, other.pointer) }
-        guard let context = X509_STORE_CTX_new() else { throw TrustError.openSSL("crypto-failure", "cannot create a verification context") }
+        guard let context = X509_STORE_CTX_new() else { throw TrustError.openSSL(.cryptoFailure, "cannot create a verification context") }
         defer { X509_STORE_CTX_free(context) }
         guard X509_STORE_CTX_init(context, store, certificate.pointer, untrusted) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "cannot start verification")
+            throw TrustError.openSSL(.cryptoFailure, "cannot start verification")
         }
         X509_STORE_CTX_set_time(context, 0, time_t(time))
         guard X509_verify_cert(context) == 1 else {
@@ -98,13 +98,13 @@ public final class TrustStore: @unchecked Sendable {
             TrustError.clearQueue()
             switch error {
             case X509_V_ERR_CERT_REVOKED:
-                throw TrustError(code: "certificate-revoked", message: "the signer's certificate (or one above it) is revoked")
+                throw TrustError(code: .certificateRevoked, message: "the signer's certificate (or one above it) is revoked")
             case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID:
-                throw TrustError(code: "certificate-expired", message: "a certificate of the chain is not valid at that time: \(reason)")
+                throw TrustError(code: .certificateExpired, message: "a certificate of the chain is not valid at that time: \(reason)")
             case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID, X509_V_ERR_UNABLE_TO_GET_CRL:
-                throw TrustError(code: "untrusted-signer", message: "revocation cannot be checked: \(reason); update the CRLs of the trust store")
+                throw TrustError(code: .untrustedSigner, message: "revocation cannot be checked: \(reason); update the CRLs of the trust store")
             default:
-                throw TrustError(code: "untrusted-signer", message: "the certificate does not chain to a trusted root: \(reason)")
+                throw TrustError(code: .untrustedSigner, message: "the certificate does not chain to a trusted root: \(reason)")
             }
         }
         var from = Int.min
@@ -128,10 +128,10 @@ public final class TrustStore: @unchecked Sendable {
     /// The checks that depend on the use, not on the chain: `digitalSignature` and the participant binding.
     private func checkUse(of certificate: Certificate, codes: [String], participant: String?) throws(TrustError) -> [String] {
         guard certificate.allowsDigitalSignature else {
-            throw TrustError(code: "key-usage", message: "the certificate's key usage does not include digitalSignature")
+            throw TrustError(code: .keyUsage, message: "the certificate's key usage does not include digitalSignature")
         }
         if let participant, !codes.contains(participant) {
-            throw TrustError(code: "issuer-mismatch",
+            throw TrustError(code: .issuerMismatch,
                              message: "the certificate belongs to \(codes.isEmpty ? "no participant" : codes.joined(separator: ", ")), not \(participant)")
         }
         return codes

@@ -62,7 +62,7 @@ public struct XMLSignature: Sendable {
     public func sign(_ document: [UInt8], key: PrivateKey, certificate: Certificate) throws(TrustError) -> [UInt8] {
         let unsigned = try parse(document)
         guard !unsigned.root.descendants.contains(where: { $0.namespace == URI.signatureNamespace }) else {
-            throw TrustError(code: "profile-violation", message: "the document is already signed")
+            throw TrustError(code: .profileViolation, message: "the document is already signed")
         }
         let (signatureURI, digestURI) = uris(for: key.algorithm)
         let digest = try Digest.hash(try canonical(unsigned, of: nil, excluding: nil), algorithm: key.algorithm)
@@ -77,10 +77,10 @@ public struct XMLSignature: Sendable {
         let signature = "<ds:Signature xmlns:ds=\"\(URI.signatureNamespace)\">" + signedInfo + placeholder
             + "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(Data(try certificate.der()).base64EncodedString())</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"
         // The signature goes right before the root's end tag, so removing it gives the original back.
-        guard let close = Self.lastEndTag(in: document) else { throw TrustError(code: "profile-violation", message: "no end tag for the root") }
+        guard let close = Self.lastEndTag(in: document) else { throw TrustError(code: .profileViolation, message: "no end tag for the root") }
         let draft = Array(document[..<close]) + Array(signature.utf8) + Array(document[close...])
         let parsed = try parse(draft)
-        guard let info = parsed.root.children.last?.children.first else { throw TrustError(code: "crypto-failure", message: "cannot find SignedInfo") }
+        guard let info = parsed.root.children.last?.children.first else { throw TrustError(code: .cryptoFailure, message: "cannot find SignedInfo") }
         let value = Data(try Signature.sign(try canonical(parsed, of: info, excluding: nil), with: key)).base64EncodedString()
         let signed = String(decoding: draft, as: UTF8.self).replacingOccurrences(of: placeholder, with: "<ds:SignatureValue>\(value)</ds:SignatureValue>")
         return Array(signed.utf8)
@@ -135,11 +135,11 @@ public struct XMLSignature: Sendable {
         guard let expected = Self.base64(referenceParts[2].text), !expected.isEmpty else { throw violation("DigestValue is not base64") }
         let signed = try canonical(parsed, of: nil, excluding: signature)
         guard try Digest.hash(signed, algorithm: key.algorithm) == expected else {
-            throw TrustError(code: "signature-invalid", message: "the digest of the document does not match: it was changed after signing")
+            throw TrustError(code: .signatureInvalid, message: "the digest of the document does not match: it was changed after signing")
         }
         guard let value = Self.base64(parts[1].text),
               Signature.verify(value, of: try canonical(parsed, of: info, excluding: nil), with: key) else {
-            throw TrustError(code: "signature-invalid", message: "the signature value does not verify")
+            throw TrustError(code: .signatureInvalid, message: "the signature value does not verify")
         }
         var participants: [String] = []
         for time in times { participants = try trust.verify(certificate, at: time, participant: participant) }
@@ -152,7 +152,7 @@ public struct XMLSignature: Sendable {
         do {
             return try XMLDocument(parsing: bytes)
         } catch {
-            throw TrustError(code: error.code == "dtd-forbidden" ? "profile-violation" : "malformed", message: error.description)
+            throw TrustError(code: error.code == .dtdForbidden ? .profileViolation : .malformed, message: error.description)
         }
     }
 
@@ -160,7 +160,7 @@ public struct XMLSignature: Sendable {
         do {
             return try document.exclusiveCanonicalForm(of: element, excluding: excluded)
         } catch {
-            throw TrustError(code: "malformed", message: error.description)
+            throw TrustError(code: .malformed, message: error.description)
         }
     }
 
@@ -201,13 +201,13 @@ enum Digest {
         var length: UInt32 = 0
         let digest = algorithm == .sm2 ? EVP_sm3() : EVP_sha256()
         guard EVP_Digest(bytes, bytes.count, &output, &length, digest, nil) == 1 else {
-            throw TrustError.openSSL("crypto-failure", "cannot compute a digest")
+            throw TrustError.openSSL(.cryptoFailure, "cannot compute a digest")
         }
         return Array(output.prefix(Int(length)))
     }
 }
 
 private func violation(_ message: String) -> TrustError {
-    TrustError(code: "profile-violation", message: message)
+    TrustError(code: .profileViolation, message: message)
 }
 

@@ -6,13 +6,13 @@ extension XMLDocument {
     /// the signature.
     public func exclusiveCanonicalForm(of element: XMLElement?, excluding excluded: XMLElement?) throws(XMLError) -> [UInt8] {
         var visibility = Visibility(include: element?.node, exclude: excluded?.node)
-        guard let buffer = xmlAllocOutputBuffer(nil) else { throw XMLError(code: "malformed", message: "cannot allocate a buffer") }
+        guard let buffer = xmlAllocOutputBuffer(nil) else { throw XMLError(code: .malformed, message: "cannot allocate a buffer") }
         defer { xmlOutputBufferClose(buffer) }
         let result = withUnsafeMutablePointer(to: &visibility) { pointer in
             xmlC14NExecute(pointer_(self), isVisible, pointer, Int32(XML_C14N_EXCLUSIVE_1_0.rawValue), nil, 0, buffer)
         }
         guard result >= 0, let content = xmlOutputBufferGetContent(buffer) else {
-            throw XMLError(code: "malformed", message: "the document cannot be canonicalized")
+            throw XMLError(code: .malformed, message: "the document cannot be canonicalized")
         }
         return Array(UnsafeBufferPointer(start: content, count: Int(xmlOutputBufferGetSize(buffer))))
     }

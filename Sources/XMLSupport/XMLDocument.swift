@@ -11,12 +11,12 @@ public final class XMLDocument {
     /// Parses `bytes` under `limits`.
     public init(parsing bytes: [UInt8], limits: XMLLimits = .standard) throws(XMLError) {
         guard bytes.count <= limits.maxBytes else {
-            throw XMLError(code: "too-large", message: "document larger than \(limits.maxBytes) bytes")
+            throw XMLError(code: .tooLarge, message: "document larger than \(limits.maxBytes) bytes")
         }
         if let line = Self.declarationLine(in: bytes) {
-            throw XMLError(code: "dtd-forbidden", message: "DOCTYPE and ENTITY declarations are not allowed", line: line)
+            throw XMLError(code: .dtdForbidden, message: "DOCTYPE and ENTITY declarations are not allowed", line: line)
         }
-        guard let context = xmlNewParserCtxt() else { throw XMLError(code: "malformed", message: "cannot create an XML parser") }
+        guard let context = xmlNewParserCtxt() else { throw XMLError(code: .malformed, message: "cannot create an XML parser") }
         defer { xmlFreeParserCtxt(context) }
         tongbao_xml_silence_errors()
         let options = Int32(bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue)
@@ -28,21 +28,21 @@ public final class XMLDocument {
             }
         }
         guard let document = parsed else {
-            throw Self.lastError(xmlCtxtGetLastError(context), code: "malformed", fallback: "not well-formed XML")
+            throw Self.lastError(xmlCtxtGetLastError(context), code: .malformed, fallback: "not well-formed XML")
         }
         guard document.pointee.intSubset == nil, document.pointee.extSubset == nil else {
             xmlFreeDoc(document)
-            throw XMLError(code: "dtd-forbidden", message: "a document type declaration is not allowed")
+            throw XMLError(code: .dtdForbidden, message: "a document type declaration is not allowed")
         }
         guard let root = xmlDocGetRootElement(document) else {
             xmlFreeDoc(document)
-            throw XMLError(code: "malformed", message: "the document has no root element")
+            throw XMLError(code: .malformed, message: "the document has no root element")
         }
         pointer = document
         rootNode = root
         let depth = XMLElement(document: self, node: root).maximumDepth(limit: limits.maxDepth)
         guard depth <= limits.maxDepth else {
-            throw XMLError(code: "too-deep", message: "elements nested deeper than \(limits.maxDepth) levels")
+            throw XMLError(code: .tooDeep, message: "elements nested deeper than \(limits.maxDepth) levels")
         }
     }
 
@@ -57,7 +57,7 @@ public final class XMLDocument {
     public func exclusiveCanonicalForm() throws(XMLError) -> [UInt8] {
         var output: UnsafeMutablePointer<xmlChar>?
         let length = xmlC14NDocDumpMemory(pointer, nil, Int32(XML_C14N_EXCLUSIVE_1_0.rawValue), nil, 0, &output)
-        guard length >= 0, let output else { throw XMLError(code: "malformed", message: "the document cannot be canonicalized") }
+        guard length >= 0, let output else { throw XMLError(code: .malformed, message: "the document cannot be canonicalized") }
         defer { tongbao_xml_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: Int(length)))
     }
@@ -80,7 +80,7 @@ public final class XMLDocument {
         return nil
     }
 
-    static func lastError(_ error: UnsafeMutablePointer<xmlError>?, code: String, fallback: String) -> XMLError {
+    static func lastError(_ error: UnsafeMutablePointer<xmlError>?, code: XMLError.Code, fallback: String) -> XMLError {
         guard let error else { return XMLError(code: code, message: fallback) }
         let message = error.pointee.message.map { String(cString: $0).trimmingWhitespace() } ?? fallback
         let line = error.pointee.line > 0 ? Int(error.pointee.line) : nil

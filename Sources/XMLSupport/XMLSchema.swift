@@ -9,7 +9,7 @@ public final class XMLSchema: @unchecked Sendable {
     public convenience init(path: String) throws(XMLError) {
         tongbao_xml_silence_errors()
         guard let parser = xmlSchemaNewParserCtxt(path) else {
-            throw XMLError(code: "schema-unavailable", message: "cannot read the schema \(path)")
+            throw XMLError(code: .schemaUnavailable, message: "cannot read the schema \(path)")
         }
         self.init(compiled: try Self.compile(parser, name: path))
     }
@@ -26,7 +26,7 @@ public final class XMLSchema: @unchecked Sendable {
         let compiled = try bytes.withUnsafeBufferPointer { (buffer) throws(XMLError) -> xmlSchemaPtr in
             guard let base = buffer.baseAddress,
                   let parser = base.withMemoryRebound(to: CChar.self, capacity: buffer.count, { xmlSchemaNewMemParserCtxt($0, Int32(buffer.count)) }) else {
-                throw XMLError(code: "schema-unavailable", message: "cannot read the schema text")
+                throw XMLError(code: .schemaUnavailable, message: "cannot read the schema text")
             }
             return try Self.compile(parser, name: "the schema text")
         }
@@ -39,7 +39,7 @@ public final class XMLSchema: @unchecked Sendable {
         xmlSchemaSetParserStructuredErrors(parser, collectError, Unmanaged.passUnretained(collector).toOpaque())
         let compiled = withExtendedLifetime(collector) { xmlSchemaParse(parser) }
         guard let compiled else {
-            throw XMLError(code: "schema-unavailable",
+            throw XMLError(code: .schemaUnavailable,
                            message: "the schema \(path) does not compile: \(collector.errors.first?.message ?? "unknown error")")
         }
         return compiled
@@ -52,7 +52,7 @@ public final class XMLSchema: @unchecked Sendable {
     /// Validates `document`; returns every problem found (empty when valid), each with line and XPath.
     public func validate(_ document: XMLDocument) -> [XMLError] {
         guard let context = xmlSchemaNewValidCtxt(pointer) else {
-            return [XMLError(code: "schema-invalid", message: "cannot create a schema validation context")]
+            return [XMLError(code: .schemaInvalid, message: "cannot create a schema validation context")]
         }
         defer { xmlSchemaFreeValidCtxt(context) }
         let collector = ErrorCollector()
@@ -60,7 +60,7 @@ public final class XMLSchema: @unchecked Sendable {
         xmlSchemaSetValidStructuredErrors(context, collectError, Unmanaged.passUnretained(collector).toOpaque())
         let result = withExtendedLifetime(collector) { xmlSchemaValidateDoc(context, document.pointer) }
         if result != 0 && collector.errors.isEmpty {
-            return [XMLError(code: "schema-invalid", message: "the document does not match the schema")]
+            return [XMLError(code: .schemaInvalid, message: "the document does not match the schema")]
         }
         return collector.errors
     }
@@ -83,5 +83,5 @@ private let collectError: xmlStructuredErrorFunc = { context, error in
         if node.pointee.type == XML_ELEMENT_NODE { path = XMLElement(document: document, node: node).path }
     }
     let line = error.pointee.line > 0 ? Int(error.pointee.line) : nil
-    collector.errors.append(XMLError(code: "schema-invalid", message: message, line: line, path: path))
+    collector.errors.append(XMLError(code: .schemaInvalid, message: message, line: line, path: path))
 }

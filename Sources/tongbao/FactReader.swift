@@ -128,7 +128,7 @@ struct DocumentDecoder: Sendable {
             }
             return .fact(fact)
         } catch {
-            let where_ = error.code == "rules-invalid"
+            let where_ = error.code == .rulesInvalid
                 ? BulletinJSONDecoder.line(of: error.pointer, in: bytes, firstLine: line) ?? error.line
                 : error.line
             return .problem("\(file):\(where_): \(error.location): \(error.message) [\(error.code)]")

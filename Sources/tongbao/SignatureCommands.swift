@@ -49,9 +49,9 @@ struct SignCommand: ParsableCommand {
                 let certificates = try Trust.Certificate.all(pem: try readInputOrThrow(cert)) + (try chain.map { path throws(TrustError) in
                     try Trust.Certificate.all(pem: try readInputOrThrow(path))
                 } ?? [])
-                guard let certificate = certificates.first else { throw TrustError(code: "malformed-certificate", message: "\(cert) holds no certificate") }
+                guard let certificate = certificates.first else { throw TrustError(code: .malformedCertificate, message: "\(cert) holds no certificate") }
                 guard certificate.participantCodes.contains(parsed.bulletin.issuer) else {
-                    throw TrustError(code: "issuer-mismatch", message: "the certificate belongs to \(certificate.participantCodes.joined(separator: ", ")), not the issuer \(parsed.bulletin.issuer)")
+                    throw TrustError(code: .issuerMismatch, message: "the certificate belongs to \(certificate.participantCodes.joined(separator: ", ")), not the issuer \(parsed.bulletin.issuer)")
                 }
                 switch to ?? (parsed.encoding == .xml ? .xml : .jws) {
                 case .xml:
@@ -73,7 +73,7 @@ struct SignCommand: ParsableCommand {
         do {
             return try BulletinXML.xml(from: parsed.tree)
         } catch {
-            throw TrustError(code: "profile-violation", message: error.message)
+            throw TrustError(code: .profileViolation, message: error.message)
         }
     }
 
@@ -81,7 +81,7 @@ struct SignCommand: ParsableCommand {
         do {
             return try readInput(path)
         } catch {
-            throw TrustError(code: "io-error", message: error.description)
+            throw TrustError(code: .ioError, message: error.description)
         }
     }
 }

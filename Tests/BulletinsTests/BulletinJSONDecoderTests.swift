@@ -78,7 +78,7 @@ struct BulletinJSONDecoderTests {
             try decoder.decode(Array(text.utf8), firstLine: 7)
         } throws: { error in
             guard let error = error as? BulletinError else { return false }
-            return error.code == "schema-invalid" && error.pointer == pointer && error.line == 7 && error.message.contains(message)
+            return error.code == .schemaInvalid && error.pointer == pointer && error.line == 7 && error.message.contains(message)
         }
     }
 
@@ -98,7 +98,7 @@ struct BulletinJSONDecoderTests {
         #expect {
             try decoder.decode(Array("{\n\"id\": \"x\",\n\"type\" \"y\"}".utf8))
         } throws: { error in
-            (error as? BulletinError)?.code == "malformed" && (error as? BulletinError)?.line == 3
+            (error as? BulletinError)?.code == .malformed && (error as? BulletinError)?.line == 3
         }
     }
 
@@ -108,7 +108,7 @@ struct BulletinJSONDecoderTests {
         #expect {
             try bulletin.fact(under: try Samples.pack("guangdong"))
         } throws: { error in
-            (error as? BulletinError)?.code == "rules-invalid" && (error as? BulletinError)?.pointer == "/body/findings/0/situations/0"
+            (error as? BulletinError)?.code == .rulesInvalid && (error as? BulletinError)?.pointer == "/body/findings/0/situations/0"
         }
     }
 

@@ -158,7 +158,7 @@ struct FormatConformanceTests {
         let xml = try String(contentsOfFile: example("penalty-decision", "xml"), encoding: .utf8)
             .replacingOccurrences(of: "<responsibility>general</responsibility>", with: "<responsibility>minor</responsibility>")
         let problem = try #require(reader.problems(Array(xml.utf8)).first)
-        #expect(problem.code == "schema-invalid")
+        #expect(problem.code == .schemaInvalid)
         #expect(problem.location == "/Bulletin/body/PenaltyDecision/findings/finding/persons/person[2]/responsibility")
         #expect(problem.line == 38)
         // A rule the schema cannot state (score date before the decision) is found after conversion and
@@ -183,13 +183,13 @@ struct FormatConformanceTests {
             .replacingOccurrences(of: "湛医保罚〔2025〕1号", with: "&x;")
         for attack in [laughs, external] {
             let start = ContinuousClock.now
-            #expect(reader.problems(Array(attack.utf8)).map(\.code) == ["dtd-forbidden"])
+            #expect(reader.problems(Array(attack.utf8)).map(\.code) == [.dtdForbidden])
             #expect(ContinuousClock.now - start < .milliseconds(500))
             // xmllint rejects these too (entity loop; unresolvable entity), so the two still agree.
             #expect(try ExternalValidators.xmllintAccepts([try ExternalValidators.temporaryFile(Array(attack.utf8), suffix: "xml")]).0 == false)
         }
         // A bare DOCTYPE is where tongbao is deliberately stricter than the schema: gateway.md §3 allows none.
         let bare = valid.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "<?xml version=\"1.0\"?><!DOCTYPE Bulletin>")
-        #expect(reader.problems(Array(bare.utf8)).map(\.code) == ["dtd-forbidden"])
+        #expect(reader.problems(Array(bare.utf8)).map(\.code) == [.dtdForbidden])
     }
 }

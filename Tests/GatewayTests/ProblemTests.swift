@@ -29,16 +29,16 @@ struct ProblemTests {
 
     @Test("a signature or chain refusal is the sender's; OpenSSL or an unreadable trust store failing is the gateway's (500)")
     func trustRefusals() {
-        let cases: [(String, GatewayError.Code)] = [
-            ("signature-invalid", .signatureInvalid), ("profile-violation", .signatureInvalid), ("malformed", .malformed),
-            ("certificate-revoked", .untrustedSigner), ("certificate-expired", .untrustedSigner), ("untrusted-signer", .untrustedSigner),
-            ("key-usage", .untrustedSigner), ("issuer-mismatch", .untrustedSigner),
-            ("crypto-failure", .internal), ("io-error", .internal), ("trust-store-unreadable", .internal),
+        let cases: [(TrustError.Code, GatewayError.Code)] = [
+            (.signatureInvalid, .signatureInvalid), (.profileViolation, .signatureInvalid), (.malformed, .malformed),
+            (.certificateRevoked, .untrustedSigner), (.certificateExpired, .untrustedSigner), (.untrustedSigner, .untrustedSigner),
+            (.keyUsage, .untrustedSigner), (.issuerMismatch, .untrustedSigner),
+            (.cryptoFailure, .internal), (.ioError, .internal), (.trustStoreUnreadable, .internal),
         ]
         for (trust, gateway) in cases {
             let refusal = Intake.refusal(TrustError(code: trust, message: "m"))
             #expect(refusal.code == gateway, "\(trust)")
-            #expect(refusal.code == .malformed || refusal.reason == trust)
+            #expect(refusal.code == .malformed || refusal.reason == trust.description)
         }
     }
 }

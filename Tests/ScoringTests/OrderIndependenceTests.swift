@@ -151,7 +151,7 @@ struct ParallelFoldTests {
             do {
                 _ = try scorer.evaluate(facts, asOf: d("2025-12-31"), history: .none, shards: shards)
             } catch {
-                #expect(error.code == "duplicate-id")
+                #expect(error.code == .duplicateId)
                 #expect(error.source?.hasSuffix("/F1-W3") == true)
             }
         }

@@ -36,7 +36,7 @@ struct RulePackLoaderTests {
     func unknownKey() throws {
         let text = try shipped("guangdong").replacingOccurrences(of: "\"overlap\"", with: "\"overlapp\"")
         let error = try #require(loadError(text))
-        #expect(error.code == "rules-invalid")
+        #expect(error.code == .rulesInvalid)
         #expect(error.source == "broken.json")
         #expect(error.field == "/sanctions/overlapp")
         #expect(error.message.contains("unknown field"))

@@ -82,7 +82,7 @@ struct WorkingDayCalendarTests {
             _ = try WorkingDayCalendar.loadYear(Array(text.utf8), source: "2025.json")
             Issue.record("expected an error")
         } catch {
-            #expect(error.code == "calendar-invalid")
+            #expect(error.code == .calendarInvalid)
             #expect(error.field == "/holidays/0/from")
         }
     }

@@ -18,7 +18,7 @@ func trustErrorCode(_ body: () throws -> Void) -> String? {
         try body()
         return nil
     } catch let error as TrustError {
-        return error.code
+        return error.code.description
     } catch {
         return "unexpected \(error)"
     }
@@ -118,10 +118,10 @@ struct SignatureTests {
         #expect(try OpenSSLCLI.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "p384.key"], in: folder).status == 0)
         #expect {
             try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("weak.key"))))
-        } throws: { ($0 as? TrustError)?.code == "weak-key" }
+        } throws: { ($0 as? TrustError)?.code == .weakKey }
         #expect {
             try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("p384.key"))))
-        } throws: { ($0 as? TrustError)?.code == "unsupported-algorithm" }
+        } throws: { ($0 as? TrustError)?.code == .unsupportedAlgorithm }
         #expect(throws: TrustError.self) { try PrivateKey(pem: Array("not a key".utf8)) }
     }
 }

@@ -72,7 +72,7 @@ struct XMLSignatureAttackTests {
             _ = try signer.verify(Array(document.utf8), trust: store, at: [TrustStoreTests.now], participant: participant)
             return nil
         } catch {
-            return error.code
+            return error.code.description
         }
     }
 

@@ -8,7 +8,7 @@ struct XMLDocumentTests {
         try XMLDocument(parsing: Array(text.utf8), limits: limits)
     }
 
-    func code(_ text: String, limits: XMLLimits = .standard) -> String? {
+    func code(_ text: String, limits: XMLLimits = .standard) -> XMLError.Code? {
         do {
             _ = try parse(text, limits: limits)
             return nil
@@ -46,18 +46,18 @@ struct XMLDocumentTests {
         }
         let text = "<?xml version=\"1.0\"?><!DOCTYPE lolz [\(entities)]><lolz>&lol9;</lolz>"
         let start = ContinuousClock.now
-        #expect(code(text) == "dtd-forbidden")
+        #expect(code(text) == .dtdForbidden)
         #expect(ContinuousClock.now - start < .seconds(1))
     }
 
     @Test("an external entity reference is refused and nothing is fetched")
     func externalEntity() {
         let text = #"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#
-        #expect(code(text) == "dtd-forbidden")
+        #expect(code(text) == .dtdForbidden)
         let network = #"<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:9/x.dtd"><r/>"#
-        #expect(code(network) == "dtd-forbidden")
+        #expect(code(network) == .dtdForbidden)
         // An entity used without any declaration is simply malformed.
-        #expect(code("<r>&x;</r>") == "malformed")
+        #expect(code("<r>&x;</r>") == .malformed)
     }
 
     @Test("100,000-deep nesting is refused without recursing, in well under a second")
@@ -65,15 +65,15 @@ struct XMLDocumentTests {
         let text = String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)
         let start = ContinuousClock.now
         let result = code(text, limits: XMLLimits(maxBytes: 1 << 21, maxDepth: 32))
-        #expect(result == "malformed" || result == "too-deep")
+        #expect(result == .malformed || result == .tooDeep)
         #expect(ContinuousClock.now - start < .seconds(1))
-        #expect(code(String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)) == "too-deep")
+        #expect(code(String(repeating: "<a>", count: 40) + String(repeating: "</a>", count: 40)) == .tooDeep)
     }
 
     @Test("size limit: a 10 MB document is refused unread")
     func tooLarge() {
         let text = "<r>" + String(repeating: "x", count: 10 << 20) + "</r>"
-        #expect(code(text) == "too-large")
+        #expect(code(text) == .tooLarge)
     }
 
     @Test("malformed XML names the line")
@@ -82,7 +82,7 @@ struct XMLDocumentTests {
             _ = try parse("<r>\n<a>\n</b>\n</r>")
             Issue.record("expected an error")
         } catch {
-            #expect(error.code == "malformed")
+            #expect(error.code == .malformed)
             #expect(error.line == 3)
         }
     }
@@ -120,7 +120,7 @@ struct XMLSchemaTests {
         #expect(errors.count >= 2)
         #expect(errors.first?.path == "/r/n")
         #expect(errors.first?.line == 2)
-        #expect(errors.allSatisfy { $0.code == "schema-invalid" })
+        #expect(errors.allSatisfy { $0.code == .schemaInvalid })
     }
 
     @Test("a schema that does not compile is an error, not a crash")
