@@ -48,11 +48,34 @@ let package = Package(
         .target(name: "BulletinVerification", dependencies: ["Bulletins", "Trust"]),
         // The intake fuzz target: libFuzzer with `.ci/fuzz`, a corpus replayer otherwise.
         .executableTarget(name: "IntakeFuzzer", dependencies: ["BulletinVerification"]),
-        // The gateway service: mutual-TLS intake, receipts, the eligibility API.
+        // Intake: verify → authorize → fact, and the committer, the one write path (group commit, periodic
+        // bulletins); the projection, directory, derivation and outbound signer. Knows no HTTP.
         .target(
-            name: "Gateway",
+            name: "Intake",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON", "BulletinVerification",
+                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON", "BulletinVerification", "ParallelWork",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Delivery: the push worker, the periodic-bulletin scheduler and the log follower, as services.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "Intake", "Ledger",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP edge: Hummingbird routes over mutual TLS, the internal listener, and Problem, the one
+        // place a code becomes an HTTP status.
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "Intake", "Ledger", "Scoring", "Bulletins", "Trust", "StrictJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -60,7 +83,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The gateway assembled: GatewayApp.makeGateway turns settings into the services `serve` runs;
+        // `import Gateway` brings Intake, Delivery and GatewayHTTP with it.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Intake", "Delivery", "GatewayHTTP", "Ledger", "Scoring",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -134,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver", "BulletinVerification",
+                "Gateway", "Intake", "Delivery", "GatewayHTTP", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver", "BulletinVerification",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

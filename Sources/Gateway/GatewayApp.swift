@@ -1,4 +1,7 @@
+import Delivery
 import Foundation
+import GatewayHTTP
+import Intake
 import Ledger
 import Logging
 import NIOSSL
@@ -78,7 +81,7 @@ public struct Gateway: Sendable {
     /// The ledger every part reads and the committer writes.
     public let ledger: any LedgerStore
     /// Intake and the one write path behind it.
-    public let intake: Intake
+    public let intake: BulletinIntake
     /// The HTTP API (and the internal listener's answers).
     public let server: GatewayServer
     /// Pushes the outbox to the recipients' endpoints.
@@ -116,7 +119,7 @@ public enum GatewayApp {
     /// or ``Gateway/prepare()``).
     public static func makeGateway(_ settings: GatewaySettings, logger: Logger) async throws -> Gateway {
         let ledger = try await settings.ledger.open(claimLeaseMilliseconds: settings.claimLeaseMilliseconds)
-        let intake = try Intake(configuration: settings.gateway, ledger: ledger, projection: FactProjection(scorer: settings.scorer), logger: logger)
+        let intake = try BulletinIntake(configuration: settings.gateway, ledger: ledger, projection: FactProjection(scorer: settings.scorer), logger: logger)
         let server = GatewayServer(intake: intake, ledger: ledger)
         let tls = try GatewayServer.tlsConfiguration(certificatePEM: settings.certificatePEM, keyPEM: settings.keyPEM, rootsPEM: settings.rootsPEM)
         let onAPIRunning = settings.onAPIRunning

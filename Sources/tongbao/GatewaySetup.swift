@@ -76,9 +76,9 @@ struct GatewaySetup {
 
     /// Runs `body` with intake over the ledger, its projection rebuilt from the whole log (the operator
     /// commands that compute from the gateway's facts).
-    func withIntake(logger: Logger, _ body: (Intake) async throws -> Void) async throws {
+    func withIntake(logger: Logger, _ body: (BulletinIntake) async throws -> Void) async throws {
         try await withOpenedLedger(ledger) { store in
-            let intake = try Intake(configuration: configuration, ledger: store, projection: FactProjection(scorer: scorer), logger: logger)
+            let intake = try BulletinIntake(configuration: configuration, ledger: store, projection: FactProjection(scorer: scorer), logger: logger)
             try await intake.catchUp()
             try await body(intake)
         }

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Gateway
+import Gateway
+@testable import GatewayHTTP
 import Testing
 
 @Suite("eligibility answers are remembered only while the person's facts stand still")

@@ -334,7 +334,7 @@ struct EndToEndTests {
                                               timeout: .seconds(10))
         #expect(refused.status.code == 405)
         #expect(refused.headers.first(name: "Content-Type") == "application/problem+json")
-        // Intake is not served on the internal listener.
+        // BulletinIntake is not served on the internal listener.
         #expect(try await plain.execute({ var r = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/bulletins"); r.method = .POST; return r }(), timeout: .seconds(10)).status.code == 404)
         try await plain.shutdown()
     }

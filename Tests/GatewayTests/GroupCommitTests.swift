@@ -1,7 +1,8 @@
 import Bulletins
 import Dispatch
 import Foundation
-@testable import Gateway
+import Gateway
+@testable import Intake
 import Ledger
 import Scoring
 import Synchronization

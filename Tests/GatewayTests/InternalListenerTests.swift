@@ -5,7 +5,8 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Gateway
+import Gateway
+@testable import GatewayHTTP
 
 /// The internal listener's own HTTP/1 layer: how a request target is routed, how an answer is encoded,
 /// and what a raw client sees on the wire (pipelining, HTTP/1.0, a request that cannot be parsed).

@@ -41,7 +41,7 @@ struct LoggingTests {
         let logger = Logger(label: "gateway") { _ in RecordingLogHandler() }
         let ledger = try await SQLiteLedger.open(path: folder.appendingPathComponent("t.sqlite").path)
         try await ledger.migrate()
-        let pipeline = try Intake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
+        let pipeline = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: pack)), logger: logger)
         let health = ParticipantsFile.defaults.first { $0.role == .health }
         let key = try PrivateKey(pem: try read("participants/440800-HEALTH.key.pem"))
         let certificate = try Trust.Certificate(pem: try read("participants/440800-HEALTH.cert.pem"))

@@ -1,5 +1,6 @@
 import Bulletins
-@testable import Gateway
+import Gateway
+@testable import Intake
 import Testing
 
 @Suite("intake reads the Content-Type's essence: before any parameter, case-insensitive, around HTTP's optional whitespace")
@@ -9,7 +10,7 @@ struct MediaTypeTests {
         ("application/jose+json", .json), ("APPLICATION/JOSE", .json), ("application/jose+json ; charset=utf-8", .json),
     ])
     func accepted(mediaType: String, encoding: BulletinEncoding) throws {
-        #expect(try Intake.encoding(mediaType) == encoding)
+        #expect(try BulletinIntake.encoding(mediaType) == encoding)
     }
 
     @Test("anything else is unsupported-media-type (415), naming what was sent", arguments: [
@@ -17,7 +18,7 @@ struct MediaTypeTests {
     ])
     func refused(mediaType: String) {
         #expect {
-            try Intake.encoding(mediaType)
+            try BulletinIntake.encoding(mediaType)
         } throws: { error in
             guard let error = error as? GatewayError else { return false }
             return error.code == .unsupportedMediaType && Problem(error).status == 415
@@ -27,6 +28,6 @@ struct MediaTypeTests {
 
     @Test("no Content-Type at all is refused the same way")
     func missing() {
-        #expect(throws: GatewayError.self) { try Intake.encoding(nil) }
+        #expect(throws: GatewayError.self) { try BulletinIntake.encoding(nil) }
     }
 }

@@ -1,4 +1,6 @@
-@testable import Gateway
+import Gateway
+@testable import GatewayHTTP
+@testable import Intake
 import StrictJSON
 import Testing
 import Trust
@@ -36,7 +38,7 @@ struct ProblemTests {
             (.cryptoFailure, .internal), (.ioError, .internal), (.trustStoreUnreadable, .internal),
         ]
         for (trust, gateway) in cases {
-            let refusal = Intake.refusal(TrustError(code: trust, message: "m"))
+            let refusal = BulletinIntake.refusal(TrustError(code: trust, message: "m"))
             #expect(refusal.code == gateway, "\(trust)")
             #expect(refusal.code == .malformed || refusal.reason == trust.description)
         }

@@ -12,8 +12,8 @@ import Trust
 /// Two intakes ("nodes") on one SQLite database file, each with its own ledger (connections) and projection.
 struct TwoNodes {
     let folder: URL
-    let first: Intake
-    let second: Intake
+    let first: BulletinIntake
+    let second: BulletinIntake
     /// The first node's ledger.
     let firstLedger: any LedgerStore
     /// A third opening of the database, to look into it.
@@ -32,8 +32,8 @@ struct TwoNodes {
             try await ledger.migrate()
             return ledger
         }
-        func node(_ ledger: any LedgerStore) async throws -> Intake {
-            let intake = try Intake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: Logger(label: "test"))
+        func node(_ ledger: any LedgerStore) async throws -> BulletinIntake {
+            let intake = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)), logger: Logger(label: "test"))
             try await intake.catchUp()
             return intake
         }
@@ -42,7 +42,7 @@ struct TwoNodes {
                         log: try await ledger())
     }
 
-    func submit(_ text: String, as code: String, to pipeline: Intake) async throws -> IntakeResponse {
+    func submit(_ text: String, as code: String, to pipeline: BulletinIntake) async throws -> IntakeResponse {
         let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).key.pem"))))
         let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/\(code).cert.pem"))))
         let signed = try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false)

@@ -28,7 +28,7 @@ struct FilledDataFolder {
         }
         let configuration = try GatewayConfiguration.development(folder: pki, packs: packs)
         let log = try await RunningStore.open(.sqlite(path: data.appendingPathComponent("tongbao.sqlite").path))
-        let pipeline = try Intake(configuration: configuration, ledger: log, projection: FactProjection(scorer: Scorer(pack: try #require(packs["guangdong"]))),
+        let pipeline = try BulletinIntake(configuration: configuration, ledger: log, projection: FactProjection(scorer: Scorer(pack: try #require(packs["guangdong"]))),
                                   logger: Logger(label: "test"))
         func submit(_ text: String, as code: String) async throws {
             let key = try PrivateKey(pem: Array(try Data(contentsOf: pki.appendingPathComponent("participants/\(code).key.pem"))))

@@ -1,3 +1,4 @@
+import Intake
 import Scoring
 import Synchronization
 

@@ -265,9 +265,11 @@ final class Committer: Sendable {
         return bytes
     }
 
-    /// Runs the signing jobs on every core, results in job order.
+    /// Runs the signing jobs on every core, results in job order: on the commit thread when the commit runs
+    /// there (which waits for the other cores), else on the blocking-work threads.
     private func sign(_ jobs: [SigningJob]) async throws -> [Signed] {
         guard !jobs.isEmpty else { return [] }
+        if CommitThread.isCurrent { return try Parallel.map(jobs) { try $0.run(self) } }
         return try await signingThreads.runIfActive { [self] in try Parallel.map(jobs) { try $0.run(self) } }
     }
 

@@ -1,43 +1,20 @@
 import Foundation
+import Intake
 import Ledger
 import Logging
 import ServiceLifecycle
 
-extension Intake {
-    /// The periodic bulletins of `region` for `period`, unsigned (what `tongbao bulletin` prints).
-    public func periodicDrafts(region: String, period: ReportingPeriod, creditModel: CreditModel) throws -> (bulletin: OutboundDraft, ratings: [OutboundDraft]) {
-        try PeriodicBulletins(routing: committer.derivation.routing, projection: projection, directory: committer.directory, creditModel: creditModel)
-            .drafts(region: region, period: period)
-    }
-
-    /// The unsigned text of a draft, exactly what is signed.
-    public func unsignedText(_ draft: OutboundDraft) throws -> String {
-        try committer.signer.unsigned(draft)
-    }
-
-    /// Signs and issues the periodic bulletins of `region` for `period` into the outbox, through the
-    /// committer (the gateway's one write path). A bulletin already issued under its id is left as it is
-    /// (`.duplicate`): each is issued once.
-    public func issuePeriodic(region: String, period: ReportingPeriod, creditModel: CreditModel, now: Date = Date()) async throws -> [AppendOutcome] {
-        let (bulletin, ratings) = try periodicDrafts(region: region, period: period, creditModel: creditModel)
-        return try await committer.issue([bulletin] + ratings, now: now)
-    }
-
-    /// The regions that receive periodic bulletins.
-    var bulletinRegions: [String] { committer.derivation.routing.bulletinRegions }
-}
-
 /// Issues each region's periodic bulletins once their period has ended: the `ScoreBulletin` and the
 /// `CreditRating`s of the last complete period, checked every `interval` (each is issued once).
 public final class PeriodicScheduler: Service, Sendable {
-    let intake: Intake
+    let intake: BulletinIntake
     let length: ReportingPeriod.Length
     let creditModel: CreditModel
     let interval: Duration
     let logger: Logger
 
     /// Creates a scheduler.
-    public init(intake: Intake, length: ReportingPeriod.Length, creditModel: CreditModel, interval: Duration, logger: Logger) {
+    public init(intake: BulletinIntake, length: ReportingPeriod.Length, creditModel: CreditModel, interval: Duration, logger: Logger) {
         self.intake = intake
         self.length = length
         self.creditModel = creditModel
@@ -74,12 +51,12 @@ public final class PeriodicScheduler: Service, Sendable {
 /// Keeps the projection current with what other writers append to a shared log (another gateway node on
 /// the same database, or `tongbao bulletin --issue` beside this one), every `interval`.
 public final class LogFollower: Service, Sendable {
-    let intake: Intake
+    let intake: BulletinIntake
     let interval: Duration
     let logger: Logger
 
     /// Creates a follower.
-    public init(intake: Intake, interval: Duration, logger: Logger) {
+    public init(intake: BulletinIntake, interval: Duration, logger: Logger) {
         self.intake = intake
         self.interval = interval
         self.logger = logger

@@ -1,3 +1,4 @@
+import Intake
 import StrictJSON
 
 /// A refusal as an RFC 9457 problem document: the one place a ``GatewayError/Code`` becomes an HTTP status

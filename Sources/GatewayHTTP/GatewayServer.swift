@@ -2,6 +2,7 @@ import Bulletins
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import Intake
 import Ledger
 import Logging
 import NIOCore
@@ -29,7 +30,7 @@ public struct GatewayRequestContext: RequestContext {
 
 /// The gateway's HTTP API over mutual TLS (gateway.md §6).
 public struct GatewayServer: Sendable {
-    let intake: Intake
+    let intake: BulletinIntake
     let ledger: any LedgerStore
     let configuration: GatewayConfiguration
     let participants: [String: Participant]
@@ -37,7 +38,7 @@ public struct GatewayServer: Sendable {
     let eligibilityAnswers = EligibilityCache()
 
     /// Creates the server over intake and the ledger it appends to (which the read routes read).
-    public init(intake: Intake, ledger: any LedgerStore) {
+    public init(intake: BulletinIntake, ledger: any LedgerStore) {
         self.intake = intake
         self.ledger = ledger
         configuration = intake.configuration

@@ -20,8 +20,8 @@ public enum IntakeResult: Sendable {
 /// identity → authorization → rules → the group commit (dedup, derivation, durable append, projection,
 /// signed receipt). It turns untrusted bytes into a verified fact or a typed refusal; every refusal is an
 /// RFC 9457 problem and is itself logged. It knows nothing of HTTP but the status each refusal carries.
-public final class Intake: Sendable {
-    let configuration: GatewayConfiguration
+public final class BulletinIntake: Sendable {
+    package let configuration: GatewayConfiguration
     /// The one write path: group commits, periodic issuing, and the projection kept in step with the log.
     let committer: Committer
     /// The group commit every append of intake goes through.
@@ -44,7 +44,7 @@ public final class Intake: Sendable {
         self.committer = committer
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
-            return await committer.commit(items)
+            return await withTaskExecutorPreference(CommitThread.shared) { await committer.commit(items) }
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):

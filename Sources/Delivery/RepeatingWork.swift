@@ -1,3 +1,4 @@
+import Intake
 import ServiceLifecycle
 
 /// Runs `work` now and then again every `interval` until graceful shutdown (or cancellation): the loop of

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Intake
 import Ledger
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import Intake
 import Ledger
 import Scoring
 import StrictJSON
