@@ -44,7 +44,7 @@ public final class BulletinIntake: Sendable {
         self.committer = committer
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
-            return await withTaskExecutorPreference(CommitThread.shared) { await committer.commit(items) }
+            return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):

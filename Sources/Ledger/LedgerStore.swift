@@ -22,6 +22,10 @@ public protocol LedgerStore: Sendable {
     /// Keeps the store's connections until graceful shutdown or cancellation, then closes them.
     func run() async throws
 
+    /// Whether the caller runs on a thread of the store's own (a transaction's body on SQLite's writer
+    /// thread), where blocking work blocks nobody else.
+    var ownsCurrentThread: Bool { get }
+
     /// The accepted entry for (issuer, id).
     func accepted(issuer: String, id: String) async throws(LedgerError) -> LogEntry?
     /// The entry the gateway issued as (issuer, id).
@@ -144,6 +148,9 @@ public struct ReceiptToStore: Sendable {
 }
 
 extension LedgerStore {
+    /// False unless a store says so.
+    public var ownsCurrentThread: Bool { false }
+
     /// Walks the whole chain and reports the first broken entry.
     public func verifyChain() async throws(LedgerError) -> ChainReport {
         try await ChainReport.walk(self)

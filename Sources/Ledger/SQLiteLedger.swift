@@ -16,9 +16,9 @@ public final class SQLiteLedger: LedgerStore {
 
     /// Opens or creates the ledger in the database file at `path` (``migrate()`` brings its layout up to date).
     public static func open(path: String) async throws(LedgerError) -> SQLiteLedger {
-        let writer = try await SQLiteThread.open(path: path)
+        let writer = try await SQLiteThread.open(path: path, name: "tongbao-sqlite-w")
         let checkpointer = try await writer.run { _ throws(LedgerError) in try WALCheckpointer(path: path) }
-        return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path), checkpointer: checkpointer)
+        return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path, name: "tongbao-sqlite-r"), checkpointer: checkpointer)
     }
 
     private init(writer: SQLiteThread, reader: SQLiteThread, checkpointer: WALCheckpointer) {
@@ -45,23 +45,30 @@ public final class SQLiteLedger: LedgerStore {
         try? await gracefulShutdown()
     }
 
+    /// The body runs on the writer's thread (it prefers it as its task executor), so its reads and writes
+    /// use the connection at once instead of waking that thread for each.
     public func withAppendLock<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result {
-        try await appendLock.withLock {
-            try await writer.run { connection throws(LedgerError) in try connection.execute("BEGIN IMMEDIATE") }
-            let result: Result
-            do {
-                result = try await body(Writer(thread: writer))
-                try await writer.run { connection throws(LedgerError) in try connection.execute("COMMIT") }
-            } catch {
-                try? await writer.run { connection throws(LedgerError) in
-                    if !connection.autocommit { try connection.execute("ROLLBACK") }
-                }
-                throw error
-            }
-            checkpointer.committed()
-            return result
-        }
+        try await appendLock.withLock { try await withTaskExecutorPreference(writer.thread) { try await transaction(body) } }
     }
+
+    private func transaction<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result {
+        try await writer.run { connection throws(LedgerError) in try connection.execute("BEGIN IMMEDIATE") }
+        let result: Result
+        do {
+            result = try await body(Writer(thread: writer))
+            try await writer.run { connection throws(LedgerError) in try connection.execute("COMMIT") }
+        } catch {
+            try? await writer.run { connection throws(LedgerError) in
+                if !connection.autocommit { try connection.execute("ROLLBACK") }
+            }
+            throw error
+        }
+        checkpointer.committed()
+        return result
+    }
+
+    /// Whether the caller runs on the writer's thread (a transaction's body).
+    public var ownsCurrentThread: Bool { writer.thread.isCurrent }
 
     /// Runs `body` on the writer's connection in a transaction of its own, holding the append lock (the
     /// outbox's updates).

@@ -25,6 +25,7 @@ public final class RunningStore: LedgerStore {
 
     public func withAppendLock<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result { try await store.withAppendLock(body) }
     public func migrate() async throws(LedgerError) { try await store.migrate() }
+    public var ownsCurrentThread: Bool { store.ownsCurrentThread }
     public func run() async throws { try await store.run() }
     public func accepted(issuer: String, id: String) async throws(LedgerError) -> LogEntry? { try await store.accepted(issuer: issuer, id: id) }
     public func issued(issuer: String, id: String) async throws(LedgerError) -> LogEntry? { try await store.issued(issuer: issuer, id: id) }

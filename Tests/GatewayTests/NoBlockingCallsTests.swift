@@ -13,7 +13,7 @@ struct NoBlockingCallsTests {
     /// The places allowed to block, by file and the text of the line, with why it blocks no shared thread.
     static let allowed: [(file: String, line: String, reason: String)] = [
         ("Sources/Ledger/WALCheckpointer.swift", "wake.wait()", "the checkpointing thread waits for work on a thread of its own"),
-        ("Sources/Intake/CommitThread.swift", "wake.wait()", "the commit thread (a task executor of its own) waits for its next job"),
+        ("Sources/Ledger/SerialThread.swift", "wake.wait()", "a serial thread (SQLite's connections, group commits) waits for its next job on a thread of its own"),
         ("Sources/Trust/SigningNonces.swift", "wake.wait()", "the nonce thread waits for work on a thread of its own"),
         ("Sources/Trust/SigningNonces.swift", "finished.wait()", "at process exit (atexit), after every task has ended"),
         ("Sources/ParallelWork/Parallel.swift", "concurrentPerform", "CPU work split over the cores; the calling thread takes a share and waits for no I/O"),
