@@ -44,7 +44,7 @@ public final class BulletinIntake: Sendable {
         self.committer = committer
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
-            return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
+            return await committer.commit(items)
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
@@ -89,7 +89,7 @@ public final class BulletinIntake: Sendable {
             let fact = try scoringFact(of: bulletin)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: .accepted, bytes: bytes)
-            let committed = try await commits.submit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
+            let committed = try await commit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
             guard let receipt = committed.receipt else {
                 throw GatewayError(.internal, "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
             }
@@ -106,12 +106,19 @@ public final class BulletinIntake: Sendable {
             let problem = error as? GatewayError ?? GatewayError(.internal, "\(error)")
             let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
                                     receivedAt: receivedAt, outcome: .rejected, errorCode: problem.code.description, bytes: bytes)
-            _ = await commits.submit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
+            _ = await commit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
             logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
                 ["code": .string(problem.code.description), "reason": .string(problem.reason ?? "")]) { $1 })
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
             return .refused(problem)
         }
+    }
+
+    /// Waits for `item`'s group commit, preferring the commit thread: the batch a caller leads runs there,
+    /// and a caller woken (answered, or handed the lead) resumes there at once, instead of queueing behind
+    /// the requests' verification on the cooperative pool before the next batch can start.
+    private func commit(_ item: PendingAppend) async -> Result<CommittedAppend, GatewayError> {
+        await withTaskExecutorPreference(Committer.thread) { await commits.submit(item) }
     }
 
     // MARK: Steps
