@@ -44,7 +44,7 @@ public final class BulletinIntake: Sendable {
         self.committer = committer
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
-            return await committer.commit(items)
+            return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
@@ -114,11 +114,9 @@ public final class BulletinIntake: Sendable {
         }
     }
 
-    /// Waits for `item`'s group commit, preferring the commit thread: the batch a caller leads runs there,
-    /// and a caller woken (answered, or handed the lead) resumes there at once, instead of queueing behind
-    /// the requests' verification on the cooperative pool before the next batch can start.
+    /// Waits for `item`'s group commit (which runs on the commit thread).
     private func commit(_ item: PendingAppend) async -> Result<CommittedAppend, GatewayError> {
-        await withTaskExecutorPreference(Committer.thread) { await commits.submit(item) }
+        await commits.submit(item)
     }
 
     // MARK: Steps

@@ -5,8 +5,9 @@ import Synchronization
 /// write for all). Under load, batches grow by themselves; a lone caller waits for its own commit only.
 ///
 /// The leader is a caller's own task: there is no worker task to start or stop. When its batch is done, the
-/// leader answers the others and hands the lead to the first caller still waiting, whose item heads the next
-/// batch; so no caller commits more than its own batch.
+/// leader answers the others and, while more are waiting, commits the next batches too, up to
+/// ``batchesPerLeader`` (handing the lead on costs the next leader a wait for a thread, with every core busy
+/// verifying); then it hands the lead to the first caller still waiting, whose item heads the next batch.
 final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// What a waiting caller is woken with.
     private enum Wake: Sendable {
@@ -26,6 +27,9 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let maximumBatch: Int
+    /// How many batches one leader commits at most before it hands the lead on: its own answer waits for
+    /// them (a few milliseconds each under load).
+    static var batchesPerLeader: Int { 4 }
     /// Commits a batch and answers one outcome per item, in order (failures are outcomes too).
     private let commit: @Sendable ([Item]) async -> [Outcome]
     /// The outcome for an item `commit` gave none for (it must answer every item; should it not, the caller
@@ -64,14 +68,22 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
     /// Commits the batch headed by the leader's own item, answers the others, hands on the lead, and
     /// returns the leader's outcome.
     private func lead() async -> Outcome {
-        let batch = state.withLock { state -> [Waiting] in
-            let batch = Array(state.queue.prefix(maximumBatch))
-            state.queue.removeFirst(batch.count)
-            return batch
+        var own: Outcome?
+        for round in 0..<Self.batchesPerLeader {
+            let batch = state.withLock { state -> [Waiting] in
+                let batch = Array(state.queue.prefix(maximumBatch))
+                state.queue.removeFirst(batch.count)
+                return batch
+            }
+            guard !batch.isEmpty else { break }
+            let outcomes = await commit(batch.map(\.item))
+            func outcome(_ index: Int) -> Outcome { outcomes.indices.contains(index) ? outcomes[index] : unanswered() }
+            // The leader's own item heads its first batch.
+            if round == 0 { own = outcome(0) }
+            for (index, waiting) in batch.enumerated() where round > 0 || index > 0 {
+                waiting.continuation.resume(returning: .answered(outcome(index)))
+            }
         }
-        let outcomes = await commit(batch.map(\.item))
-        func outcome(_ index: Int) -> Outcome { outcomes.indices.contains(index) ? outcomes[index] : unanswered() }
-        for (index, waiting) in batch.enumerated().dropFirst() { waiting.continuation.resume(returning: .answered(outcome(index))) }
         let next = state.withLock { state -> Waiting? in
             guard let next = state.queue.first else {
                 state.committing = false
@@ -80,6 +92,6 @@ final class GroupCommit<Item: Sendable, Outcome: Sendable>: Sendable {
             return next
         }
         next?.continuation.resume(returning: .lead)
-        return outcome(0)
+        return own ?? unanswered()
     }
 }
