@@ -41,13 +41,17 @@ final class PostgresTransaction: LedgerWriter {
         state.withLock { $0.unconfirmed.append(answer) }
     }
 
-    /// Waits for the answers of every statement sent, in order; the first error is thrown.
+    /// Waits for the answers of every statement sent, and throws the first error in the order sent. One
+    /// wait for them all: awaiting each future on its own costs a hop to the connection's event loop and back
+    /// per statement, even for answers already in.
     func confirm() async throws {
         let sent = state.withLock { state in
             defer { state.unconfirmed = [] }
             return state.unconfirmed
         }
-        for answer in sent { _ = try await answer.get() }
+        if let last = sent.last {
+            for answer in try await EventLoopFuture.whenAllComplete(sent, on: last.eventLoop).get() { _ = try answer.get() }
+        }
         state.withLock { $0.open = true }
     }
 
