@@ -104,12 +104,13 @@ final class PostgresTransaction: LedgerWriter {
         try await entries(keys, outcome: .issued)
     }
 
-    /// The entries among `keys` with `outcome`, in one statement.
+    /// The entries among `keys` with `outcome`, in one statement. The outcome is written out, not bound:
+    /// only then can PostgreSQL use the partial unique index on it.
     private func entries(_ keys: [BulletinKey], outcome: EntryOutcome) async throws(LedgerError) -> [BulletinKey: LogEntry] {
         guard !keys.isEmpty else { return [:] }
         return try await ledger {
             let found = try await rows("""
-                SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome = \(outcome.rawValue)
+                SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome = '\(unescaped: outcome.rawValue)'
                 AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
                 """).map(PostgresLedger.entry)
             return Dictionary(found.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
