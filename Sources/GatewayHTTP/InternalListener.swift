@@ -1,4 +1,5 @@
 import Intake
+import Ledger
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -171,6 +172,9 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = ByteBuffer
 
+    /// Where answers that read the ledger are made.
+    static let answeringThread = SerialThread(name: "tongbao-internal")
+
     /// Requests that may wait behind an answer being made, at most; past that the connection is closed
     /// (a client pipelining that many requests behind `/metrics` is not a settlement system).
     static let maximumWaiting = 1024
@@ -218,7 +222,11 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             send(answer, to: head, context: context)
         case .later(let make):
             answering = true
-            let made = context.eventLoop.makeFutureWithTask { await make() }
+            let promise = context.eventLoop.makePromise(of: InternalAnswer.self)
+            // On a thread of the listener's own, not the cooperative pool: a health check or a scrape must be
+            // answered even when every cooperative thread is busy (or, in a test process, blocked).
+            Task(executorPreference: Self.answeringThread) { promise.succeed(await make()) }
+            let made = promise.futureResult
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             made.whenSuccess { answer in
                 let (handler, context) = bound.value
