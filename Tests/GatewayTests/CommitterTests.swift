@@ -15,12 +15,7 @@ struct CommitterTests {
     @Test("the same bulletin sent eight times at once is logged once and every sender gets the same receipt; other bytes under its id are 409; the rest of the batch goes on",
           arguments: GatewayStore.allCases)
     func duplicatesAndConflicts(store: GatewayStore) async throws {
-        let folder = try ExternalCommand.scratchFolder("tongbao-committer")
-        _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
-                                        algorithm: .ecdsa, into: folder, now: Int(Date().timeIntervalSince1970))
-        let url = LiveGateway.repository.appendingPathComponent("rules/packs/guangdong.json")
-        let guangdong = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
-        let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": guangdong])
+        let (folder, guangdong, configuration) = try TwoNodes.developmentGateway("tongbao-committer")
         let ledger = try await RunningStore.open(try store.address(in: folder))
         let intake = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)),
                                         logger: Logger(label: "test"))

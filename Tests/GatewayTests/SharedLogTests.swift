@@ -19,13 +19,19 @@ struct TwoNodes {
     /// A third opening of the database, to look into it.
     let log: any LedgerStore
 
-    static func make() async throws -> TwoNodes {
-        let folder = try ExternalCommand.scratchFolder("tongbao-two-nodes")
+    /// A development PKI in a new folder named after `name`, and a gateway configuration on it with the
+    /// guangdong pack.
+    static func developmentGateway(_ name: String) throws -> (folder: URL, guangdong: RulePack, configuration: GatewayConfiguration) {
+        let folder = try ExternalCommand.scratchFolder(name)
         _ = try DevelopmentPKI.generate(members: ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name) },
                                         algorithm: .ecdsa, into: folder, now: Int(Date().timeIntervalSince1970))
         let url = LiveGateway.repository.appendingPathComponent("rules/packs/guangdong.json")
         let guangdong = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
-        let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": guangdong])
+        return (folder, guangdong, try GatewayConfiguration.development(folder: folder, packs: ["guangdong": guangdong]))
+    }
+
+    static func make() async throws -> TwoNodes {
+        let (folder, guangdong, configuration) = try developmentGateway("tongbao-two-nodes")
         let path = folder.appendingPathComponent("tongbao.sqlite").path
         func ledger() async throws -> any LedgerStore {
             let ledger = try await SQLiteLedger.open(path: path)
