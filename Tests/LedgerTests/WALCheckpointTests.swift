@@ -45,8 +45,10 @@ struct WALCheckpointTests {
             for index in 0..<40 { _ = try await log.append(entry("C\(index)")) }
             #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         }
-        // The threads end on their own (nobody waits for them), so their connections close soon after.
-        let deadline = Date().addingTimeInterval(10)
+        // The threads end on their own (nobody waits for them), so their connections close soon after: once
+        // the store's run task has seen its cancellation, which needs a cooperative thread — in a full
+        // parallel test run, other suites' helpers that wait for external programs can hold both for a while.
+        let deadline = Date().addingTimeInterval(60)
         while FileManager.default.fileExists(atPath: path + "-wal"), Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a connection is still open")
         let reopened = try await RunningStore(try await SQLiteLedger.open(path: path))
