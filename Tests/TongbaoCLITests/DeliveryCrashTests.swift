@@ -119,8 +119,14 @@ struct DeliveryCrashTests {
         }
         #expect(back.received.bulletins.values.filter { $0.type == .referral }.count == 1)
         #expect(back.received.arrivals.values.allSatisfy { $0 == 1 })
-        let after = try CLI.run(["outbox", "status", "--data", data.path, id])
-        #expect(after.stdout.contains("440800-DRUG\tdelivered\tattempts=1"))
+        // The gateway records the delivery once the receiver has answered (under load an attempt can time out
+        // after the receiver has it, and the next attempt is deduplicated there): wait for the record.
+        var after = try CLI.run(["outbox", "status", "--data", data.path, id])
+        while !after.stdout.contains("440800-DRUG\tdelivered\t"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            after = try CLI.run(["outbox", "status", "--data", data.path, id])
+        }
+        #expect(after.stdout.contains("440800-DRUG\tdelivered\t"))
         #expect(after.stdout.contains("\tretry-requested\t"))
         server.stop()
         await back.stop()
