@@ -20,7 +20,7 @@ public struct Problem: Sendable {
         case .untrustedSigner, .notAuthorized: 403
         case .notFound: 404
         case .methodNotAllowed: 405
-        case .duplicateConflict: 409
+        case .duplicateConflict, .duplicateDecision: 409
         case .tooLarge: 413
         case .unsupportedMediaType: 415
         case .schemaInvalid, .rulesInvalid: 422
@@ -54,6 +54,7 @@ public struct Problem: Sendable {
         .malformed: "The bulletin cannot be read", .schemaInvalid: "The bulletin does not match its schema",
         .signatureInvalid: "The signature does not verify", .untrustedSigner: "The signer is not trusted",
         .notAuthorized: "The sender may not submit this", .duplicateConflict: "Another bulletin has this issuer and id",
+        .duplicateDecision: "This decision was accepted before under another id",
         .tooLarge: "The bulletin is too large", .unsupportedMediaType: "Unsupported media type",
         .rulesInvalid: "The bulletin is not allowed under the rule pack", .notFound: "Not found",
         .methodNotAllowed: "Method not allowed", .internal: "The gateway failed",
@@ -73,8 +74,8 @@ public struct IntakeResponse: Sendable {
     /// The HTTP form of what intake did.
     public init(_ result: IntakeResult) {
         switch result {
-        case .receipted(let receipt, let encoding):
-            (status, contentType, body) = (201, encoding == .xml ? "application/xml" : "application/jose+json", receipt)
+        case .receipted(let receipt, let encoding, let resubmission):
+            (status, contentType, body) = (resubmission ? 200 : 201, encoding == .xml ? "application/xml" : "application/jose+json", receipt)
         case .refused(let error):
             let problem = Problem(error)
             (status, contentType, body) = (problem.status, Problem.mediaType, Array(problem.json.utf8))

@@ -10,8 +10,9 @@ import Trust
 
 /// What intake did with a submission: receipted it (new or a resubmission), or refused it.
 public enum IntakeResult: Sendable {
-    /// Accepted (now or before): the signed receipt, in the sender's encoding.
-    case receipted([UInt8], encoding: BulletinEncoding)
+    /// Accepted, now or before (`resubmission`: the same content was accepted before, and this is its
+    /// original receipt, byte for byte): the signed receipt, in the encoding of the first submission.
+    case receipted([UInt8], encoding: BulletinEncoding, resubmission: Bool)
     /// Refused, and logged as received.
     case refused(GatewayError)
 }
@@ -93,15 +94,18 @@ public final class BulletinIntake: Sendable {
             guard let receipt = committed.receipt else {
                 throw GatewayError(.internal, "the log returned no receipt for \(bulletin.issuer)/\(bulletin.id)")
             }
+            let resubmission: Bool
             switch committed.outcome {
             case .appended(let logged):
+                resubmission = false
                 logger.info("bulletin accepted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "accepted", seconds: Self.milliseconds(since: started) / 1000)
             case .duplicate(let logged):
+                resubmission = true
                 logger.info("bulletin resubmitted", metadata: metadata(logged.content, position: logged.position, started: started))
                 metrics.bulletin(type: bulletin.type.rawValue, outcome: "duplicate", seconds: Self.milliseconds(since: started) / 1000)
             }
-            return .receipted(receipt, encoding: encoding)
+            return .receipted(receipt, encoding: BulletinReader.encoding(of: receipt) ?? encoding, resubmission: resubmission)
         } catch {
             let problem = error as? GatewayError ?? GatewayError(.internal, "\(error)")
             let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",

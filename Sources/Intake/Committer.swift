@@ -52,6 +52,8 @@ final class Committer: Sendable {
     let ledger: any LedgerStore
     let projection: FactProjection
     let directory: Directory
+    /// The first id of every accepted decision, so that one sent again under a new id is refused.
+    let decisionRegister = DecisionRegister()
     let derivation: DerivedBulletins
     let signer: OutboundSigner
     private let configuration: GatewayConfiguration
@@ -110,6 +112,7 @@ final class Committer: Sendable {
         for entry in entries {
             if let (bulletin, fact) = try ProjectionBuilder.read(entry, reader: reader, packs: configuration.packs, defaultPack: configuration.defaultPack) {
                 directory.learn(bulletin)
+                decisionRegister.apply(bulletin)
                 if let fact { projection.add(fact) }
             }
         }
@@ -119,12 +122,14 @@ final class Committer: Sendable {
     /// Commits a batch in one transaction (see the type's passes). One outcome per item, in order.
     func commit(_ items: [PendingAppend]) async -> [Result<CommittedAppend, GatewayError>] {
         await sequencing.withLock { () async -> [Result<CommittedAppend, GatewayError>] in
-            let added = Mutex<[FactID]>([])
+            let added = Mutex(BatchAdditions())
             do {
                 return try await ledger.withAppendLock { write in try await self.passes(items, write: write, added: added) }
             } catch {
-                // Nothing of the batch is in the log, so neither may its facts be in the projection.
-                projection.remove(added.withLock { $0 })
+                // Nothing of the batch is in the log, so neither may its facts and decisions be in the projection.
+                let (facts, decisions) = added.withLock { ($0.facts, $0.decisions) }
+                projection.remove(facts)
+                decisionRegister.undo(decisions)
                 logger.error("the log could not commit a batch", metadata: ["bulletins": .stringConvertible(items.count), "error": .string("\(error)")])
                 let failure = GatewayError(.internal, "the log could not commit: \(error)")
                 return items.map { _ in .failure(failure) }
@@ -132,7 +137,7 @@ final class Committer: Sendable {
         }
     }
 
-    private func passes(_ items: [PendingAppend], write: any LedgerWriter, added: borrowing Mutex<[FactID]>) async throws -> [Result<CommittedAppend, GatewayError>] {
+    private func passes(_ items: [PendingAppend], write: any LedgerWriter, added: borrowing Mutex<BatchAdditions>) async throws -> [Result<CommittedAppend, GatewayError>] {
         // 1. Catch up with other writers.
         try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await write.entries(after: $0, limit: $1) })
 
@@ -148,25 +153,37 @@ final class Committer: Sendable {
             let key = item.key
             do {
                 if item.entry.outcome == .accepted {
+                    // The same content is the same bulletin, whoever re-signed it and however.
                     if let earlier = acceptedInBatch[key] {
-                        guard digests[earlier] == digests[index] else { throw LedgerError.duplicateConflict(key, position: nil) }
+                        guard digests[earlier] == digests[index] || items[earlier].bulletin == item.bulletin else {
+                            throw LedgerError.duplicateConflict(key, position: nil)
+                        }
                         decisions.append(.duplicateOfItem(earlier))
                         continue
                     }
                     if let existing = acceptedBefore[key] {
-                        guard existing.sha256 == digests[index] else { throw LedgerError.duplicateConflict(key, position: existing.position) }
+                        guard existing.sha256 == digests[index] || sameContent(existing, as: item) else {
+                            throw LedgerError.duplicateConflict(key, position: existing.position)
+                        }
                         decisions.append(.duplicate(existing))
                         continue
                     }
                 }
+                if let bulletin = item.bulletin, let (identity, earlierID) = decisionRegister.earlier(of: bulletin) {
+                    throw GatewayError(.duplicateDecision, "\(bulletin.issuer) sent decision \(identity.decisionNo) as \(bulletin.issuer)/\(earlierID) before; send a Correction to amend it", reason: earlierID)
+                }
                 let (forwardTo, issuing) = try consequences(of: item)
                 if item.entry.outcome == .accepted { acceptedInBatch[key] = index }
+                if let bulletin = item.bulletin {
+                    let changes = decisionRegister.apply(bulletin)
+                    added.withLock { $0.decisions += changes }
+                }
                 let first = caused.count
                 for bulletin in issuing where causedKeys.insert(bulletin.key).inserted { caused.append(bulletin) }
                 decisions.append(.append(forwardTo: forwardTo, issuing: first..<caused.count))
                 if let fact = item.fact {
                     projection.add(fact)
-                    added.withLock { $0.append(fact.id) }
+                    added.withLock { $0.facts.append(fact.id) }
                 }
             } catch {
                 decisions.append(.refused(Self.problem(error)))
@@ -260,6 +277,12 @@ final class Committer: Sendable {
         return (consequences.forwardTo, consequences.drafts.map { draft in
             BulletinToIssue(key: BulletinKey(issuer: signer.code, id: draft.id)) { try signer.signAsBuilt(draft, now: item.now) }
         })
+    }
+
+    /// Whether a logged entry holds the same bulletin as `item` (the same content, signed again).
+    private func sameContent(_ entry: LogEntry, as item: PendingAppend) -> Bool {
+        guard let bulletin = item.bulletin else { return false }
+        return (try? ProjectionBuilder.bulletin(of: entry, reader: reader)) == bulletin
     }
 
     /// The receipt kept for `entry`, or one made and kept now.
@@ -406,6 +429,12 @@ private struct PlannedItem {
     let forwardTo: [String]
     let receiptJob: Int?
     let bulletinJobs: Range<Int>
+}
+
+/// What a batch added to the in-memory state, taken back when the batch does not commit.
+struct BatchAdditions: Sendable {
+    var facts: [FactID] = []
+    var decisions: [DecisionRegister.Change] = []
 }
 
 /// What the second pass decided for one item.

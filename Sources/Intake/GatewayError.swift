@@ -12,6 +12,7 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
             case untrustedSigner = "untrusted-signer"
             case notAuthorized = "not-authorized"
             case duplicateConflict = "duplicate-conflict"
+            case duplicateDecision = "duplicate-decision"
             case tooLarge = "too-large"
             case unsupportedMediaType = "unsupported-media-type"
             case rulesInvalid = "rules-invalid"
@@ -38,6 +39,9 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let notAuthorized = Code(.notAuthorized)
         /// Another bulletin was accepted under this issuer and id.
         public static let duplicateConflict = Code(.duplicateConflict)
+        /// The issuer's decision (its document number, for the same person or institution) was accepted
+        /// before under another id; a `Correction` amends it.
+        public static let duplicateDecision = Code(.duplicateDecision)
         /// The body is larger than allowed.
         public static let tooLarge = Code(.tooLarge)
         /// The media type is not one intake reads.

@@ -34,11 +34,15 @@ public enum ProjectionBuilder {
     /// The bulletin and scoring fact of an accepted entry; nil for rejected and issued entries.
     static func read(_ entry: LogEntry, reader: BulletinReader, packs: [String: RulePack], defaultPack: String) throws -> (Bulletin, Fact?)? {
         guard entry.content.outcome == .accepted else { return nil }
-        // The bytes were verified before they were logged; read the signed content again.
+        let bulletin = try self.bulletin(of: entry, reader: reader)
+        return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) })
+    }
+
+    /// The signed content of a logged entry, read again (its bytes were verified before they were logged).
+    static func bulletin(of entry: LogEntry, reader: BulletinReader) throws -> Bulletin {
         let bytes = BulletinReader.encoding(of: entry.content.bytes) == .xml
             ? entry.content.bytes : (JWS.unverifiedPayload(entry.content.bytes) ?? [])
-        let bulletin = try reader.read(bytes).bulletin
-        return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) })
+        return try reader.read(bytes).bulletin
     }
 
     /// The projections on `date`: one line per person (as `tongbao replay`), then one per institution (as

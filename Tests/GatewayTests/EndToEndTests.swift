@@ -231,10 +231,24 @@ struct EndToEndTests {
             #expect(refused.status == 400 && refused.text.contains(#""code":"malformed""#) && refused.text.contains("date=2025-02-30 is not a YYYY-MM-DD date"), "\(path)")
         }
 
-        // The same bulletin again: the same receipt, no second entry.
+        // The same bulletin again: the original receipt (200), no second entry; re-signed, the same.
         let again = try await post(health, gateway, signed, type: "application/xml")
-        #expect(again.status == 201)
+        #expect(again.status == 200)
         #expect(again.body == accepted.body)
+        let resigned = try XMLSignature().sign(revocationXML, key: healthKey.key, certificate: healthKey.certificate)
+        #expect(resigned != signed, "ECDSA signatures differ each time")
+        let retried = try await post(health, gateway, resigned, type: "application/xml")
+        #expect(retried.status == 200, "\(retried.text)")
+        #expect(retried.body == accepted.body)
+        // The same decision (文号, person, certificate) under another id: refused, naming the first id;
+        // the person's points do not change.
+        let renamed = Array(String(decoding: revocationXML, as: UTF8.self)
+            .replacingOccurrences(of: "<id>440800-HEALTH-2025-0012</id>", with: "<id>440800-HEALTH-2025-0099</id>").utf8)
+        #expect(renamed != revocationXML)
+        let twice = try await post(health, gateway, try XMLSignature().sign(renamed, key: healthKey.key, certificate: healthKey.certificate), type: "application/xml")
+        #expect(twice.status == 409, "\(twice.text)")
+        #expect(twice.text.contains(#""code":"duplicate-decision""#) && twice.text.contains("440800-HEALTH-2025-0012"), "\(twice.text)")
+        #expect(try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01").text == after.text)
         #expect(try await gateway.log.entries(after: 0, limit: 100).filter { $0.content.outcome == .accepted }.count == 1)
         let stored = try await get(health, gateway, "/v1/bulletins/440800-HEALTH/440800-HEALTH-2025-0012/receipt")
         #expect(stored.body == accepted.body)
