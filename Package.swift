@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "Intake", "Ledger", "Scoring", "Bulletins", "Trust", "StrictJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,6 +171,9 @@ let package = Package(
                 "Gateway", "Intake", "Delivery", "GatewayHTTP", "Trust", "TongbaoTestSupport", "TongbaoTestReceiver", "BulletinVerification",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),

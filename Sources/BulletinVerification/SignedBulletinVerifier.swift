@@ -9,11 +9,23 @@ public struct SignedBulletinVerifier: Sendable {
     let reader: BulletinReader
     let xml = XMLSignature()
     let jws = JWS()
+    /// How far in the future `issuedAt` may be, in seconds (clocks drift); nil: not checked.
+    let allowedClockSkew: Int?
 
-    /// Creates a verifier over a trust store.
-    public init(trust: TrustStore, reader: BulletinReader) {
+    /// Creates a verifier over a trust store; with `allowedClockSkew`, a bulletin issued further in the
+    /// future than that is refused (``IssuedInFuture``) before its certificate is checked at `issuedAt`.
+    public init(trust: TrustStore, reader: BulletinReader, allowedClockSkew: Int? = nil) {
         self.trust = trust
         self.reader = reader
+        self.allowedClockSkew = allowedClockSkew
+    }
+
+    /// A bulletin whose `issuedAt` is later than now plus the allowed clock skew.
+    public struct IssuedInFuture: Error, Sendable {
+        /// The bulletin's `issuedAt`, as written.
+        public let issuedAt: String
+        /// The allowed skew, in seconds.
+        public let allowedClockSkew: Int
     }
 
     /// The verified bulletin, or the first failure as a `TrustError`/`BulletinError`.
@@ -33,6 +45,9 @@ public struct SignedBulletinVerifier: Sendable {
         let bulletin = try BulletinJSONDecoder.fastPath(verifiedBytes[...]) ?? reader.read(verifiedBytes).bulletin
         guard participants.contains(bulletin.issuer) else {
             throw TrustError(code: .issuerMismatch, message: "signed by \(participants.joined(separator: ", ")), but the bulletin's issuer is \(bulletin.issuer)")
+        }
+        if let allowedClockSkew, let issuedAt = bulletin.issuedAtSeconds, issuedAt > now + allowedClockSkew {
+            throw IssuedInFuture(issuedAt: bulletin.issuedAt, allowedClockSkew: allowedClockSkew)
         }
         // The chain and revocation were checked at receipt with the current CRLs; at issuedAt the
         // certificate itself must have been valid.

@@ -16,7 +16,7 @@ public enum SchemaWriter {
         func value(_ shape: ValueShape, indent: String) -> String {
             switch shape {
             case .text(let maxLength):
-                return #"{"type": "string", "minLength": 1, "maxLength": \#(maxLength)}"#
+                return #"{"type": "string", "minLength": 1, "maxLength": \#(maxLength), "pattern": \#(JSONText.quoted(TextRule.jsonPattern))}"#
             case .code(let format):
                 return #"{"type": "string", "pattern": \#(JSONText.quoted("^" + format.pattern + "$"))}"#
             case .date:
@@ -91,7 +91,7 @@ public enum SchemaWriter {
             let occurs = (minOccurs != 1 ? " minOccurs=\"\(minOccurs)\"" : "") + (maxOccurs != "1" ? " maxOccurs=\"\(maxOccurs)\"" : "")
             switch shape {
             case .text(let maxLength):
-                return "<xs:element name=\"\(name)\"\(occurs)>" + simple("xs:string", ["<xs:minLength value=\"1\"/>", "<xs:maxLength value=\"\(maxLength)\"/>"]) + "</xs:element>"
+                return "<xs:element name=\"\(name)\"\(occurs)>" + simple("xs:string", ["<xs:minLength value=\"1\"/>", "<xs:maxLength value=\"\(maxLength)\"/>", "<xs:pattern value=\"\(TextRule.xsdPattern)\"/>"]) + "</xs:element>"
             case .code(let format):
                 return "<xs:element name=\"\(name)\" type=\"\(format.xsdTypeName)\"\(occurs)/>"
             case .date:

@@ -133,7 +133,10 @@ final class ShapeTable: Sendable {
         func fail(_ message: String) -> JSONDecodingError { JSONDecodingError(pointer: pointer(), line: node.line, message: message) }
         switch checks[index] {
         case .text(let maxLength):
-            let count = try withText(node, pointer) { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
+            let (count, control) = try withText(node, pointer) { bytes in
+                (bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }, bytes.first(where: TextRule.isControl))
+            }
+            if let control { throw fail("holds the control character U+00\(control < 0x10 ? "0" : "")\(String(control, radix: 16, uppercase: true)); text may hold tab and newline, no other") }
             guard count >= 1 else { throw fail("must not be empty") }
             guard count <= maxLength else { throw fail("longer than \(maxLength) characters") }
         case .code(let format):
@@ -219,4 +222,19 @@ final class ShapeTable: Sendable {
     }
 
     private func string(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+}
+
+/// What text fields may hold beyond their length: any character but the C0 controls other than tab and
+/// newline, and DEL. XML 1.0 cannot carry most of them, a carriage return does not survive an XML parser,
+/// and none belongs in a decision's text.
+enum TextRule {
+    /// Whether a UTF-8 byte is a control character text may not hold (bytes of multi-byte characters never are).
+    static func isControl(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x09 && byte != 0x0A) || byte == 0x7F
+    }
+
+    /// The JSON Schema pattern of the rule.
+    static let jsonPattern = #"^[^\u0000-\u0008\u000B-\u001F\u007F]*$"#
+    /// The XSD pattern of the rule (the other controls cannot appear in XML 1.0 at all).
+    static let xsdPattern = "[^&#xD;&#x7F;]*"
 }

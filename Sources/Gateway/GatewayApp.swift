@@ -52,6 +52,10 @@ public struct GatewaySettings: Sendable {
     public var schedulerInterval: Duration? = .seconds(3600)
     /// How often the projection reads what other writers appended.
     public var followInterval: Duration = .milliseconds(500)
+    /// Timeouts and the connection cap of both listeners.
+    public var connectionLimits = ConnectionLimits()
+    /// Requests per participant and second over mutual TLS (bursts of twice that); nil: unlimited.
+    public var requestsPerSecond: Int? = 10_000
     /// Called with the API's port once it listens.
     public var onAPIRunning: @Sendable (Int) async -> Void = { _ in }
     /// Called with the internal listener's port once it listens.
@@ -120,10 +124,10 @@ public enum GatewayApp {
     public static func makeGateway(_ settings: GatewaySettings, logger: Logger) async throws -> Gateway {
         let ledger = try await settings.ledger.open(claimLeaseMilliseconds: settings.claimLeaseMilliseconds)
         let intake = try BulletinIntake(configuration: settings.gateway, ledger: ledger, projection: FactProjection(scorer: settings.scorer), logger: logger)
-        let server = GatewayServer(intake: intake, ledger: ledger)
+        let server = GatewayServer(intake: intake, ledger: ledger, rateLimiter: settings.requestsPerSecond.map { RateLimiter(rate: $0) })
         let tls = try GatewayServer.tlsConfiguration(certificatePEM: settings.certificatePEM, keyPEM: settings.keyPEM, rootsPEM: settings.rootsPEM)
         let onAPIRunning = settings.onAPIRunning
-        let api = try server.application(host: settings.api.host, port: settings.api.port, tls: tls, logger: logger) { channel in
+        let api = try server.application(host: settings.api.host, port: settings.api.port, tls: tls, limits: settings.connectionLimits, logger: logger) { channel in
             await onAPIRunning(channel.localAddress?.port ?? 0)
         }
         let delivery = try DeliveryWorker(
@@ -137,7 +141,7 @@ public enum GatewayApp {
         if let scheduler { services.append(scheduler) }
         if let address = settings.internalAPI {
             let onInternalRunning = settings.onInternalRunning
-            services.append(server.internalApplication(host: address.host, port: address.port, logger: logger) { channel in
+            services.append(server.internalApplication(host: address.host, port: address.port, limits: settings.connectionLimits, logger: logger) { channel in
                 await onInternalRunning(channel.localAddress?.port ?? 0)
             })
         }

@@ -1,6 +1,7 @@
 import Bulletins
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Intake
 import Ledger
@@ -17,6 +18,8 @@ public struct GatewayRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection's channel.
     public let channel: any Channel
+    /// The participant of the TLS client certificate, set by ``ClientIdentityMiddleware`` before any route runs.
+    public var participant: Participant?
 
     /// Creates the context of one request on a connection.
     public init(source: ApplicationRequestContextSource) {
@@ -24,8 +27,14 @@ public struct GatewayRequestContext: RequestContext {
         channel = source.channel
     }
 
-    /// Bulletins are at most 1 MiB; a little more lets intake answer `too-large` itself.
-    public var maxUploadSize: Int { (1 << 20) + 4096 }
+    /// No route reads a body larger than a bulletin (1 MiB).
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The client's participant: every route runs after ``ClientIdentityMiddleware`` has set it.
+    func client() throws(GatewayError) -> Participant {
+        guard let participant else { throw GatewayError(.notAuthorized, "the request has no identified client") }
+        return participant
+    }
 }
 
 /// The gateway's HTTP API over mutual TLS (gateway.md §6).
@@ -36,82 +45,114 @@ public struct GatewayServer: Sendable {
     let participants: [String: Participant]
     /// Eligibility answers, kept while the person's facts stand still (shared by the API and the internal listener).
     let eligibilityAnswers = EligibilityCache()
+    /// Who may read what.
+    let access: ReadAccess
+    /// Requests per participant and second over mutual TLS; nil: unlimited.
+    let rateLimiter: RateLimiter?
 
     /// Creates the server over intake and the ledger it appends to (which the read routes read).
-    public init(intake: BulletinIntake, ledger: any LedgerStore) {
+    public init(intake: BulletinIntake, ledger: any LedgerStore, rateLimiter: RateLimiter? = nil) {
         self.intake = intake
         self.ledger = ledger
+        self.rateLimiter = rateLimiter
         configuration = intake.configuration
         participants = Dictionary(intake.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        access = ReadAccess(directory: intake.directory)
     }
 
     var metrics: GatewayMetrics { intake.metrics }
     var projection: FactProjection { intake.projection }
 
-    /// The router of the API.
+    /// The router of the API. Every request is counted, identified by its client certificate (and
+    /// rate-limited) before any route runs, and every failure becomes a problem document.
     public func router() -> Router<GatewayRequestContext> {
         let router = Router(context: GatewayRequestContext.self)
-        router.addMiddleware { MetricsMiddleware(metrics: metrics) }   // first: it wraps only later routes
+        let routes = RouteMethods()
+        router.addMiddleware {   // middleware wraps only the routes added after it
+            MetricsMiddleware(metrics: metrics)
+            ProblemMiddleware(routes: routes)
+            ClientIdentityMiddleware(trust: configuration.trust, participants: participants, rateLimiter: rateLimiter)
+        }
         router.post("/v1/bulletins") { request, context -> Response in
-            let sender = try await participant(of: context)
-            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let sender = try context.client()
+            // Refused before a byte of the body is read when its length is declared too large.
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
+                throw GatewayError(.tooLarge, "bulletins are at most \(configuration.maxBodyBytes) bytes; this one declares \(length)")
+            }
+            let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
             let result = IntakeResponse(await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender))
             return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
                             body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
         }
         router.get("/v1/bulletins/{issuer}/{id}/receipt") { _, context -> Response in
-            _ = try await participant(of: context)
             let issuer = try context.parameters.require("issuer")
             let id = try context.parameters.require("id")
+            try access.checkReceipt(of: issuer, by: try context.client())
             guard let entry = try await ledger.accepted(issuer: issuer, id: id), let receipt = try await ledger.receipt(for: entry.position) else {
-                return problem(GatewayError(.notFound, "no accepted bulletin \(issuer)/\(id)"))
+                throw GatewayError(.notFound, "no accepted bulletin \(issuer)/\(id)")
             }
             let type = BulletinReader.encoding(of: receipt) == .xml ? "application/xml" : "application/jose+json"
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
         }
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
-            try eligibility(request, context)
+            let code = try context.parameters.require("code")
+            try Self.check(code, .personCode)
+            try access.checkPerson(code, by: try context.client())
+            return try eligibility(request, context)
         }
         router.get("/v1/persons/{code}") { request, context -> Response in
-            _ = try await participant(of: context)
+            let reader = try context.client()
             return try withCodeAndDate(request, context, format: .personCode) { code, date in
-                ReplayLine.render(try projection.state(of: code, on: date, explain: true), explain: true)
+                try access.checkPerson(code, by: reader)
+                return ReplayLine.render(try projection.state(of: code, on: date, explain: true), explain: true)
             }
         }
         router.get("/v1/institutions/{code}") { request, context -> Response in
-            _ = try await participant(of: context)
+            let reader = try context.client()
             return try withCodeAndDate(request, context, format: .institutionCode) { code, date in
-                IndicatorLine.render(try projection.indicators(of: code, on: date))
+                try access.checkInstitution(code, by: reader)
+                return IndicatorLine.render(try projection.indicators(of: code, on: date))
             }
         }
         router.get("/v1/inbox") { request, context -> Response in
-            let recipient = try await participant(of: context)
+            let recipient = try context.client()
             let query = request.uri.queryParameters
             guard let after = Int(query.get("after") ?? "0"), after >= 0, let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
-                return problem(GatewayError(.malformed, "after= must be a cursor (0 or more) and limit= 1 to 1000"))
+                throw GatewayError(.malformed, "after= must be a cursor (0 or more) and limit= 1 to 1000")
             }
             return json(InboxPage.render(try await ledger.inbox(of: recipient.code, after: after, limit: limit), after: after))
         }
         router.post("/v1/inbox/ack") { request, context -> Response in
-            let recipient = try await participant(of: context)
+            let recipient = try context.client()
             let body = try await request.body.collect(upTo: 1 << 20)
             guard let cursors = InboxPage.cursors(in: Array(buffer: body)) else {
-                return problem(GatewayError(.malformed, #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#))
+                throw GatewayError(.malformed, #"send {"cursors": [N, …]} with at most 10000 cursors from GET /v1/inbox"#)
             }
             let count = try await ledger.acknowledge(cursors, by: recipient.code, at: Timestamps.chinaStandardTime(Date()))
             return json(JSONText.object([("acknowledged", String(count))]))
         }
         router.get("/v1/deadlines") { request, context -> Response in
-            _ = try await participant(of: context)
+            let reader = try context.client()
             let query = request.uri.queryParameters
-            let date: CalendarDate
-            do throws(GatewayError) { date = try Self.requestedDate(query.get("date").map { String($0) }) } catch { return problem(error) }
-            let overdue = query.get("overdue") == "true"
+            let date = try Self.requestedDate(query.get("date").map { String($0) })
+            let overdue: Bool
+            switch query.get("overdue") {
+            case nil, "false": overdue = false
+            case "true": overdue = true
+            case let other?: throw GatewayError(.malformed, "overdue=\(other) must be true or false")
+            }
             let items = try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: date, overdueOnly: overdue)
-            return json(DeadlineItem.render(items, on: date))
+            return json(DeadlineItem.render(items.filter { mayRead($0, by: reader) }, on: date))
         }
         addOperationalRoutes(router)
+        routes.learn(router.routes.map { ($0.path, $0.method) })
         return router
+    }
+
+    /// Whether `reader` may see a deadline: its act's region, or (an open restoration) its persons.
+    private func mayRead(_ item: DeadlineItem, by reader: Participant) -> Bool {
+        if let act = item.act { return access.mayRead(act: act, by: reader) }
+        return item.persons.allSatisfy { person in (try? access.checkPerson(person, by: reader)) != nil }
     }
 
     private func json(_ text: String) -> Response {
@@ -124,13 +165,8 @@ public struct GatewayServer: Sendable {
         _ request: Request, _ context: Context, format: CodeFormat, _ body: (String, CalendarDate) throws -> String
     ) throws -> Response {
         let code = try context.parameters.require("code")
-        let date: CalendarDate
-        do throws(GatewayError) {
-            try Self.check(code, format)
-            date = try Self.requestedDate(request.uri.queryParameters.get("date").map { String($0) })
-        } catch {
-            return problem(error)
-        }
+        try Self.check(code, format)
+        let date = try Self.requestedDate(request.uri.queryParameters.get("date").map { String($0) })
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: try body(code, date))))
     }
 
@@ -202,30 +238,6 @@ public struct GatewayServer: Sendable {
         return metrics.render(ledgerEntries: entries, outbox: outbox)
     }
 
-    /// The participant of the TLS client certificate, checked against the trust store (chain, CRL, validity).
-    func participant(of context: GatewayRequestContext) async throws -> Participant {
-        guard let certificate = try await context.channel.nioSSL_peerCertificate().get() else {
-            throw HTTPError(.unauthorized, message: "a client certificate is required")
-        }
-        let der = try certificate.toDERBytes()
-        let codes: [String]
-        do {
-            codes = try configuration.trust.verify(try Trust.Certificate.cached(der: der), at: Int(Date().timeIntervalSince1970))
-        } catch {
-            throw HTTPError(.forbidden, message: "the client certificate is not trusted: \(error.message)")
-        }
-        guard let participant = codes.lazy.compactMap({ participants[$0] }).first else {
-            throw HTTPError(.forbidden, message: "the client certificate names no known participant")
-        }
-        return participant
-    }
-
-    func problem(_ error: GatewayError) -> Response {
-        let problem = Problem(error)
-        return Response(status: .init(code: problem.status), headers: [.contentType: "application/problem+json"],
-                        body: .init(byteBuffer: ByteBuffer(string: problem.json)))
-    }
-
     /// The TLS configuration: the gateway's certificate, and client certificates required, chained to the
     /// trust store's roots (the full chain, CRL and participant checks follow per request).
     public static func tlsConfiguration(certificatePEM: String, keyPEM: String, rootsPEM: [String]) throws -> TLSConfiguration {
@@ -239,18 +251,19 @@ public struct GatewayServer: Sendable {
     }
 
     /// The internal listener (plain HTTP, read-only: eligibility, `/healthz`, `/metrics`) at `host:port`.
-    public func internalApplication(host: String, port: Int, logger: Logger,
+    public func internalApplication(host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
                                     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> InternalListener {
-        InternalListener(server: self, host: host, port: port, logger: logger, onServerRunning: onServerRunning)
+        InternalListener(server: self, host: host, port: port, limits: limits, logger: logger, onServerRunning: onServerRunning)
     }
 
-    /// A Hummingbird application serving the API over mutual TLS at `host:port`.
-    public func application(host: String, port: Int, tls: TLSConfiguration, logger: Logger,
+    /// A Hummingbird application serving the API over mutual TLS at `host:port`, within `limits`.
+    public func application(host: String, port: Int, tls: TLSConfiguration, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
                             onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         Application(
             router: router(),
-            server: try .tls(.http1(), tlsConfiguration: tls),
-            configuration: .init(address: .hostname(host, port: port), serverName: "tongbao"),
+            server: try .tls(.http1(configuration: .init(idleTimeout: limits.idleTimeAmount)), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port), serverName: "tongbao",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: onServerRunning,
             logger: logger)
     }
@@ -261,15 +274,17 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Hummingbird names the path of no route "NotFound"; the metrics call it "unmatched", as the internal listener does.
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         do {
             let response = try await next(request, context)
-            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(response.status.code))
+            metrics.request(route: route, status: Int(response.status.code))
             return response
         } catch let error as HTTPError {
-            metrics.request(route: context.endpointPath ?? "unmatched", status: Int(error.status.code))
+            metrics.request(route: route, status: Int(error.status.code))
             throw error
         } catch {
-            metrics.request(route: context.endpointPath ?? "unmatched", status: 500)
+            metrics.request(route: route, status: 500)
             throw error
         }
     }

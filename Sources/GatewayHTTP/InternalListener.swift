@@ -1,3 +1,4 @@
+import HummingbirdCore
 import Intake
 import Ledger
 import Logging
@@ -16,15 +17,17 @@ public struct InternalListener: Service {
     let server: GatewayServer
     let host: String
     let port: Int
+    let limits: ConnectionLimits
     let logger: Logger
     let onServerRunning: @Sendable (any Channel) async -> Void
 
     /// A listener on `host:port` answering from `server`'s projection and metrics.
-    public init(server: GatewayServer, host: String, port: Int, logger: Logger,
+    public init(server: GatewayServer, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
                 onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) {
         self.server = server
         self.host = host
         self.port = port
+        self.limits = limits
         self.logger = logger
         self.onServerRunning = onServerRunning
     }
@@ -32,12 +35,20 @@ public struct InternalListener: Service {
     /// Listens until the task is cancelled or a graceful shutdown begins.
     public func run() async throws {
         let routes = InternalRoutes(server: server)
+        let (maxConnections, idleTimeout) = (limits.maxConnections, limits.idleTimeAmount)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AvailableConnectionsChannelHandler(maxConnections: maxConnections))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // A connection that sends no complete request for the idle timeout is closed.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     // Reading stops while answers cannot be written (a client that sends and never reads).
                     try channel.pipeline.syncOperations.addHandler(BackPressureHandler())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
@@ -265,6 +276,18 @@ final class InternalHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.fireChannelReadComplete()
     }
 
+    /// A connection that sent nothing for the idle timeout is closed (a request under way is not: its
+    /// answer is being made).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard !answering, waiting.isEmpty, !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
+
     /// A request the decoder cannot parse (or one past its size limits) is answered 400 with a `malformed`
     /// problem, and the connection closed: what follows it on the connection cannot be framed.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -306,6 +329,9 @@ enum InternalResponse {
         buffer.writeString(contentType)
         buffer.writeStaticString("\r\nContent-Length: ")
         buffer.writeString(String(body.utf8.count))
+        if status == 405 {
+            buffer.writeStaticString("\r\nAllow: GET")
+        }
         if !keepAlive {
             buffer.writeStaticString("\r\nConnection: close")
         } else if version == .http1_0 {

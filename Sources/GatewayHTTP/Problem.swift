@@ -15,7 +15,7 @@ public struct Problem: Sendable {
     /// The HTTP status of `code` (gateway.md §6).
     public static func status(of code: GatewayError.Code) -> Int {
         switch code {
-        case .malformed: 400
+        case .malformed, .issuedInFuture: 400
         case .signatureInvalid: 401
         case .untrustedSigner, .notAuthorized: 403
         case .notFound: 404
@@ -23,6 +23,7 @@ public struct Problem: Sendable {
         case .duplicateConflict, .duplicateDecision: 409
         case .tooLarge: 413
         case .unsupportedMediaType: 415
+        case .rateLimited: 429
         case .schemaInvalid, .rulesInvalid: 422
         default: 500
         }
@@ -57,7 +58,8 @@ public struct Problem: Sendable {
         .duplicateDecision: "This decision was accepted before under another id",
         .tooLarge: "The bulletin is too large", .unsupportedMediaType: "Unsupported media type",
         .rulesInvalid: "The bulletin is not allowed under the rule pack", .notFound: "Not found",
-        .methodNotAllowed: "Method not allowed", .internal: "The gateway failed",
+        .methodNotAllowed: "Method not allowed",
+        .issuedInFuture: "The bulletin is issued in the future", .rateLimited: "Too many requests", .internal: "The gateway failed",
     ]
 }
 

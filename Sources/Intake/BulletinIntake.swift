@@ -34,6 +34,8 @@ public final class BulletinIntake: Sendable {
 
     /// The scoring facts of every accepted bulletin.
     public var projection: FactProjection { committer.projection }
+    /// What the accepted bulletins say about persons and institutions (names, workplaces, regions).
+    public var directory: Directory { committer.directory }
 
     /// Creates intake over `ledger`; the projection is empty until ``catchUp()`` (a pre-start step) reads the log.
     public init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, metrics: GatewayMetrics = GatewayMetrics(),
@@ -47,7 +49,7 @@ public final class BulletinIntake: Sendable {
             metrics.commit(items: items.count)
             return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
-        verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader())
+        verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader(), allowedClockSkew: configuration.allowedClockSkew)
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
         // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
         configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
@@ -86,6 +88,9 @@ public final class BulletinIntake: Sendable {
             }
             guard sender.role.allowedTypes.contains(bulletin.type) else {
                 throw GatewayError(.notAuthorized, "a \(sender.role.rawValue) participant may not submit \(bulletin.type.rawValue)")
+            }
+            guard RegionCode.contains(sender.region, bulletin.region) else {
+                throw GatewayError(.notAuthorized, "\(sender.code) acts for region \(sender.region); the bulletin concerns region \(bulletin.region), which is not within it")
             }
             let fact = try scoringFact(of: bulletin)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
@@ -144,6 +149,8 @@ public final class BulletinIntake: Sendable {
             return try verifier.verify(bytes, now: Int(now.timeIntervalSince1970))
         } catch let error as TrustError {
             throw Self.refusal(error)
+        } catch let error as SignedBulletinVerifier.IssuedInFuture {
+            throw GatewayError(.issuedInFuture, "issuedAt \(error.issuedAt) is more than \(error.allowedClockSkew) s ahead of the gateway's clock")
         } catch let error as BulletinError {
             let code: GatewayError.Code = error.code == .malformed ? .malformed : error.code == .tooLarge ? .tooLarge : .schemaInvalid
             throw GatewayError(code, "\(error.location): \(error.message)", reason: error.code.description)

@@ -14,6 +14,8 @@ public final class Directory: Sendable {
         var workplaces: [String: [String]] = [:]
         var decisions: [FactID: (region: String, decisionNo: String?)] = [:]
         var regions: [String: Set<String>] = [:]
+        /// The regions of the bulletins that named each person.
+        var personRegions: [String: Set<String>] = [:]
     }
 
     private let state = Mutex(State())
@@ -29,6 +31,7 @@ public final class Directory: Sendable {
                 known.name = ref.name ?? known.name
                 known.category = ref.category ?? known.category
                 state.persons[ref.code] = known
+                state.personRegions[ref.code, default: []].insert(bulletin.region)
             }
             func institution(_ ref: InstitutionRef) {
                 var known = state.institutions[ref.code] ?? InstitutionRef(code: ref.code, name: nil, kind: nil)
@@ -98,6 +101,19 @@ public final class Directory: Sendable {
     /// Every institution where the person works or was scored (multi-site), in the order first seen.
     public func workplaces(of person: String) -> [String] {
         state.withLock { $0.workplaces[person] } ?? []
+    }
+
+    /// Where a person is known: the regions of the bulletins that named them and of the institutions where
+    /// they work. Empty for a person no bulletin named.
+    public func regions(ofPerson code: String) -> Set<String> {
+        state.withLock { state in
+            (state.workplaces[code] ?? []).reduce(into: state.personRegions[code] ?? []) { $0.formUnion(state.regions[$1] ?? []) }
+        }
+    }
+
+    /// The regions of the bulletins that concerned an institution; empty for one no bulletin named.
+    public func regions(ofInstitution code: String) -> Set<String> {
+        state.withLock { $0.regions[code] } ?? []
     }
 
     /// The institutions known in `region`, sorted.

@@ -23,6 +23,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Working days a sector regulator is asked to answer a `Referral` in.
     public var referralResponseWorkingDays = 20
+    /// How far in the future a bulletin's `issuedAt` may be, in seconds, before it is refused as
+    /// `issued-in-future` (the sender's clock may run a little ahead).
+    public var allowedClockSkew = 300
 
     /// Creates a configuration.
     public init(code: String, region: String, participants: [Participant], trust: TrustStore, signingKey: PrivateKey,

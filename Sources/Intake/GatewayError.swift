@@ -18,6 +18,8 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
             case rulesInvalid = "rules-invalid"
             case notFound = "not-found"
             case methodNotAllowed = "method-not-allowed"
+            case issuedInFuture = "issued-in-future"
+            case rateLimited = "rate-limited"
             case `internal`
         }
 
@@ -52,6 +54,10 @@ public struct GatewayError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let notFound = Code(.notFound)
         /// The route does not answer this method.
         public static let methodNotAllowed = Code(.methodNotAllowed)
+        /// The bulletin's `issuedAt` is further in the future than the allowed clock skew.
+        public static let issuedInFuture = Code(.issuedInFuture)
+        /// The participant sent more requests than its rate allows; try again after `Retry-After`.
+        public static let rateLimited = Code(.rateLimited)
         /// The gateway failed (its store, its key): not the sender's fault.
         public static let `internal` = Code(.internal)
 

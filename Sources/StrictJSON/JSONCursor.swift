@@ -87,10 +87,10 @@ public struct JSONCursor {
         throw Miss()
     }
 
-    /// A string of 1…`maxBytes` bytes of well-formed UTF-8.
+    /// A string of 1…`maxBytes` bytes of well-formed UTF-8, without control characters (DEL included).
     public mutating func text(maxBytes: Int) throws(Miss) -> String {
         let raw = try string()
-        guard raw.count >= 1, raw.count <= maxBytes, let text = UTF8Text.string(raw) else { throw Miss() }
+        guard raw.count >= 1, raw.count <= maxBytes, !raw.contains(0x7F), let text = UTF8Text.string(raw) else { throw Miss() }
         return text
     }
 

@@ -106,7 +106,7 @@ public struct JWS: Sendable {
     /// sender puts the same header on everything it signs. `known` says whether it came from there.
     private func parsedHeader(_ protected: String) throws(TrustError) -> (header: Header, known: Bool) {
         if let known = parsedHeaders.withLock({ $0[ParsedHeaderKey(sm2Name: sm2Name, protected: protected)] }) { return (known, true) }
-        guard let bytes = Base64URL.decode(protected.utf8) else { throw violation("the protected header is not base64url") }
+        guard let bytes = Base64URL.decode(protected.utf8) else { throw unreadable("the protected header is not base64url") }
         return (try Header(bytes, sm2Name: sm2Name), false)
     }
 
@@ -133,9 +133,9 @@ public struct JWS: Sendable {
             do {
                 root = try JSONParser(limits: JSONLimits(maxDepth: 8, maxStringBytes: 2 << 20, maxContainerCount: 100)).parse(text)
             } catch {
-                throw violation("not a JWS JSON serialization: \(error.message)")
+                throw unreadable("not a JWS JSON serialization: \(error.message)")
             }
-            guard case .object(let members) = root.value else { throw violation("not a JWS JSON serialization") }
+            guard case .object(let members) = root.value else { throw unreadable("not a JWS JSON serialization") }
             if members.contains(where: { $0.key == "signatures" }) {
                 throw violation("the general JSON serialization is not accepted; send one flattened or compact signature")
             }
@@ -152,7 +152,7 @@ public struct JWS: Sendable {
             return Parts(protected: try string("protected"), payload: try string("payload"), signature: try string("signature"))
         }
         let pieces = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard pieces.count == 3 else { throw violation("a compact JWS has exactly three parts") }
+        guard pieces.count == 3 else { throw unreadable("a compact JWS has exactly three parts") }
         // A body may end in a line break (a file sent with curl): ASCII white space around the signature is dropped.
         var signature = pieces[2]
         while let first = signature.first, [0x20, 0x09, 0x0A, 0x0D].contains(first) { signature = signature.dropFirst() }
@@ -240,6 +240,12 @@ private struct SignerHeaderKey: Hashable {
         hasher.combine(algorithm)
         for certificate in chain { hasher.combine(ObjectIdentifier(certificate)) }
     }
+}
+
+/// A JWS that cannot even be framed (not JSON, not three parts, not base64url): `malformed`, not a
+/// signature that fails.
+private func unreadable(_ message: String) -> TrustError {
+    TrustError(code: .malformed, message: message)
 }
 
 private func violation(_ message: String) -> TrustError {

@@ -91,6 +91,12 @@ public final class PrivateKey: @unchecked Sendable {
         try MemoryBIO.writing { bio in PEM_write_bio_PrivateKey(bio, pointer, nil, nil, 0, nil, nil) }
     }
 
+    /// Whether `certificate` certifies this key's public half: signing with a key that is not the
+    /// certificate's makes a signature nobody can verify.
+    public func isCertified(by certificate: Certificate) throws(TrustError) -> Bool {
+        EVP_PKEY_eq(pointer, try certificate.publicKey().pointer) == 1
+    }
+
     /// The public half as SubjectPublicKeyInfo PEM.
     public func publicKeyPEM() throws(TrustError) -> [UInt8] {
         try MemoryBIO.writing { bio in PEM_write_bio_PUBKEY(bio, pointer) }

@@ -38,7 +38,7 @@ struct GatewayOptions: ParsableArguments {
 /// A gateway's configuration, loaded from its options and files: who it is, its keys, its rule packs and
 /// where its ledger is. `serve` turns it into ``GatewaySettings``; the operator commands open the ledger.
 struct GatewaySetup {
-    let configuration: GatewayConfiguration
+    var configuration: GatewayConfiguration
     let library: RuleLibrary
     let scorer: Scorer
     let ledger: LedgerAddress

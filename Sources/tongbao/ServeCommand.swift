@@ -44,6 +44,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("credit-model"), help: "The credit model: a name under rules/credit/ or a path.")
     var creditModel: String = "default"
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may go without a TLS handshake, a complete request head or a new request.")
+    var idleTimeout: Int = 30
+
+    @Option(name: .customLong("max-connections"), help: "Connections each listener holds at once (default: 1000, or a third of the file descriptor limit).")
+    var maxConnections: Int = ConnectionLimits.defaultMaxConnections
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per participant and second over mutual TLS, bursts of twice that; 0: unlimited.")
+    var rateLimit: Int = 10_000
+
+    @Option(name: .customLong("clock-skew"), help: "Seconds a bulletin's issuedAt may be ahead of the gateway's clock.")
+    var clockSkew: Int = 300
+
     func run() async throws {
         let pki = options.pki
         if options.trust == nil, !FileManager.default.fileExists(atPath: pki.appendingPathComponent("trust/roots/root.pem").path) {
@@ -56,7 +68,11 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "tongbao.gateway")
         logger.logLevel = .info
         guard pushAttempts >= 1, pushBackoff >= 1, pushTimeout >= 1 else { throw CLIError.usage("--push-attempts, --push-backoff-ms and --push-timeout-ms must be at least 1") }
-        let setup = try GatewaySetup(options, requireLog: false)
+        guard idleTimeout >= 1, maxConnections >= 1, rateLimit >= 0, clockSkew >= 0 else {
+            throw CLIError.usage("--idle-timeout and --max-connections must be at least 1, --rate-limit and --clock-skew at least 0")
+        }
+        var setup = try GatewaySetup(options, requireLog: false)
+        setup.configuration.allowedClockSkew = clockSkew
         let api = try Self.address(listen, flag: "--listen")
         let participantsFolder = pki.appendingPathComponent("participants").path
         let trustPath = setup.trustPath
@@ -70,6 +86,8 @@ struct ServeCommand: AsyncParsableCommand {
         settings.pushPolicy.baseDelayMilliseconds = pushBackoff
         settings.pushPolicy.timeoutMilliseconds = pushTimeout
         settings.bulletinPeriod = bulletinPeriod
+        settings.connectionLimits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+        settings.requestsPerSecond = rateLimit == 0 ? nil : rateLimit
         settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""
@@ -96,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
             } catch let error as LedgerError {
                 throw CLIError.io("the ledger: \(error)")
             }
+            StandardError.write("tongbao serve: stopped; every receipted bulletin is in the log\n")
         }
     }
 

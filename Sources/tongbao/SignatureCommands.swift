@@ -44,12 +44,15 @@ struct SignCommand: ParsableCommand {
             } catch {
                 throw CLIError.data("\(file):\(error.line): \(error.location): \(error.message) [\(error.code)]")
             }
-            do throws(TrustError) {
+            do {
                 let privateKey = try PrivateKey(pem: try readInputOrThrow(key))
                 let certificates = try Trust.Certificate.all(pem: try readInputOrThrow(cert)) + (try chain.map { path throws(TrustError) in
                     try Trust.Certificate.all(pem: try readInputOrThrow(path))
                 } ?? [])
                 guard let certificate = certificates.first else { throw TrustError(code: .malformedCertificate, message: "\(cert) holds no certificate") }
+                guard try privateKey.isCertified(by: certificate) else {
+                    throw CLIError.data("\(key): the key does not belong to the certificate \(cert) (its signature would not verify)")
+                }
                 guard certificate.participantCodes.contains(parsed.bulletin.issuer) else {
                     throw TrustError(code: .issuerMismatch, message: "the certificate belongs to \(certificate.participantCodes.joined(separator: ", ")), not the issuer \(parsed.bulletin.issuer)")
                 }
@@ -62,7 +65,7 @@ struct SignCommand: ParsableCommand {
                     let payload = parsed.encoding == .json ? input : Array(JSONWriter.pretty(parsed.tree).utf8)
                     print(try JWS().sign(payload, key: privateKey, chain: certificates, compact: compact))
                 }
-            } catch {
+            } catch let error as TrustError {
                 StandardError.write("tongbao sign: \(error.message) [\(error.code)]\n")
                 throw ExitCode(1)
             }

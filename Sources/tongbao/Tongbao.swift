@@ -4,9 +4,13 @@ import Scoring
 /// The `tongbao` command line (cli.md).
 @main
 struct Tongbao: AsyncParsableCommand {
+    /// The release, printed by `tongbao --version`.
+    static let version = "0.2.0"
+
     static let configuration = CommandConfiguration(
         commandName: "tongbao",
         abstract: "Tongbao (通报): signed bulletins between insurance, health and drug regulators, and the 12-point scoring core.",
+        version: Tongbao.version,
         subcommands: [ReplayCommand.self, IndicatorsCommand.self, ValidateCommand.self, ConvertCommand.self, SchemasCommand.self, SignCommand.self, VerifyCommand.self, PKICommand.self, LogCommand.self, LedgerCommand.self, ServeCommand.self, SubmitCommand.self, OutboxCommand.self, BulletinCommand.self, DeadlinesCommand.self, WorkdaysCommand.self, RulesCommand.self])
 }
 

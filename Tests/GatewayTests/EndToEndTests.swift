@@ -45,7 +45,12 @@ final class LiveGateway: Sendable {
 
     /// Starts a gateway; `endpoints` is called once the PKI exists and gives participants' push endpoints.
     /// Its own push worker passes once, at start: the tests push with ``deliveryWorker(_:)``.
-    static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] }) async throws -> LiveGateway {
+    /// A participant of the neighbouring city (茂名, 440900): it reads nothing of 440800's persons.
+    static let neighbour = Participant(code: "440900-INS-AGENCY", role: .insuranceAgency, region: "440900", name: "茂名市医疗保障事业管理中心")
+
+    /// `configure` adjusts the settings before the gateway is made (limits, timeouts).
+    static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] },
+                      configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
         let now = Int(Date().timeIntervalSince1970)
         let pki = try DevelopmentPKI.generate(
@@ -54,12 +59,15 @@ final class LiveGateway: Sendable {
         let authority = try CertificateAuthority(
             key: try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("ca/root.key.pem")))),
             certificatePEM: Array(try Data(contentsOf: pki.trustDirectory.appendingPathComponent("roots/root.pem"))))
-        for (name, serial, notAfter) in [("revoked", 900, now + 86_400 * 30), ("expired", 901, now - 86_400)] {
+        // And one for a participant the gateway does not know.
+        for (name, participant, serial, notAfter) in [("health-revoked", "440800-HEALTH", 900, now + 86_400 * 30), ("health-expired", "440800-HEALTH", 901, now - 86_400),
+                                                      ("unlisted", "440800-NOBODY", 902, now + 86_400 * 30),
+                                                      (Self.neighbour.code, Self.neighbour.code, 903, now + 86_400 * 30)] {
             let key = try PrivateKey.generate(.ecdsa)
-            let certificate = try authority.issue(commonName: name, participant: "440800-HEALTH", subjectKey: key, serial: serial,
+            let certificate = try authority.issue(commonName: name, participant: participant, subjectKey: key, serial: serial,
                                                   notBefore: now - 86_400 * 800, notAfter: notAfter)
-            try Data(try key.pem()).write(to: folder.appendingPathComponent("participants/health-\(name).key.pem"))
-            try Data(try certificate.pem()).write(to: folder.appendingPathComponent("participants/health-\(name).cert.pem"))
+            try Data(try key.pem()).write(to: folder.appendingPathComponent("participants/\(name).key.pem"))
+            try Data(try certificate.pem()).write(to: folder.appendingPathComponent("participants/\(name).cert.pem"))
         }
         let crl = try authority.revocationList(revokedSerials: [900], thisUpdate: now - 86_400, nextUpdate: now + 86_400 * 30)
         try Data(try crl.pem()).write(to: pki.trustDirectory.appendingPathComponent("crl/root.pem"))
@@ -70,7 +78,7 @@ final class LiveGateway: Sendable {
             packs[name] = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
         }
         let pushTo = try await endpoints(folder)
-        let participants = ParticipantsFile.defaults.map { participant in
+        let participants = (ParticipantsFile.defaults + [Self.neighbour]).map { participant in
             var participant = participant
             participant.endpoint = pushTo[participant.code]
             return participant
@@ -94,6 +102,7 @@ final class LiveGateway: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         settings.onAPIRunning = { port in continuation.yield(port) }
         settings.onInternalRunning = { port in continuation.yield(-port) }
+        configure(&settings)
         let gateway = try await GatewayApp.makeGateway(settings, logger: Logger(label: "test"))
         let task = Task { try await gateway.run() }
         var ports: [Int] = []

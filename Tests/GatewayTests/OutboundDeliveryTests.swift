@@ -97,8 +97,8 @@ struct OutboundDeliveryTests {
         let agencyClient = try gateway.client("440800-INS-AGENCY")
         let revoked = try signedJSON(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", gateway)
         #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 201)
-        // Sent twice: a resubmission causes nothing new.
-        #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 201)
+        // Sent twice: a resubmission gets the original receipt (200) and causes nothing new.
+        #expect(try await post(healthClient, gateway, revoked, type: "application/jose+json").status == 200)
         try await drain(worker)
 
         let referrals = health.received.bulletins.values.filter { $0.type == .referral }

@@ -13,7 +13,7 @@ struct ProblemTests {
         let expected: [GatewayError.Code: Int] = [
             .malformed: 400, .schemaInvalid: 422, .signatureInvalid: 401, .untrustedSigner: 403, .notAuthorized: 403,
             .duplicateConflict: 409, .tooLarge: 413, .unsupportedMediaType: 415, .rulesInvalid: 422, .notFound: 404,
-            .methodNotAllowed: 405, .internal: 500,
+            .methodNotAllowed: 405, .internal: 500, .duplicateDecision: 409, .issuedInFuture: 400, .rateLimited: 429,
         ]
         #expect(Set(GatewayError.Code.all) == Set(expected.keys))
         for code in GatewayError.Code.all {

@@ -29,7 +29,7 @@ struct DeliveryCrashTests {
         var kills = 0
         for (index, bulletin) in signed.enumerated() {
             let answer = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" }
-            #expect(answer.status == 201, "\(answer.body)")
+            #expect(answer.status == 201 || answer.status == 200, "\(answer.body)")   // 200: a retry of one committed before a kill
             if index == 99 || index == 199 {
                 server.kill()
                 kills += 1
