@@ -76,13 +76,16 @@ public struct GatewayServer: Sendable {
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try context.client()
             // Refused before a byte of the body is read when its length is declared too large.
+            let result: IntakeResponse
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
-                throw GatewayError(.tooLarge, "bulletins are at most \(configuration.maxBodyBytes) bytes; this one declares \(length)")
+                result = IntakeResponse(await intake.refuseOversize(declaredLength: length, sender: sender))
+            } else {
+                let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+                result = IntakeResponse(await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender))
             }
-            let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-            let result = IntakeResponse(await intake.submit(Array(buffer: body), mediaType: request.headers[.contentType], sender: sender))
-            return Response(status: .init(code: result.status), headers: [.contentType: result.contentType],
-                            body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
+            var headers: HTTPFields = [.contentType: result.contentType]
+            if result.status == 413 { headers[.connection] = "close" }   // the unread body is not drained
+            return Response(status: .init(code: result.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
         }
         router.get("/v1/bulletins/{issuer}/{id}/receipt") { _, context -> Response in
             let issuer = try context.parameters.require("issuer")

@@ -30,6 +30,8 @@ public final class BulletinIntake: Sendable {
     /// The metrics intake and the HTTP layer record.
     public let metrics: GatewayMetrics
     private let verifier: SignedBulletinVerifier
+    /// Reads what a refused bulletin says about itself, for the refusal record.
+    private let reader: BulletinReader
     private let logger: Logger
 
     /// The scoring facts of every accepted bulletin.
@@ -50,6 +52,7 @@ public final class BulletinIntake: Sendable {
             return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader(), allowedClockSkew: configuration.allowedClockSkew)
+        reader = try BulletinReader()
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
         // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
         configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
@@ -113,14 +116,46 @@ public final class BulletinIntake: Sendable {
             return .receipted(receipt, encoding: BulletinReader.encoding(of: receipt) ?? encoding, resubmission: resubmission)
         } catch {
             let problem = error as? GatewayError ?? GatewayError(.internal, "\(error)")
-            let rejected = NewEntry(issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
-                                    receivedAt: receivedAt, outcome: .rejected, errorCode: problem.code.description, bytes: bytes)
-            _ = await commit(PendingAppend(entry: rejected, bulletin: nil, fact: nil, encoding: .json, now: now))
-            logger.info("bulletin rejected", metadata: metadata(rejected, position: nil, started: started).merging(
-                ["code": .string(problem.code.description), "reason": .string(problem.reason ?? "")]) { $1 })
+            if known.issuer.isEmpty, problem.code != .tooLarge, let claimed = claimedIdentity(of: bytes) { known = claimed }
+            let refusal = Refusal(receivedAt: receivedAt, issuer: known.issuer, id: known.id, type: known.type, sender: sender?.code ?? "",
+                                  code: problem.code.description, reason: problem.reason, sha256: SHA256.hex(bytes), size: bytes.count)
+            do {
+                try await committer.ledger.recordRefusal(refusal)
+            } catch {
+                logger.error("the refusal record could not keep a refusal", metadata: ["error": .string("\(error)")])
+            }
+            logger.info("bulletin rejected", metadata: [
+                "participant": .string(refusal.sender), "type": .string(refusal.type), "issuer": .string(refusal.issuer), "id": .string(refusal.id),
+                "outcome": .string("rejected"), "code": .string(refusal.code), "reason": .string(problem.reason ?? ""),
+                "sha256": .string(refusal.sha256), "latency_ms": .stringConvertible(Self.milliseconds(since: started)),
+            ])
             metrics.bulletin(type: known.type, outcome: "rejected", seconds: Self.milliseconds(since: started) / 1000)
             return .refused(problem)
         }
+    }
+
+    /// Refuses a body whose declared length is over the limit, before a byte of it is read: recorded in
+    /// the refusal record with its declared size (and no digest: the bytes were never read).
+    public func refuseOversize(declaredLength: Int, sender: Participant?, now: Date = Date()) async -> IntakeResult {
+        let problem = GatewayError(.tooLarge, "bulletins are at most \(configuration.maxBodyBytes) bytes; this one declares \(declaredLength)")
+        let refusal = Refusal(receivedAt: Timestamps.chinaStandardTime(now), issuer: "", id: "", type: "", sender: sender?.code ?? "",
+                              code: problem.code.description, reason: nil, sha256: "", size: declaredLength)
+        do {
+            try await committer.ledger.recordRefusal(refusal)
+        } catch {
+            logger.error("the refusal record could not keep a refusal", metadata: ["error": .string("\(error)")])
+        }
+        metrics.bulletin(type: "", outcome: "rejected", seconds: 0)
+        logger.info("bulletin rejected", metadata: ["participant": .string(refusal.sender), "outcome": .string("rejected"), "code": .string(refusal.code)])
+        return .refused(problem)
+    }
+
+    /// What an unverified bulletin claims to be (issuer, id, type), for the refusal record only: nothing
+    /// else ever reads unverified bytes. Nil when it cannot be read that far.
+    private func claimedIdentity(of bytes: [UInt8]) -> (issuer: String, id: String, type: String)? {
+        let content = BulletinReader.encoding(of: bytes) == .xml ? bytes : JWS.unverifiedPayload(bytes)
+        guard let content, let bulletin = try? reader.read(content).bulletin else { return nil }
+        return (bulletin.issuer, bulletin.id, bulletin.type.rawValue)
     }
 
     /// Waits for `item`'s group commit (which runs on the commit thread).

@@ -9,12 +9,12 @@ import StrictJSON
 import Synchronization
 import Trust
 
-/// A verified bulletin waiting for its group commit (or a refused one, to be logged as received).
+/// A verified, authorized bulletin waiting for its group commit (refusals go to the refusal record, not here).
 struct PendingAppend: Sendable {
     /// What to record.
     let entry: NewEntry
-    /// The verified bulletin; nil for a refusal, which derives nothing.
-    let bulletin: Bulletin?
+    /// The verified bulletin.
+    let bulletin: Bulletin
     /// Its scoring fact, if it has one.
     let fact: Fact?
     /// The encoding the receipt is made in (the sender's).
@@ -143,7 +143,7 @@ final class Committer: Sendable {
 
         // 2. Decide and derive, in order. Entries accepted before the batch are looked up for all items at once.
         let digests = items.map { SHA256.hex($0.entry.bytes) }
-        let acceptedBefore = try await write.accepted(items.filter { $0.entry.outcome == .accepted }.map(\.key))
+        let acceptedBefore = try await write.accepted(items.map(\.key))
         var decisions: [Decision] = []
         decisions.reserveCapacity(items.count)
         var acceptedInBatch: [BulletinKey: Int] = [:]
@@ -152,32 +152,29 @@ final class Committer: Sendable {
         for (index, item) in items.enumerated() {
             let key = item.key
             do {
-                if item.entry.outcome == .accepted {
-                    // The same content is the same bulletin, whoever re-signed it and however.
-                    if let earlier = acceptedInBatch[key] {
-                        guard digests[earlier] == digests[index] || items[earlier].bulletin == item.bulletin else {
-                            throw LedgerError.duplicateConflict(key, position: nil)
-                        }
-                        decisions.append(.duplicateOfItem(earlier))
-                        continue
+                // The same content is the same bulletin, whoever re-signed it and however.
+                if let earlier = acceptedInBatch[key] {
+                    guard digests[earlier] == digests[index] || items[earlier].bulletin == item.bulletin else {
+                        throw LedgerError.duplicateConflict(key, position: nil)
                     }
-                    if let existing = acceptedBefore[key] {
-                        guard existing.sha256 == digests[index] || sameContent(existing, as: item) else {
-                            throw LedgerError.duplicateConflict(key, position: existing.position)
-                        }
-                        decisions.append(.duplicate(existing))
-                        continue
-                    }
+                    decisions.append(.duplicateOfItem(earlier))
+                    continue
                 }
-                if let bulletin = item.bulletin, let (identity, earlierID) = decisionRegister.earlier(of: bulletin) {
+                if let existing = acceptedBefore[key] {
+                    guard existing.sha256 == digests[index] || sameContent(existing, as: item) else {
+                        throw LedgerError.duplicateConflict(key, position: existing.position)
+                    }
+                    decisions.append(.duplicate(existing))
+                    continue
+                }
+                let bulletin = item.bulletin
+                if let (identity, earlierID) = decisionRegister.earlier(of: bulletin) {
                     throw GatewayError(.duplicateDecision, "\(bulletin.issuer) sent decision \(identity.decisionNo) as \(bulletin.issuer)/\(earlierID) before; send a Correction to amend it", reason: earlierID)
                 }
                 let (forwardTo, issuing) = try consequences(of: item)
-                if item.entry.outcome == .accepted { acceptedInBatch[key] = index }
-                if let bulletin = item.bulletin {
-                    let changes = decisionRegister.apply(bulletin)
-                    added.withLock { $0.decisions += changes }
-                }
+                acceptedInBatch[key] = index
+                let changes = decisionRegister.apply(bulletin)
+                added.withLock { $0.decisions += changes }
                 let first = caused.count
                 for bulletin in issuing where causedKeys.insert(bulletin.key).inserted { caused.append(bulletin) }
                 decisions.append(.append(forwardTo: forwardTo, issuing: first..<caused.count))
@@ -199,11 +196,8 @@ final class Committer: Sendable {
         for (index, decision) in decisions.enumerated() {
             guard case .append(let forwardTo, let issuing) = decision else { continue }
             next += 1
-            var receiptJob: Int?
-            if items[index].bulletin != nil {
-                receiptJob = jobs.count
-                jobs.append(.receipt(ReceiptSubject(position: next, content: items[index].entry, sha256: digests[index]), items[index].encoding))
-            }
+            let receiptJob = jobs.count
+            jobs.append(.receipt(ReceiptSubject(position: next, content: items[index].entry, sha256: digests[index]), items[index].encoding))
             let firstBulletin = jobs.count
             for bulletin in caused[issuing] where issuedBefore[bulletin.key] == nil {
                 next += 1
@@ -223,7 +217,7 @@ final class Committer: Sendable {
             itemRow[plan.item] = rows.count
             rows.append(EntryToAppend(items[plan.item].entry, sha256: digests[plan.item]))
             recipients.append(plan.forwardTo)
-            if let job = plan.receiptJob, case .receipt(let bytes) = signed[job] { receipts[plan.item] = bytes }
+            if case .receipt(let bytes) = signed[plan.receiptJob] { receipts[plan.item] = bytes }
             for case .bulletin(let issued) in signed[plan.bulletinJobs] {
                 rows.append(EntryToAppend(issued.entry))
                 recipients.append(issued.recipients)
@@ -268,9 +262,9 @@ final class Committer: Sendable {
         return results
     }
 
-    /// Whom to forward an item to and the bulletins it causes (none for a refusal, which is logged as received).
+    /// Whom to forward an item to and the bulletins it causes.
     private func consequences(of item: PendingAppend) throws -> (forwardTo: [String], issuing: [BulletinToIssue]) {
-        guard let bulletin = item.bulletin else { return ([], []) }
+        let bulletin = item.bulletin
         directory.learn(bulletin)
         let consequences = try derivation.consequences(of: bulletin, fact: item.fact, issuedAt: item.entry.receivedAt)
         let signer = signer
@@ -281,13 +275,11 @@ final class Committer: Sendable {
 
     /// Whether a logged entry holds the same bulletin as `item` (the same content, signed again).
     private func sameContent(_ entry: LogEntry, as item: PendingAppend) -> Bool {
-        guard let bulletin = item.bulletin else { return false }
-        return (try? ProjectionBuilder.bulletin(of: entry, reader: reader)) == bulletin
+        (try? ProjectionBuilder.bulletin(of: entry, reader: reader)) == item.bulletin
     }
 
     /// The receipt kept for `entry`, or one made and kept now.
-    private func original(_ entry: LogEntry, _ item: PendingAppend, write: any LedgerWriter) async throws -> [UInt8]? {
-        guard item.bulletin != nil else { return nil }
+    private func original(_ entry: LogEntry, _ item: PendingAppend, write: any LedgerWriter) async throws -> [UInt8] {
         if let kept = try await write.receipt(for: entry.position) { return kept }
         let bytes = try makeReceipt(for: ReceiptSubject(entry), encoding: item.encoding)
         try await write.storeReceipts([ReceiptToStore(position: entry.position, bytes: bytes)])
@@ -427,7 +419,7 @@ private enum Signed: Sendable {
 private struct PlannedItem {
     let item: Int
     let forwardTo: [String]
-    let receiptJob: Int?
+    let receiptJob: Int
     let bulletinJobs: Range<Int>
 }
 

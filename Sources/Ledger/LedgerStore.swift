@@ -37,6 +37,14 @@ public protocol LedgerStore: Sendable {
     /// The number of entries.
     func count() async throws(LedgerError) -> Int
 
+    // MARK: Refusals
+
+    /// Records a refusal in the bounded refusal record (not the log: refusals are not facts), dropping
+    /// the oldest beyond the last `kept`.
+    func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError)
+    /// Refusals received at or after `since` (RFC 3339; all when nil), oldest first, at most `limit`.
+    func refusals(since: String?, limit: Int) async throws(LedgerError) -> [Refusal]
+
     // MARK: Outbox
 
     /// The recipient's deliveries after the cursor `sequence`, in order, at most `limit` (pull).
@@ -150,6 +158,11 @@ public struct ReceiptToStore: Sendable {
 extension LedgerStore {
     /// False unless a store says so.
     public var ownsCurrentThread: Bool { false }
+
+    /// Records a refusal, keeping the last ``Refusal/kept``.
+    public func recordRefusal(_ refusal: Refusal) async throws(LedgerError) {
+        try await recordRefusal(refusal, keeping: Refusal.kept)
+    }
 
     /// Walks the whole chain and reports the first broken entry.
     public func verifyChain() async throws(LedgerError) -> ChainReport {

@@ -125,6 +125,11 @@ public final class PostgresLedger: LedgerStore {
         );
         CREATE INDEX IF NOT EXISTS delivery_log_sequence ON delivery_log (sequence);
         CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS refusals (
+            sequence BIGSERIAL PRIMARY KEY, received_at TEXT NOT NULL, issuer TEXT NOT NULL, id TEXT NOT NULL,
+            type TEXT NOT NULL, sender TEXT NOT NULL, code TEXT NOT NULL, reason TEXT, sha256 TEXT NOT NULL, size INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS refusals_received_at ON refusals (received_at);
         """
 
     /// How long ``migrate()``, a store's first use, waits for PostgreSQL to answer: the pool would go on
@@ -221,6 +226,35 @@ public final class PostgresLedger: LedgerStore {
 
     public func count() async throws(LedgerError) -> Int {
         try await reading { try await rows("SELECT COUNT(*) FROM log").first.map { try $0.decode(Int.self) } ?? 0 }
+    }
+
+    public func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError) {
+        let logger = logger
+        try await reading {
+            try await client.withConnection { connection in
+                let r = refusal
+                _ = try await Self.rows("""
+                    INSERT INTO refusals (received_at, issuer, id, type, sender, code, reason, sha256, size)
+                    VALUES (\(r.receivedAt), \(r.issuer), \(r.id), \(r.type), \(r.sender), \(r.code), \(r.reason), \(r.sha256), \(r.size))
+                    """, on: connection, logger: logger)
+                _ = try await Self.rows("DELETE FROM refusals WHERE sequence <= (SELECT MAX(sequence) FROM refusals) - \(kept)",
+                                        on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func refusals(since: String?, limit: Int) async throws(LedgerError) -> [Refusal] {
+        try await reading {
+            try await rows("""
+                SELECT sequence, received_at, issuer, id, type, sender, code, reason, sha256, size FROM refusals
+                WHERE received_at >= \(since ?? "") ORDER BY sequence LIMIT \(max(0, limit))
+                """).map { row in
+                let (sequence, receivedAt, issuer, id, type, sender, code, reason, sha256, size) =
+                    try row.decode((Int, String, String, String, String, String, String, String?, String, Int).self)
+                return Refusal(sequence: sequence, receivedAt: receivedAt, issuer: issuer, id: id, type: type, sender: sender, code: code,
+                               reason: reason, sha256: sha256, size: size)
+            }
+        }
     }
 
     static func entry(_ row: PostgresRow) throws -> LogEntry {

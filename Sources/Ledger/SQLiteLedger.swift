@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 import ServiceLifecycle
@@ -16,9 +17,24 @@ public final class SQLiteLedger: LedgerStore {
 
     /// Opens or creates the ledger in the database file at `path` (``migrate()`` brings its layout up to date).
     public static func open(path: String) async throws(LedgerError) -> SQLiteLedger {
+        try ownerOnly(path)
         let writer = try await SQLiteThread.open(path: path, name: "tongbao-sqlite-w")
         let checkpointer = try await writer.run { _ throws(LedgerError) in try WALCheckpointer(path: path) }
         return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path, name: "tongbao-sqlite-r"), checkpointer: checkpointer)
+    }
+
+    /// Makes the database readable by its owner only (creating it so when it is new): it holds names and
+    /// personnel codes. SQLite gives its `-wal` and `-shm` files the database's permissions; those that
+    /// exist already are narrowed too.
+    static func ownerOnly(_ path: String) throws(LedgerError) {
+        let descriptor = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LedgerError.storageFailure("cannot open the database \(path): \(String(cString: strerror(errno)))") }
+        Glibc.close(descriptor)
+        for file in [path, path + "-wal", path + "-shm"] where access(file, F_OK) == 0 {
+            guard chmod(file, 0o600) == 0 else {
+                throw LedgerError.storageFailure("cannot make \(file) readable by its owner only: \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     private init(writer: SQLiteThread, reader: SQLiteThread, checkpointer: WALCheckpointer) {
@@ -163,6 +179,39 @@ public final class SQLiteLedger: LedgerStore {
 
     public func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? {
         try await reader.run { connection throws(LedgerError) in try Self.receipt(for: position, in: connection) }
+    }
+
+    public func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError) {
+        try await writing { connection throws(LedgerError) in
+            let r = refusal
+            try connection.withStatement("""
+                INSERT INTO refusals (received_at, issuer, id, type, sender, code, reason, sha256, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """) { insert throws(LedgerError) in
+                try insert.run([.text(r.receivedAt), .text(r.issuer), .text(r.id), .text(r.type), .text(r.sender), .text(r.code),
+                                r.reason.map { .text($0) } ?? .null, .text(r.sha256), .integer(r.size)])
+            }
+            try connection.withStatement("DELETE FROM refusals WHERE sequence <= (SELECT MAX(sequence) FROM refusals) - ?") { prune throws(LedgerError) in
+                try prune.run([.integer(kept)])
+            }
+        }
+    }
+
+    public func refusals(since: String?, limit: Int) async throws(LedgerError) -> [Refusal] {
+        try await reader.run { connection throws(LedgerError) in
+            try connection.withStatement("""
+                SELECT sequence, received_at, issuer, id, type, sender, code, reason, sha256, size FROM refusals
+                WHERE received_at >= ? ORDER BY sequence LIMIT ?
+                """) { select throws(LedgerError) in
+                try select.bind([.text(since ?? ""), .integer(max(0, limit))])
+                var found: [Refusal] = []
+                while try select.step() {
+                    found.append(Refusal(sequence: select.integer(0), receivedAt: select.text(1), issuer: select.text(2), id: select.text(3),
+                                         type: select.text(4), sender: select.text(5), code: select.text(6), reason: select.optionalText(7),
+                                         sha256: select.text(8), size: select.integer(9)))
+                }
+                return found
+            }
+        }
     }
 
     public func count() async throws(LedgerError) -> Int {

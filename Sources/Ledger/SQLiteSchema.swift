@@ -4,8 +4,9 @@
 /// values SQLite builds a temporary B-tree on every insert to check it, about 4 µs each, two to four
 /// times per accepted bulletin on the serial commit path.
 enum SQLiteSchema {
-    /// The current layout version: 1 had no `issued` outcome; 2 checked values with `IN (…)`.
-    static let version = 3
+    /// The current layout version: 1 had no `issued` outcome; 2 checked values with `IN (…)`; 3 had no
+    /// refusal record.
+    static let version = 4
 
     static func logTable(_ name: String) -> String {
         """
@@ -44,6 +45,11 @@ enum SQLiteSchema {
             outcome TEXT NOT NULL, detail TEXT NOT NULL, retry_in_ms INTEGER
         );
         CREATE INDEX IF NOT EXISTS delivery_log_sequence ON delivery_log (sequence);
+        CREATE TABLE IF NOT EXISTS refusals (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, issuer TEXT NOT NULL, id TEXT NOT NULL,
+            type TEXT NOT NULL, sender TEXT NOT NULL, code TEXT NOT NULL, reason TEXT, sha256 TEXT NOT NULL, size INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS refusals_received_at ON refusals (received_at);
         """
 
     /// Brings the database to ``version``: creates it, or rebuilds the log and outbox tables of an earlier
@@ -53,9 +59,12 @@ enum SQLiteSchema {
         try connection.execute("PRAGMA foreign_keys=OFF")   // only outside a transaction; see SQLite's "ALTER TABLE"
         defer { try? connection.execute("PRAGMA foreign_keys=ON") }
         try connection.transaction { () throws(LedgerError) in
-            guard try userVersion(connection) < version else { return }   // another process was first
-            try rebuild("log", logTable, columns: "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash", connection)
-            try rebuild("outbox", outboxTable, columns: "sequence, position, recipient, state, attempts, next_attempt_at, last_error, updated_at", connection)
+            let current = try userVersion(connection)
+            guard current < version else { return }   // another process was first
+            if current < 3 {
+                try rebuild("log", logTable, columns: "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash", connection)
+                try rebuild("outbox", outboxTable, columns: "sequence, position, recipient, state, attempts, next_attempt_at, last_error, updated_at", connection)
+            }
             try connection.execute(indexesAndTables)
             try connection.execute("PRAGMA user_version = \(version)")
         }

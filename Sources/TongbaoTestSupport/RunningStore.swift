@@ -32,6 +32,8 @@ public final class RunningStore: LedgerStore {
     public func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] { try await store.entries(after: position, limit: limit) }
     public func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? { try await store.receipt(for: position) }
     public func count() async throws(LedgerError) -> Int { try await store.count() }
+    public func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError) { try await store.recordRefusal(refusal, keeping: kept) }
+    public func refusals(since: String?, limit: Int) async throws(LedgerError) -> [Refusal] { try await store.refusals(since: since, limit: limit) }
     public func inbox(of recipient: String, after sequence: Int, limit: Int) async throws(LedgerError) -> [OutboundMessage] {
         try await store.inbox(of: recipient, after: sequence, limit: limit)
     }

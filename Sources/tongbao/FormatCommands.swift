@@ -4,6 +4,17 @@ import Foundation
 import StrictJSON
 
 /// Reads a whole input file (`-` is stdin), refusing more than `limit` bytes.
+/// Reads the gateway's private key file, refusing one that others may read (as ssh does): a key anyone on
+/// the machine can copy signs receipts and referrals for the gateway. (Participants' keys given to `sign`
+/// and `submit` are read as they are: the repository's test fixtures among them.)
+func readPrivateKey(_ path: String) throws(CLIError) -> [UInt8] {
+    var status = stat()
+    if path != "-", stat(path, &status) == 0, status.st_mode & 0o077 != 0 {
+        throw CLIError.data("\(path): the private key is readable by others (mode \(String(status.st_mode & 0o777, radix: 8))); make it the owner's only: chmod 600 \(path)")
+    }
+    return try readInput(path)
+}
+
 func readInput(_ path: String, limit: Int = 1 << 20) throws(CLIError) -> [UInt8] {
     let handle: FileHandle
     if path == "-" {

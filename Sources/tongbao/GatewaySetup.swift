@@ -62,7 +62,7 @@ struct GatewaySetup {
         guard let scoringPack = packs[options.rules] else { throw CLIError.usage("--rules \(options.rules): no such pack") }
         configuration = GatewayConfiguration(
             code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
-            signingKey: try PrivateKey(pem: try readInput(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
+            signingKey: try PrivateKey(pem: try readPrivateKey(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
             packs: packs, defaultPack: options.rules)
         ledger = try ledgerAddress(data: options.data, database: options.database, mustExist: requireLog)
         scorer = Scorer(pack: scoringPack, calendar: try library.calendar())

@@ -50,7 +50,9 @@ func ledgerAddress(data: String, database: String?, mustExist: Bool) throws(CLIE
     if case .sqlite(let path) = address {
         if mustExist, !FileManager.default.fileExists(atPath: path) { throw CLIError.io("\(path): no message log there") }
         if !mustExist {
-            try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+            // The data folder holds the log and the keys: its owner's only.
+            try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
         }
     }
     return address

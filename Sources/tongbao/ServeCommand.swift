@@ -57,6 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
     var clockSkew: Int = 300
 
     func run() async throws {
+        try await runReportingErrors("serve") { try await serve() }
+    }
+
+    private func serve() async throws {
         let pki = options.pki
         if options.trust == nil, !FileManager.default.fileExists(atPath: pki.appendingPathComponent("trust/roots/root.pem").path) {
             _ = try DevelopmentPKI.generate(
@@ -80,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
             gateway: setup.configuration, scorer: setup.scorer, ledger: setup.ledger, api: api,
             internalAPI: try internalListen.map { try Self.address($0, flag: "--internal-listen") },
             certificatePEM: String(decoding: try readInput(setup.certPath), as: UTF8.self),
-            keyPEM: String(decoding: try readInput(setup.keyPath), as: UTF8.self),
+            keyPEM: String(decoding: try readPrivateKey(setup.keyPath), as: UTF8.self),
             rootsPEM: try setup.rootsPEM(), creditModel: try setup.library.creditModel(creditModel))
         settings.pushPolicy.attemptLimit = pushAttempts
         settings.pushPolicy.baseDelayMilliseconds = pushBackoff

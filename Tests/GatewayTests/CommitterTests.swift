@@ -48,7 +48,8 @@ struct CommitterTests {
         let entries = try await ledger.entries(after: 0, limit: 1000)
         let accepted = entries.filter { $0.content.outcome == .accepted }
         #expect(accepted.map(\.content.id).sorted() == ["DUP-1"] + (0..<6).map { "OTHER-\($0)" })
-        #expect(entries.filter { $0.content.outcome == .rejected }.map(\.content.errorCode) == ["duplicate-conflict"])
+        #expect(entries.allSatisfy { $0.content.outcome != .rejected }, "refusals go to the refusal record, not the log")
+        #expect(try await ledger.refusals(since: nil, limit: 10).map(\.code) == ["duplicate-conflict"])
         // Every accepted entry has its receipt, kept with it, and its ScoreNotice right after it.
         for entry in accepted {
             #expect(try await ledger.receipt(for: entry.position) != nil)

@@ -311,8 +311,12 @@ struct EndToEndTests {
         // Without a client certificate the TLS handshake fails.
         await #expect(throws: (any Error).self) { _ = try await get(anonymous, gateway, "/healthz") }
 
-        // Every refusal was logged, and the chain holds.
-        #expect(try await gateway.log.count() > 1)
+        // Every refusal is in the refusal record, with what could be read and the digest of its bytes, and
+        // none in the log; the chain holds.
+        let refusals = try await gateway.log.refusals(since: nil, limit: 100)
+        #expect(refusals.contains { $0.code == "duplicate-conflict" && $0.id == "440800-HEALTH-2025-0012" && $0.sha256 == SHA256.hex(other) })
+        #expect(refusals.contains { $0.code == "unsupported-media-type" && $0.sender == "440800-HEALTH" })
+        #expect(try await gateway.log.entries(after: 0, limit: 100).allSatisfy { $0.content.outcome != .rejected })
         #expect(try await gateway.log.verifyChain().firstBroken == nil)
         for client in [health, admin, anonymous] { try await client.shutdown() }
     }
@@ -345,8 +349,8 @@ struct EndToEndTests {
         #expect(metrics.contains(#"tongbao_bulletins_total{type="LicenceRevocation",outcome="accepted"} 1"#))
         #expect(metrics.contains(#"tongbao_bulletins_total{type="unknown",outcome="rejected"} 1"#))
         #expect(metrics.contains("tongbao_intake_seconds_count 2"))
-        // The revocation, the rejected one, and the ScoreNotice and Referral the revocation caused.
-        #expect(metrics.contains("tongbao_ledger_entries 4"))
+        // The revocation and the ScoreNotice and Referral it caused (the refused one is in the refusal record).
+        #expect(metrics.contains("tongbao_ledger_entries 3"))
         #expect(metrics.contains(#"tongbao_outbox_deliveries{state="pending"} 2"#))
         #expect(metrics.contains(#"tongbao_http_requests_total{route="/v1/bulletins",status="201"} 1"#))
         let counted = try await fetch("/metrics").text

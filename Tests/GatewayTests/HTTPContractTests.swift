@@ -74,6 +74,29 @@ struct HTTPContractTests {
         #expect(!metrics.contains(#"status="500""#), "nothing is counted as the gateway's failure")
     }
 
+    @Test("20 refused bodies of about 1 MiB and 20 oversize ones leave the data folder's size unchanged (within 1 MB); each refusal is recorded with its digest")
+    func refusalsDoNotGrowTheStore() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        func folderSize() throws -> Int {
+            let files = FileManager.default.enumerator(at: gateway.folder, includingPropertiesForKeys: [.fileSizeKey])
+            return try (files?.allObjects as? [URL] ?? []).reduce(0) { $0 + (try $1.resourceValues(forKeys: [.fileSizeKey]).fileSize ?? 0) }
+        }
+        let before = try folderSize()
+        let unreadable = Array("<Bulletin>".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: (1 << 20) - 100)
+        for _ in 0..<20 {
+            #expect(try await post(health, gateway, unreadable, type: "application/xml").status == 400)
+            #expect(try await post(health, gateway, [UInt8](repeating: 0x20, count: 2 << 20), type: "application/xml").status == 413)
+        }
+        let grown = try folderSize() - before
+        #expect(grown < 1_000_000, "the data folder grew by \(grown) bytes")
+        let refusals = try await gateway.log.refusals(since: nil, limit: 100)
+        #expect(refusals.filter { $0.code == "malformed" && $0.sha256 == SHA256.hex(unreadable) && $0.size == unreadable.count }.count == 20)
+        #expect(refusals.filter { $0.code == "too-large" && $0.size == 2 << 20 && $0.sender == "440800-HEALTH" }.count == 20)
+    }
+
     @Test("a bulletin issued in the future, one for a region outside the issuer's, and text with control characters are refused")
     func intakeChecks() async throws {
         let gateway = try await LiveGateway.start()

@@ -67,6 +67,29 @@ struct LedgerStoreTests {
         #expect(try await log.receipt(for: 2) == nil)
     }
 
+    @Test("the refusal record keeps what was refused (never the bytes), lists it since a time, and keeps only the last ones", arguments: Store.allCases)
+    func refusalRecord(store: Store) async throws {
+        let made = try store.make()
+        let log = try await made.open()
+        func refusal(_ id: String, at time: String) -> Refusal {
+            Refusal(receivedAt: time, issuer: "440800-HEALTH", id: id, type: "LicenceRevocation", sender: "440800-HEALTH",
+                    code: "schema-invalid", reason: id == "R1" ? nil : "finer", sha256: String(repeating: "a", count: 64), size: 1_000_000)
+        }
+        for (index, time) in ["2025-05-20T10:00:00+08:00", "2025-05-21T10:00:00+08:00", "2025-05-22T10:00:00+08:00"].enumerated() {
+            try await log.recordRefusal(refusal("R\(index + 1)", at: time))
+        }
+        let all = try await log.refusals(since: nil, limit: 100)
+        #expect(all.map(\.id) == ["R1", "R2", "R3"])
+        #expect(all.first?.reason == nil && all.last?.reason == "finer" && all.last?.size == 1_000_000)
+        #expect(all.map(\.sequence) == all.map(\.sequence).sorted() && Set(all.map(\.sequence)).count == 3)
+        #expect(try await log.refusals(since: "2025-05-21T00:00:00+08:00", limit: 100).map(\.id) == ["R2", "R3"])
+        #expect(try await log.refusals(since: nil, limit: 1).map(\.id) == ["R1"])
+        #expect(try await log.count() == 0, "refusals do not grow the log")
+        // Bounded: the oldest go.
+        try await log.recordRefusal(refusal("R4", at: "2025-05-23T10:00:00+08:00"), keeping: 2)
+        #expect(try await log.refusals(since: nil, limit: 100).map(\.id) == ["R3", "R4"])
+    }
+
     @Test("committed entries survive reopening", arguments: Store.allCases)
     func durable(store: Store) async throws {
         let made = try store.make()

@@ -13,12 +13,15 @@ final class ServerProcess: @unchecked Sendable {
     let data: URL
     let port: Int
     let extraArguments: [String]
+    /// Where the child's standard error goes (nowhere when nil).
+    let standardError: URL?
     private let process = Mutex<Process?>(nil)
 
-    init(data: URL, port: Int, extraArguments: [String] = []) {
+    init(data: URL, port: Int, extraArguments: [String] = [], standardError: URL? = nil) {
         self.data = data
         self.port = port
         self.extraArguments = extraArguments
+        self.standardError = standardError
     }
 
     func start() throws {
@@ -29,7 +32,12 @@ final class ServerProcess: @unchecked Sendable {
         environment["TONGBAO_RULES_DIR"] = CLI.repository.appendingPathComponent("rules").path
         child.environment = environment
         child.standardOutput = FileHandle.nullDevice
-        child.standardError = FileHandle.nullDevice
+        if let standardError {
+            _ = FileManager.default.createFile(atPath: standardError.path, contents: nil)
+            child.standardError = try FileHandle(forWritingTo: standardError)
+        } else {
+            child.standardError = FileHandle.nullDevice
+        }
         try child.run()
         process.withLock { $0 = child }
     }

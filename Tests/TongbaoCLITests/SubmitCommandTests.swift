@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import Trust
+
+/// `tongbao submit`, `sign`, `refusals`, `--version` and `serve`'s shutdown, as cli.md states them: one line
+/// per file, the worst outcome as the exit code, and the gateway's refusals listed from its refusal record.
+@Suite("submit, sign and refusals at the command line")
+struct SubmitCommandTests {
+    @Test("submit goes on past failures, prints one line per file and exits with the worst; refusals lists what the gateway refused; SIGTERM prints a line")
+    func batchSubmit() async throws {
+        let folder = try GatewayDataFolder("tongbao-submit")
+        try folder.writeParticipants(endpoints: [:])
+        let port = Int.random(in: 20_000...40_000)
+        let stderr = folder.data.appendingPathComponent("serve.stderr")
+        let server = ServerProcess(data: folder.data, port: port, standardError: stderr)
+        try server.start()
+        defer { server.stop() }
+        let pki = folder.pki
+        let credentials = ["--key", pki.appendingPathComponent("participants/440800-HEALTH.key.pem").path,
+                           "--cert", pki.appendingPathComponent("participants/440800-HEALTH.cert.pem").path, "--trust", pki.appendingPathComponent("trust").path]
+        let good = CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path
+        let foreign = try CLI.file(try String(contentsOf: CLI.repository.appendingPathComponent("examples/bulletins/penalty-decision.json"), encoding: .utf8),
+                                   name: "penalty.json")   // issued by the insurance administration: refused for health
+        let first = try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [good], retryingUntilServerIsUp: true)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.lines.first?.hasPrefix("\(good): accepted 440800-HEALTH/440800-HEALTH-2025-0012 ") == true, "\(first.stdout)")
+
+        // Again (re-signed: a duplicate, 0), a refused one (1), a missing file (74): every file gets its line, the exit is 74.
+        let missing = folder.data.appendingPathComponent("missing.json").path
+        let batch = try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [good, foreign, missing])
+        #expect(batch.status == 74, "\(batch.stdout)\(batch.stderr)")
+        #expect(batch.lines.count == 3, "\(batch.stdout)")
+        #expect(batch.lines.first?.hasPrefix("\(good): duplicate 440800-HEALTH/440800-HEALTH-2025-0012 ") == true, "\(batch.stdout)")
+        #expect(batch.lines.dropFirst().first?.hasPrefix("\(foreign): untrusted-signer ") == true, "\(batch.stdout)")
+        #expect(batch.lines.last?.hasPrefix("\(missing): io-error ") == true, "\(batch.stdout)")
+        let refusedOnly = try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [good, foreign])
+        #expect(refusedOnly.status == 1, "\(refusedOnly.stdout)")
+        let notBulletin = try CLI.file("{\"id\": 1}", name: "not-a-bulletin.json")
+        #expect(try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [good, notBulletin]).status == 65)
+        let unreachable = try CLI.run(["submit", "--url", "https://127.0.0.1:1"] + credentials + [good])
+        #expect(unreachable.status == 74 && unreachable.stdout.contains(": unreachable "), "\(unreachable.stdout)")
+
+        // The refusals, from the record: both times the foreign penalty was refused, with its digest, not its bytes.
+        let refusals = try CLI.run(["refusals", "--data", folder.data.path])
+        #expect(refusals.status == 0, "\(refusals.stderr)")
+        #expect(refusals.lines.count == 2 && refusals.lines.allSatisfy { $0.contains("\t440800-HEALTH\tuntrusted-signer/issuer-mismatch\tPenaltyDecision\t440800-INS-ADMIN/") },
+                "\(refusals.stdout)")
+        #expect(try CLI.run(["refusals", "--data", folder.data.path, "--since", "2999-01-01"]).lines.isEmpty)
+        #expect(try CLI.run(["refusals", "--data", folder.data.path, "--since", "yesterday"]).status == 64)
+
+        // The database and its WAL are the owner's only.
+        for file in ["tongbao.sqlite", "tongbao.sqlite-wal"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: folder.data.appendingPathComponent(file).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file): \(String(mode ?? 0, radix: 8))")
+        }
+
+        server.stop()
+        #expect(try String(contentsOf: stderr, encoding: .utf8).contains("tongbao serve: stopped"))
+    }
+
+    @Test("serve refuses a gateway key that others may read, naming the file (65)")
+    func looseGatewayKey() async throws {
+        let folder = try GatewayDataFolder("tongbao-loose-key")
+        try folder.writeParticipants(endpoints: [:])
+        let key = folder.pki.appendingPathComponent("participants/440800-GATEWAY.key.pem")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key.path)
+        let child = Process()
+        child.executableURL = CLI.executable
+        child.arguments = ["serve", "--data", folder.data.path, "--listen", "127.0.0.1:0"]
+        let errors = Pipe()
+        child.standardError = errors
+        child.standardOutput = FileHandle.nullDevice
+        try child.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while child.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if child.isRunning { child.terminate() }
+        child.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(child.terminationStatus == 65, "\(message)")
+        #expect(message.contains(key.path) && message.contains("readable by others"), "\(message)")
+    }
+
+    @Test("sign refuses a key that is not the certificate's (65); --version prints the version")
+    func signAndVersion() throws {
+        let folder = try GatewayDataFolder("tongbao-sign")
+        let participants = folder.pki.appendingPathComponent("participants")
+        let foreignKey = try CLI.run(["sign", "--key", participants.appendingPathComponent("440800-DRUG.key.pem").path,
+                                      "--cert", participants.appendingPathComponent("440800-HEALTH.cert.pem").path,
+                                      CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path])
+        #expect(foreignKey.status == 65 && foreignKey.stdout.isEmpty, "\(foreignKey.stdout)")
+        #expect(foreignKey.stderr.contains("does not belong to the certificate"), "\(foreignKey.stderr)")
+        let own = try CLI.run(["sign", "--key", participants.appendingPathComponent("440800-HEALTH.key.pem").path,
+                               "--cert", participants.appendingPathComponent("440800-HEALTH.cert.pem").path,
+                               CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path])
+        #expect(own.status == 0 && own.stdout.contains("SignatureValue"))
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0")
+    }
+}
