@@ -120,7 +120,7 @@ public struct GatewayServer: Sendable {
         router.get("/v1/inbox") { request, context -> Response in
             let recipient = try context.client()
             let query = request.uri.queryParameters
-            guard let after = Int(query.get("after") ?? "0"), after >= 0, let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
+            guard let after = Int(query.get("after") ?? "0"), (0...InboxPage.maximumCursor).contains(after), let limit = Int(query.get("limit") ?? "100"), (1...1000).contains(limit) else {
                 throw GatewayError(.malformed, "after= must be a cursor (0 or more) and limit= 1 to 1000")
             }
             return json(InboxPage.render(try await ledger.inbox(of: recipient.code, after: after, limit: limit), after: after))

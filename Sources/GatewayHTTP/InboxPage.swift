@@ -22,12 +22,28 @@ enum InboxPage {
     }
 
     /// The cursors of `{"cursors": [N, …]}`, or nil when the body is not that.
+    /// The largest cursor (2^53 − 1: every JSON reader holds it exactly).
+    static let maximumCursor = 9_007_199_254_740_991
+
+    /// A cursor: a positive integer up to ``maximumCursor``, written as one (`616`) or with a zero fraction (`616.0`, which JSON
+    /// Schema's `integer` admits too).
+    private static func cursor(_ node: JSONNode) -> Int? {
+        guard case .number(let lexeme) = node.value else { return nil }
+        var digits = Substring(lexeme)
+        if let point = digits.firstIndex(of: ".") {
+            guard digits[digits.index(after: point)...].allSatisfy({ $0 == "0" }) else { return nil }
+            digits = digits[..<point]
+        }
+        guard let value = Int(digits), (1...maximumCursor).contains(value) else { return nil }
+        return value
+    }
+
     static func cursors(in body: [UInt8]) -> [Int]? {
         guard let root = try? JSONParser().parse(body), let object = try? JSONObject(root, pointer: "", allowedKeys: ["cursors"]),
               let elements = try? object.array("cursors", maxCount: 10_000) else { return nil }
         var cursors: [Int] = []
         for element in elements {
-            guard let cursor = try? JSONObject.int(element.node, pointer: element.pointer, in: 1...Int(Int64.max)) else { return nil }
+            guard let cursor = Self.cursor(element.node) else { return nil }
             cursors.append(cursor)
         }
         return cursors

@@ -52,9 +52,9 @@ public struct Problem: Sendable {
     }
 
     static let titles: [GatewayError.Code: String] = [
-        .malformed: "The bulletin cannot be read", .schemaInvalid: "The bulletin does not match its schema",
+        .malformed: "The request cannot be read", .schemaInvalid: "The bulletin does not match its schema",
         .signatureInvalid: "The signature does not verify", .untrustedSigner: "The signer is not trusted",
-        .notAuthorized: "The sender may not submit this", .duplicateConflict: "Another bulletin has this issuer and id",
+        .notAuthorized: "Not authorized", .duplicateConflict: "Another bulletin has this issuer and id",
         .duplicateDecision: "This decision was accepted before under another id",
         .tooLarge: "The bulletin is too large", .unsupportedMediaType: "Unsupported media type",
         .rulesInvalid: "The bulletin is not allowed under the rule pack", .notFound: "Not found",

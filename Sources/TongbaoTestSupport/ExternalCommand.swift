@@ -43,6 +43,33 @@ public enum ExternalCommand {
         return Result(status: process.terminationStatus, output: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
     }
 
+    /// Runs `executable` without holding a thread while it runs (its output goes to a file, its exit resumes
+    /// the caller), for programs that talk to a server in the same process; killed after `timeout`.
+    public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil, timeout: Duration) async throws -> Result {
+        let logFile = try scratchFolder("tongbao-command").appendingPathComponent("output.log")
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        if let folder { process.currentDirectoryURL = folder }
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        let (exits, exited) = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { exited.yield($0.terminationStatus); exited.finish() }
+        try process.run()
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            process.terminate()
+        }
+        var status: Int32 = -1
+        for await code in exits { status = code }
+        watchdog.cancel()
+        return Result(status: status, output: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+    }
+
     /// A new, empty temporary folder.
     public static func scratchFolder(_ prefix: String = "tongbao") throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
