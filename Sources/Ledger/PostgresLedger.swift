@@ -161,7 +161,7 @@ public final class PostgresLedger: LedgerStore {
 
     private func createTables() async throws {
         do {
-            try await withTransaction { transaction in
+            try await withTransaction(prefetchingHead: false) { transaction in
                 for statement in Self.schema.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
                     _ = try await transaction.rows(PostgresQuery(unsafeSQL: statement))
                 }
@@ -174,7 +174,7 @@ public final class PostgresLedger: LedgerStore {
     // MARK: Appending
 
     public func withAppendLock<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result {
-        try await withTransaction { transaction in try await body(transaction) }
+        try await withTransaction(prefetchingHead: true) { transaction in try await body(transaction) }
     }
 
     /// Runs `body` in a transaction holding the append lock: committed when it returns, rolled back when it throws.
@@ -182,13 +182,15 @@ public final class PostgresLedger: LedgerStore {
     /// `BEGIN` and the lock are sent without waiting for their answers, and so is `COMMIT`, after the body's
     /// last write: the transaction confirms them together with the statements around them (see
     /// ``PostgresTransaction``), which saves the committing task a round trip each.
-    private func withTransaction<Result: Sendable>(_ body: (PostgresTransaction) async throws -> Result) async throws -> Result {
+    /// `prefetchingHead`: the chain's head is read with `BEGIN` and the lock (not while the tables may not exist yet).
+    private func withTransaction<Result: Sendable>(prefetchingHead: Bool, _ body: (PostgresTransaction) async throws -> Result) async throws -> Result {
         let logger = logger
         do {
             return try await client.withConnection { connection in
                 let transaction = PostgresTransaction(connection: connection, logger: logger)
                 transaction.send("BEGIN")
                 transaction.send("SELECT pg_advisory_xact_lock(\(Self.appendLock))")
+                if prefetchingHead { transaction.prefetchHead() }
                 do {
                     let result = try await body(transaction)
                     transaction.send("COMMIT")

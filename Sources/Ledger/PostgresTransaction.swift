@@ -7,9 +7,11 @@ import Synchronization
 /// chain's head once read (no other writer can move it while the append lock is held), saving a round
 /// trip per batch.
 ///
-/// Writes are sent without waiting for their answers (postgres-nio runs a connection's statements one
-/// after another in the order sent), and confirmed before anything else is waited for: the next read, or
-/// `COMMIT`. So a batch costs its reads' round trips and one more, however many statements it writes.
+/// Statements are sent without waiting for their answers (postgres-nio runs a connection's statements one
+/// after another in the order sent): writes are confirmed by the next read or by `COMMIT`, and a read waits
+/// once for its own answer and every answer before it. `BEGIN`, the lock, the chain head and the body's first
+/// read travel together. So a batch costs one round trip per read and one for `COMMIT`, however many
+/// statements it writes.
 /// Every statement's answer is checked, in order, and the first error fails the append: PostgreSQL
 /// answers `COMMIT` of a transaction in which a statement failed by rolling it back, so a `COMMIT` that
 /// seems to succeed is never taken for a commit unless everything before it did. No write is sent before
@@ -18,6 +20,8 @@ final class PostgresTransaction: LedgerWriter {
     private struct State {
         /// The last entry's position and hash, once known.
         var head: (position: Int, hash: String)?
+        /// The answer of the chain head's query, sent at the start of the transaction.
+        var headAnswer: EventLoopFuture<PostgresQueryResult>?
         /// Statements sent whose answers are not yet checked, in the order sent.
         var unconfirmed: [EventLoopFuture<PostgresQueryResult>] = []
         /// Whether `BEGIN` and the lock (the first statements sent) are confirmed.
@@ -41,18 +45,30 @@ final class PostgresTransaction: LedgerWriter {
         state.withLock { $0.unconfirmed.append(answer) }
     }
 
-    /// Waits for the answers of every statement sent, and throws the first error in the order sent. One
-    /// wait for them all: awaiting each future on its own costs a hop to the connection's event loop and back
-    /// per statement, even for answers already in.
-    func confirm() async throws {
+    /// Sends the query of the chain's head (read by the first append), to travel with what follows it.
+    func prefetchHead() {
+        let answer = PostgresLedger.sent("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1", on: connection, logger: logger)
+        state.withLock { state in
+            state.unconfirmed.append(answer)
+            state.headAnswer = answer
+        }
+    }
+
+    /// Waits for the answers of every statement sent, and throws the first error in the order sent; returns
+    /// the last answer. One wait for them all: awaiting each future on its own costs a hop to the
+    /// connection's event loop and back per statement, even for answers already in.
+    @discardableResult
+    func confirm() async throws -> PostgresQueryResult? {
         let sent = state.withLock { state in
             defer { state.unconfirmed = [] }
             return state.unconfirmed
         }
-        if let last = sent.last {
-            for answer in try await EventLoopFuture.whenAllComplete(sent, on: last.eventLoop).get() { _ = try answer.get() }
+        var last: PostgresQueryResult?
+        if let final = sent.last {
+            for answer in try await EventLoopFuture.whenAllComplete(sent, on: final.eventLoop).get() { last = try answer.get() }
         }
         state.withLock { $0.open = true }
+        return last
     }
 
     /// Sends a write once the transaction is confirmed open; its answer is checked by the next confirmation.
@@ -61,10 +77,11 @@ final class PostgresTransaction: LedgerWriter {
         send(query)
     }
 
-    /// The rows `query` reads, after confirming what was sent before it.
+    /// The rows `query` reads: sent after everything sent before it, and waited for together with it.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await confirm()
-        return try await PostgresLedger.rows(query, on: connection, logger: logger)
+        send(query)
+        guard let answer = try await confirm() else { throw LedgerError.storageFailure("PostgreSQL gave no answer to a read") }
+        return Array(answer.rows)
     }
 
     /// Runs `body`, its errors as ledger errors.
@@ -78,8 +95,16 @@ final class PostgresTransaction: LedgerWriter {
 
     /// The chain's last position and hash: remembered, or read once (after confirming what was sent).
     private func chainHead() async throws -> (position: Int, hash: String) {
-        if let head = state.withLock({ $0.head }) { return head }
-        let last = try await rows("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1").first.map { try $0.decode((Int, String).self) }
+        let (known, prefetched) = state.withLock { ($0.head, $0.headAnswer) }
+        if let known { return known }
+        let rows: [PostgresRow]
+        if let prefetched {
+            try await confirm()   // the prefetched answer is checked in order with the rest
+            rows = Array(try await prefetched.get().rows)
+        } else {
+            rows = try await self.rows("SELECT position, hash FROM log ORDER BY position DESC LIMIT 1")
+        }
+        let last = try rows.first.map { try $0.decode((Int, String).self) }
         let head = last ?? (0, LogEntry.genesisHash)
         state.withLock { $0.head = head }
         return head
