@@ -26,10 +26,18 @@ public final class SQLiteLedger: LedgerStore {
     /// Makes the database readable by its owner only (creating it so when it is new): it holds names and
     /// personnel codes. SQLite gives its `-wal` and `-shm` files the database's permissions; those that
     /// exist already are narrowed too.
+    ///
+    /// An existing file is never opened here: closing any descriptor of a database file drops every POSIX
+    /// lock this process holds on it, another connection's included (SQLite's documented pitfall).
     static func ownerOnly(_ path: String) throws(LedgerError) {
-        let descriptor = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw LedgerError.storageFailure("cannot open the database \(path): \(String(cString: strerror(errno)))") }
-        Glibc.close(descriptor)
+        if access(path, F_OK) != 0 {
+            let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                Glibc.close(descriptor)
+            } else if errno != EEXIST {
+                throw LedgerError.storageFailure("cannot create the database \(path): \(String(cString: strerror(errno)))")
+            }
+        }
         for file in [path, path + "-wal", path + "-shm"] where access(file, F_OK) == 0 {
             guard chmod(file, 0o600) == 0 else {
                 throw LedgerError.storageFailure("cannot make \(file) readable by its owner only: \(String(cString: strerror(errno)))")
