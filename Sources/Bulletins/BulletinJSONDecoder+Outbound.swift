@@ -52,7 +52,8 @@ extension BulletinJSONDecoder {
             institutions: try institutionCodes(body, "institutions"), sanction: try body.enumeration("sanction"),
             from: from, until: until, points: try body.int("points", in: 0...1000), year: try body.int("year", in: 2000...2200),
             rules: try body.string("rules", maxLength: 64), cause: try decisionReference(body, "cause"),
-            followUp: try body.optionalString("followUp", maxLength: 8000), respondBy: try optionalDate(body, "respondBy"))
+            followUp: try body.optionalString("followUp", maxLength: 8000), respondBy: try optionalDate(body, "respondBy"),
+            respondByProvisional: try body.optionalBool("respondByProvisional"))
     }
 
     static func scoreBulletin(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> ScoreBulletinBody {
@@ -109,12 +110,13 @@ extension BulletinJSONDecoder {
             actions.append(try JSONObject.enumeration(element.node, pointer: element.pointer, as: Notice.self))
         }
         func deadline(_ object: JSONObject) throws(JSONDecodingError) -> ScoreNoticeBody.Deadline {
-            ScoreNoticeBody.Deadline(step: try object.string("step", maxLength: 64), due: try date(object, "due"))
+            ScoreNoticeBody.Deadline(step: try object.string("step", maxLength: 64), due: try date(object, "due"),
+                                     provisional: try object.optionalBool("provisional"))
         }
-        let single = try body.optionalObject("deadline", allowedKeys: ["step", "due"]).map(deadline)
+        let single = try body.optionalObject("deadline", allowedKeys: ["step", "due", "provisional"]).map(deadline)
         var deadlines: [ScoreNoticeBody.Deadline] = []
         for element in try body.optionalArray("deadlines", maxCount: 20) ?? [] {
-            deadlines.append(try deadline(JSONObject(element.node, pointer: element.pointer, allowedKeys: ["step", "due"])))
+            deadlines.append(try deadline(JSONObject(element.node, pointer: element.pointer, allowedKeys: ["step", "due", "provisional"])))
         }
         let kind: ScoreNoticeBody.Kind = try body.enumeration("notice")
         let person = try body.optionalObject("person", allowedKeys: personKeys).map { (object) throws(JSONDecodingError) in try self.person(object) }

@@ -180,6 +180,7 @@ public enum BulletinShapes {
         FieldShape("cause", .object(decisionReference)),
         FieldShape("followUp", .text(maxLength: 2000), required: false),
         FieldShape("respondBy", .date, required: false),
+        FieldShape("respondByProvisional", .boolean, required: false),
     ])
 
     static let scoredPerson = ObjectShape("ScoredPerson", person.fields + [
@@ -225,7 +226,8 @@ public enum BulletinShapes {
         FieldShape("grade", .enumeration(name: "CreditGrade", values: ["A", "B", "C", "D", "E"]), required: false),
     ])
 
-    static let deadline = ObjectShape("Deadline", [FieldShape("step", identifier), FieldShape("due", .date)])
+    static let deadline = ObjectShape("Deadline", [FieldShape("step", identifier), FieldShape("due", .date),
+                                                   FieldShape("provisional", .boolean, required: false)])
 
     /// A notice to the insurance agency: a score to tell a person and all their institutions, an overdue
     /// deadline or restoration, or an over-threshold institution.

@@ -90,6 +90,9 @@ public struct ReferralBody: Sendable, Equatable {
     public var followUp: String?
     /// The date a response is due by.
     public var respondBy: CalendarDate?
+    /// True when `respondBy` was counted through a year the working-day calendar did not hold yet
+    /// (weekdays only): the day may move once the State Council's arrangement for that year is loaded.
+    public var respondByProvisional: Bool?
 }
 
 /// One person in a `ScoreBulletin`.
@@ -189,6 +192,8 @@ public struct ScoreNoticeBody: Sendable, Equatable {
         public var step: String
         /// The day the step was due.
         public var due: CalendarDate
+        /// True when `due` was counted through a year the working-day calendar did not hold yet.
+        public var provisional: Bool?
     }
 
     /// What the notice is about.

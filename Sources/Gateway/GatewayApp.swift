@@ -54,6 +54,8 @@ public struct GatewaySettings: Sendable {
     public var followInterval: Duration = .milliseconds(500)
     /// Timeouts and the connection cap of both listeners.
     public var connectionLimits = ConnectionLimits()
+    /// What `/healthz` checks and its thresholds (the store's folder is the SQLite file's when not set).
+    public var health = HealthCheck(storeFolder: nil)
     /// Requests per participant and second over mutual TLS (bursts of twice that); nil: unlimited.
     public var requestsPerSecond: Int? = 10_000
     /// Called with the API's port once it listens.
@@ -124,7 +126,11 @@ public enum GatewayApp {
     public static func makeGateway(_ settings: GatewaySettings, logger: Logger) async throws -> Gateway {
         let ledger = try await settings.ledger.open(claimLeaseMilliseconds: settings.claimLeaseMilliseconds)
         let intake = try BulletinIntake(configuration: settings.gateway, ledger: ledger, projection: FactProjection(scorer: settings.scorer), logger: logger)
-        let server = GatewayServer(intake: intake, ledger: ledger, rateLimiter: settings.requestsPerSecond.map { RateLimiter(rate: $0) })
+        var health = settings.health
+        if case .sqlite(let path) = settings.ledger, health.storeFolder == nil {
+            health.storeFolder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        let server = GatewayServer(intake: intake, ledger: ledger, rateLimiter: settings.requestsPerSecond.map { RateLimiter(rate: $0) }, health: health)
         let tls = try GatewayServer.tlsConfiguration(certificatePEM: settings.certificatePEM, keyPEM: settings.keyPEM, rootsPEM: settings.rootsPEM)
         let onAPIRunning = settings.onAPIRunning
         let api = try server.application(host: settings.api.host, port: settings.api.port, tls: tls, limits: settings.connectionLimits, logger: logger) { channel in

@@ -49,12 +49,15 @@ public struct GatewayServer: Sendable {
     let access: ReadAccess
     /// Requests per participant and second over mutual TLS; nil: unlimited.
     let rateLimiter: RateLimiter?
+    /// What `/healthz` checks.
+    let health: HealthCheck
 
     /// Creates the server over intake and the ledger it appends to (which the read routes read).
-    public init(intake: BulletinIntake, ledger: any LedgerStore, rateLimiter: RateLimiter? = nil) {
+    public init(intake: BulletinIntake, ledger: any LedgerStore, rateLimiter: RateLimiter? = nil, health: HealthCheck = HealthCheck(storeFolder: nil)) {
         self.intake = intake
         self.ledger = ledger
         self.rateLimiter = rateLimiter
+        self.health = health
         configuration = intake.configuration
         participants = Dictionary(intake.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         access = ReadAccess(directory: intake.directory)
@@ -175,7 +178,8 @@ public struct GatewayServer: Sendable {
 
     private func addOperationalRoutes<Context: RequestContext>(_ router: Router<Context>) {
         router.get("/healthz") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+            let answer = healthAnswer()
+            return Response(status: .init(code: answer.status), headers: [.contentType: answer.contentType], body: .init(byteBuffer: ByteBuffer(string: answer.body)))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: await metricsText())))
@@ -219,6 +223,12 @@ public struct GatewayServer: Sendable {
         }
     }
 
+    /// The `/healthz` answer (both listeners): 503 with the failing checks, or 200 with any warnings.
+    func healthAnswer() -> (status: Int, contentType: String, body: String) {
+        let report = health.report(intake: intake)
+        return (report.status, report.contentType, report.json)
+    }
+
     /// A `{code}` path parameter of `format`, else a 400 problem.
     static func check(_ code: String, _ format: CodeFormat) throws(GatewayError) {
         guard format.matches(code) else {
@@ -238,7 +248,24 @@ public struct GatewayServer: Sendable {
     func metricsText() async -> String {
         let entries = (try? await ledger.count()) ?? 0
         let outbox = (try? await ledger.deliveryCounts()) ?? [:]
-        return metrics.render(ledgerEntries: entries, outbox: outbox)
+        return metrics.render(ledgerEntries: entries, outbox: outbox) + trustAndCalendarMetrics(now: Date())
+    }
+
+    /// When each CRL must be replaced, and how many days the working-day calendar still covers: what an
+    /// operator alerts on before `/healthz` fails.
+    func trustAndCalendarMetrics(now: Date) -> String {
+        var lines = ["# HELP tongbao_crl_next_update_seconds When each CRL of the trust store must be replaced (Unix time).",
+                     "# TYPE tongbao_crl_next_update_seconds gauge"]
+        for list in configuration.trust.revocationLists {
+            guard let next = list.nextUpdate else { continue }
+            let issuer = list.issuerName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            lines.append("tongbao_crl_next_update_seconds{issuer=\"\(issuer)\"} \(next)")
+        }
+        let today = Timestamps.chinaDate(now)
+        let runway = projection.scoring.calendar?.coveredThrough(from: today).map { $0.dayNumber - today.dayNumber } ?? 0
+        lines += ["# HELP tongbao_calendar_runway_days Days the working-day calendar still covers from today (0: today is not covered).",
+                  "# TYPE tongbao_calendar_runway_days gauge", "tongbao_calendar_runway_days \(runway)"]
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// The TLS configuration: the gateway's certificate, and client certificates required, chained to the

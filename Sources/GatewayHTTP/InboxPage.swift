@@ -58,7 +58,7 @@ extension DeadlineItem {
                 ("step", JSONText.quoted(item.step)), ("due", JSONText.quoted(item.due.description)), ("state", JSONText.quoted(item.state.rawValue)),
                 ("act", item.act.map { JSONText.object([("issuer", JSONText.quoted($0.issuer)), ("id", JSONText.quoted($0.id))]) } ?? "null"),
                 ("persons", JSONText.array(item.persons)),
-            ])
+            ] + (item.provisional ? [("provisional", "true")] : []))
         }
         return JSONText.object([("date", JSONText.quoted(date.description)), ("deadlines", JSONText.list(rendered))])
     }

@@ -92,7 +92,7 @@ struct InternalRoutes: Sendable {
         case .eligibility(let code):
             answer = server.eligibility(code: String(code), date: target.parameter("date"))
         case .health:
-            answer = (200, "application/json", #"{"status":"ok"}"#)
+            answer = server.healthAnswer()
         case .metrics:
             server.metrics.request(route: route.name, status: 200)   // before /metrics is rendered, as the API counts it
             let server = server

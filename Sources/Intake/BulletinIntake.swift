@@ -36,6 +36,9 @@ public final class BulletinIntake: Sendable {
 
     /// The scoring facts of every accepted bulletin.
     public var projection: FactProjection { committer.projection }
+    /// Why the store refused the last group commit, while no commit has succeeded since (nil: it takes writes).
+    public var storeFailure: String? { committer.lastFailure.withLock { $0 } }
+
     /// What the accepted bulletins say about persons and institutions (names, workplaces, regions).
     public var directory: Directory { committer.directory }
 

@@ -62,6 +62,8 @@ final class Committer: Sendable {
     /// Derivation, append and projection happen one batch at a time (and catching up between batches), so
     /// that every derived bulletin is computed from a projection that holds every fact logged before it.
     private let sequencing = AsyncLock()
+    /// Why the last group commit failed, until one succeeds: the store does not take writes (health).
+    let lastFailure = Mutex<String?>(nil)
     /// The log position up to which every accepted bulletin is in the projection.
     private let projectedPosition = Mutex(0)
     /// The thread group commits run on (the committing task prefers it as its executor): their passes
@@ -124,8 +126,11 @@ final class Committer: Sendable {
         await sequencing.withLock { () async -> [Result<CommittedAppend, GatewayError>] in
             let added = Mutex(BatchAdditions())
             do {
-                return try await ledger.withAppendLock { write in try await self.passes(items, write: write, added: added) }
+                let results = try await ledger.withAppendLock { write in try await self.passes(items, write: write, added: added) }
+                lastFailure.withLock { $0 = nil }
+                return results
             } catch {
+                lastFailure.withLock { $0 = "\(error)" }
                 // Nothing of the batch is in the log, so neither may its facts and decisions be in the projection.
                 let (facts, decisions) = added.withLock { ($0.facts, $0.decisions) }
                 projection.remove(facts)

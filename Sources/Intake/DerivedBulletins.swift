@@ -73,7 +73,7 @@ public struct DerivedBulletins: Sendable {
         let reference = decisionReference(cause.id)
         let deadlines: [WorkflowDeadline]
         if case .act = cause, let calendar = projection.scoring.calendar {
-            deadlines = (try? WorkflowSchedule.deadlines(of: act, pack: pack, calendar: calendar)) ?? []
+            deadlines = WorkflowSchedule.deadlines(of: act, pack: pack, calendar: calendar)
         } else {
             deadlines = []
         }
@@ -91,7 +91,8 @@ public struct DerivedBulletins: Sendable {
         notice.append(("actions", JSONText.array(after.actions.sorted().map(\.rawValue))))
         if !deadlines.isEmpty {
             notice.append(("deadlines", JSONText.list(deadlines.map {
-                JSONText.object([("step", JSONText.quoted($0.step)), ("due", JSONText.quoted($0.due.description))])
+                JSONText.object([("step", JSONText.quoted($0.step)), ("due", JSONText.quoted($0.due.description))]
+                                + ($0.provisional ? [("provisional", "true")] : []))
             })))
         }
         notice.append(("detail", JSONText.quoted(withdrawal ? Self.withdrawalDetail(after) : Self.noticeDetail(applied: applied, after: after))))
@@ -107,7 +108,8 @@ public struct DerivedBulletins: Sendable {
         let wasSanctioned = before.status == .suspended || before.status == .terminated
         let changed = before.status != after.status || before.until != after.until
         if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {
-            let respondBy = projection.scoring.calendar.flatMap { try? $0.addWorkingDays(referralResponseWorkingDays, to: date) }
+            // Never dropped: past the loaded calendar years it is counted on weekdays and marked provisional.
+            let respondBy = projection.scoring.calendar?.countWorkingDays(referralResponseWorkingDays, from: date)
             var referral: [(String, String)] = [
                 ("person", JSONText.object(directory.personMembers(person))), ("institutions", JSONText.array(workplaces)),
                 ("sanction", JSONText.quoted(sanctioned ? after.status.rawValue : "lifted")), ("from", JSONText.quoted(date.description)),
@@ -115,7 +117,10 @@ public struct DerivedBulletins: Sendable {
             if let until = after.until { referral.append(("until", JSONText.quoted(until.description))) }
             referral += [("points", String(after.points)), ("year", String(after.year)), ("rules", JSONText.quoted(pack.name)),
                          ("cause", reference), ("followUp", JSONText.quoted(withdrawal ? Self.liftedFollowUp(after) : Self.followUp(after)))]
-            if let respondBy { referral.append(("respondBy", JSONText.quoted(respondBy.description))) }
+            if let respondBy {
+                referral.append(("respondBy", JSONText.quoted(respondBy.date.description)))
+                if respondBy.provisional { referral.append(("respondByProvisional", "true")) }
+            }
             let kind = kind(of: act.institutions, person: person)
             drafts.append(OutboundDraft(
                 id: Self.derivedID("REF", cause.id, person), type: .referral, region: region, rules: pack.name, issuedAt: issuedAt,

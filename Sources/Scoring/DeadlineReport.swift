@@ -23,6 +23,9 @@ public struct DeadlineItem: Sendable, Equatable {
     public var due: CalendarDate
     /// Where it stands.
     public var state: State
+    /// Whether `due` was counted through a year the working-day calendar does not hold yet (weekdays
+    /// only); it is recomputed from the facts once that year is loaded.
+    public var provisional: Bool = false
 }
 
 /// Every act's workflow deadlines and every open restoration on a date (scoring.md §9–§10, issue 6):
@@ -43,8 +46,7 @@ public enum DeadlineReport {
         var items: [DeadlineItem] = []
         if let calendar = scorer.calendar {
             for case .act(let act) in facts where !withdrawn.contains(act.id) {
-                guard let schedule = try? WorkflowSchedule.deadlines(of: act, pack: scorer.pack, calendar: calendar) else { continue }
-                for deadline in schedule {
+                for deadline in WorkflowSchedule.deadlines(of: act, pack: scorer.pack, calendar: calendar) {
                     let tracked = deadline.step == "final-without-objection"
                     let state: DeadlineItem.State
                     if tracked, finalDecisions[act.id] != nil {
@@ -54,7 +56,8 @@ public enum DeadlineReport {
                     } else {
                         state = tracked ? .overdue : .passed
                     }
-                    items.append(DeadlineItem(act: act.id, persons: Array(Set(act.personCodes)).sorted(), step: deadline.step, due: deadline.due, state: state))
+                    items.append(DeadlineItem(act: act.id, persons: Array(Set(act.personCodes)).sorted(), step: deadline.step, due: deadline.due,
+                                              state: state, provisional: deadline.provisional))
                 }
             }
         }

@@ -300,7 +300,7 @@ struct PersonFold {
         suspension = current
         let returnsOn = max(date, current.end)
         var outcome = "returns to normal on \(returnsOn)"
-        if let calendar, let due = try? calendar.addWorkingDays(-pack.restoration.windowWorkingDays, to: current.end),
+        if let calendar, case let due = calendar.countWorkingDays(-pack.restoration.windowWorkingDays, from: current.end).date,
            restoration.appliedOn > due {
             outcome += "; applied late (due by \(due))"
             diagnostics.append(Diagnostic(

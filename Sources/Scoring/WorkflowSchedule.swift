@@ -6,12 +6,16 @@ public struct WorkflowDeadline: Sendable, Equatable {
     public var due: CalendarDate
     /// The step (or `decision`) it counts from.
     public var countsFrom: String
+    /// Whether the count went through a year the calendar does not hold yet (weekdays only): the date
+    /// may move when that year is loaded.
+    public var provisional: Bool
 
     /// Creates a deadline.
-    public init(step: String, due: CalendarDate, countsFrom: String) {
+    public init(step: String, due: CalendarDate, countsFrom: String, provisional: Bool = false) {
         self.step = step
         self.due = due
         self.countsFrom = countsFrom
+        self.provisional = provisional
     }
 }
 
@@ -31,20 +35,21 @@ public enum WorkflowSchedule {
     /// The chain of steps for packs that score at the final decision.
     static let atFinalDecision = ["admin-to-agency", "notice-to-institution", "objection", "final-without-objection", "delivery", "institution-update"]
 
-    /// The deadlines of `act` under `pack`, in order.
-    ///
-    /// - Throws: `calendar-missing` when a date falls outside the loaded calendar years.
-    public static func deadlines(of act: ScoringAct, pack: RulePack, calendar: WorkingDayCalendar) throws(ScoringError) -> [WorkflowDeadline] {
+    /// The deadlines of `act` under `pack`, in order; those counted through a year the calendar does not
+    /// hold are provisional (and so is every step that counts from one).
+    public static func deadlines(of act: ScoringAct, pack: RulePack, calendar: WorkingDayCalendar) -> [WorkflowDeadline] {
         let chain = pack.scoreDate == .finalDecision ? atFinalDecision : atDecision
         var result: [WorkflowDeadline] = []
         var base = act.decidedOn
         var countsFrom = "decision"
+        var provisional = false
         for step in chain {
             guard let days = pack.deadlines[step] else { continue }
             if step == "admin-to-agency", act.source != .penaltyDecision { continue }
-            let due = try calendar.addWorkingDays(days, to: base)
-            result.append(WorkflowDeadline(step: step, due: due, countsFrom: countsFrom))
-            base = due
+            let due = calendar.countWorkingDays(days, from: base)
+            provisional = provisional || due.provisional
+            result.append(WorkflowDeadline(step: step, due: due.date, countsFrom: countsFrom, provisional: provisional))
+            base = due.date
             countsFrom = step
         }
         return result
@@ -52,8 +57,8 @@ public enum WorkflowSchedule {
 
     /// The day a restoration application filed on `appliedOn` must be evaluated by, when the pack sets
     /// `restoration-evaluation`.
-    public static func restorationEvaluationDue(appliedOn: CalendarDate, pack: RulePack, calendar: WorkingDayCalendar) throws(ScoringError) -> CalendarDate? {
+    public static func restorationEvaluationDue(appliedOn: CalendarDate, pack: RulePack, calendar: WorkingDayCalendar) -> WorkingDayCalendar.CountedDate? {
         guard let days = pack.deadlines["restoration-evaluation"] else { return nil }
-        return try calendar.addWorkingDays(days, to: appliedOn)
+        return calendar.countWorkingDays(days, from: appliedOn)
     }
 }

@@ -3,8 +3,26 @@ import StrictJSON
 /// Mainland China's working days (scoring.md §10): Monday–Friday, minus the State Council's public
 /// holidays, plus the adjusted working weekend days (调休上班), for the years loaded from data.
 ///
-/// A date outside the loaded years is an error, never a guess.
+/// ``isWorkingDay(_:)`` and ``addWorkingDays(_:to:)`` refuse a date outside the loaded years: they never
+/// guess. Deadlines use ``countWorkingDays(_:from:)`` instead, which counts Monday–Friday through a year not
+/// yet loaded and says so (`provisional`): a deadline is never dropped because the State Council has not
+/// published next year's arrangement yet, and it is recomputed from the facts once the year is loaded.
 public struct WorkingDayCalendar: Sendable, Equatable {
+    /// A date counted in working days, and whether the count went through a year without an official
+    /// calendar (counted on weekdays only, so the date may move when that year is loaded).
+    public struct CountedDate: Sendable, Equatable {
+        /// The date.
+        public var date: CalendarDate
+        /// Whether a day counted lay in a year not loaded.
+        public var provisional: Bool
+
+        /// Creates a counted date.
+        public init(date: CalendarDate, provisional: Bool) {
+            self.date = date
+            self.provisional = provisional
+        }
+    }
+
     /// One year's arrangement.
     public struct Year: Sendable, Equatable {
         /// A named block of days off.
@@ -58,6 +76,36 @@ public struct WorkingDayCalendar: Sendable, Equatable {
             if try isWorkingDay(current) { remaining -= 1 }
         }
         return current
+    }
+
+    /// The `count`-th working day after `date` (before it when negative), counting Monday–Friday in years
+    /// not loaded and marking the result provisional when it did.
+    public func countWorkingDays(_ count: Int, from date: CalendarDate) -> CountedDate {
+        let step = count >= 0 ? 1 : -1
+        var remaining = abs(count)
+        var current = date
+        var provisional = false
+        while remaining > 0 {
+            current = current.adding(days: step)
+            let working: Bool
+            if let year = years[current.year] {
+                working = year.adjustedWorkdays.contains(current) || (!year.daysOff.contains(current) && !current.isWeekend)
+            } else {
+                provisional = true
+                working = !current.isWeekend
+            }
+            if working { remaining -= 1 }
+        }
+        return CountedDate(date: current, provisional: provisional)
+    }
+
+    /// The last day the loaded years cover without a gap from `date` on (31 December of the last of them);
+    /// nil when `date`'s own year is not loaded. Deadlines past it are provisional.
+    public func coveredThrough(from date: CalendarDate) -> CalendarDate? {
+        guard years[date.year] != nil else { return nil }
+        var last = date.year
+        while years[last + 1] != nil { last += 1 }
+        return CalendarDate(year: last, month: 12, day: 31)
     }
 
     /// Every working day of `year`, in order.

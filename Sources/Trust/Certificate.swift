@@ -182,6 +182,13 @@ public final class RevocationList: @unchecked Sendable {
         try MemoryBIO.writing { bio in PEM_write_bio_X509_CRL(bio, pointer) }
     }
 
+    /// The issuer's distinguished name, one line (`/CN=…`).
+    public var issuerName: String {
+        guard let line = X509_NAME_oneline(X509_CRL_get_issuer(pointer), nil, 0) else { return "" }
+        defer { tongbao_openssl_free(line) }
+        return String(cString: line)
+    }
+
     /// When the list was issued (seconds since 1970).
     public var thisUpdate: Int { Certificate.seconds(X509_CRL_get0_lastUpdate(pointer)) }
 

@@ -106,7 +106,7 @@ public struct JWS: Sendable {
     /// sender puts the same header on everything it signs. `known` says whether it came from there.
     private func parsedHeader(_ protected: String) throws(TrustError) -> (header: Header, known: Bool) {
         if let known = parsedHeaders.withLock({ $0[ParsedHeaderKey(sm2Name: sm2Name, protected: protected)] }) { return (known, true) }
-        guard let bytes = Base64URL.decode(protected.utf8) else { throw unreadable("the protected header is not base64url") }
+        guard let bytes = Base64URL.decode(protected.utf8) else { throw violation("the protected header is not base64url") }
         return (try Header(bytes, sm2Name: sm2Name), false)
     }
 

@@ -31,8 +31,8 @@ struct DeadlinesCommand: AsyncParsableCommand {
             try await setup.withIntake(logger: logger) { intake in
                 let projection = intake.projection
                 for item in try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: today, overdueOnly: overdue) {
-                    print([item.due.description, item.step, item.state.rawValue, item.act?.description ?? "-", item.persons.joined(separator: ",")]
-                        .joined(separator: "\t"))
+                    print(([item.due.description, item.step, item.state.rawValue, item.act?.description ?? "-", item.persons.joined(separator: ",")]
+                        + (item.provisional ? ["provisional"] : [])).joined(separator: "\t"))
                 }
             }
         }

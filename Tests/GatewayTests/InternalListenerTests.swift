@@ -84,7 +84,8 @@ import Gateway
 
         // HTTP/1.0 without keep-alive: answered, then closed (the read ends).
         let old = try RawConnection.exchange(port: port, sending: "GET /healthz HTTP/1.0\r\n\r\n")
-        #expect(old == "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"status\":\"ok\"}")
+        // (ok, or warn while the working-day calendar runs out: a warning is still 200)
+        #expect(old.hasPrefix("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: ") && old.contains("\r\nConnection: close\r\n\r\n{\"status\":"), "\(old)")
 
         // Not HTTP: 400, then closed, and nothing after it is answered.
         let garbage = try RawConnection.exchange(port: port, sending: "NOT HTTP\u{0}\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n")
@@ -93,7 +94,8 @@ import Gateway
         #expect(garbage.contains("Content-Type: application/problem+json") && garbage.contains(#""code":"malformed""#), "\(garbage)")
 
         // The listener still answers after all that.
-        #expect(try RawConnection.exchange(port: port, sending: "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n").hasSuffix(#"{"status":"ok"}"#))
+        let after = try RawConnection.exchange(port: port, sending: "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+        #expect(after.hasPrefix("HTTP/1.1 200 OK") && after.contains(#"{"status":"#), "\(after)")
     }
 }
 

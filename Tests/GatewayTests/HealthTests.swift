@@ -1,0 +1,81 @@
+import Foundation
+import Gateway
+@testable import GatewayHTTP
+import Scoring
+import Testing
+import Trust
+
+/// `/healthz` tells the truth, for a load balancer: 503 only when the node cannot serve correctly, 200 with
+/// warnings for what an operator must act on soon.
+@Suite("health that tells the truth", .serialized)
+struct HealthTests {
+    /// A calendar of plain weekdays for `years` (what a loaded State Council arrangement looks like to the checks).
+    static func weekdays(_ years: ClosedRange<Int>) throws -> WorkingDayCalendar {
+        WorkingDayCalendar(years: try years.map { year in
+            try WorkingDayCalendar.loadYear(Array(#"{"year": \#(year), "source": "test", "holidays": [], "adjustedWorkdays": []}"#.utf8), source: "\(year).json")
+        })
+    }
+
+    @Test("ok with a calendar covering the next two years; warn (200) with the calendar running out within 60 days, on both listeners")
+    func calendarRunway() async throws {
+        let thisYear = Timestamps.chinaDate(Date()).year
+        let covered = try await LiveGateway.start(configure: { settings in
+            settings.scorer = Scorer(pack: settings.scorer.pack, calendar: try? Self.weekdays(thisYear...(thisYear + 2)))
+        })
+        defer { covered.stop() }
+        let health = try covered.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        let ok = try await get(health, covered, "/healthz")
+        #expect(ok.status == 200 && ok.text == #"{"status":"ok"}"#, "\(ok.text)")
+
+        // Warned from the runway's threshold on (60 days by default; here longer than the calendar covers).
+        var check = covered.server.health
+        check.calendarRunwayDays = 3 * 366 + 1
+        let report = check.report(intake: covered.gateway.intake)
+        #expect(report.status == 200 && report.warnings.map(\.check) == ["calendar-runway"], "\(report)")
+        #expect(report.json.hasPrefix(#"{"status":"warn","warnings":[{"check":"calendar-runway","detail":"the working-day calendar ends on \#(thisYear + 2)-12-31, in "#), "\(report.json)")
+        let metrics = try await get(health, covered, "/metrics").text
+        #expect(metrics.contains("tongbao_calendar_runway_days "), "\(metrics)")
+        #expect(metrics.contains("tongbao_crl_next_update_seconds{issuer=\""))
+    }
+
+    @Test("a CRL within 24 hours of nextUpdate is a warning (200); a stale one is 503 crl-stale; a full disk is 503 disk-full")
+    func crlAndDisk() async throws {
+        let thisYear = Timestamps.chinaDate(Date()).year
+        let gateway = try await LiveGateway.start(configure: { settings in
+            settings.scorer = Scorer(pack: settings.scorer.pack, calendar: try? Self.weekdays(thisYear...(thisYear + 2)))
+        })
+        defer { gateway.stop() }
+        let next = try #require(gateway.gateway.intake.configuration.trust.revocationLists.first?.nextUpdate)
+        let check = gateway.server.health
+        let expiring = check.report(intake: gateway.gateway.intake, now: Date(timeIntervalSince1970: TimeInterval(next - 3600)))
+        #expect(expiring.status == 200 && expiring.warnings.map(\.check) == ["crl-expiring"], "\(expiring)")
+        let stale = check.report(intake: gateway.gateway.intake, now: Date(timeIntervalSince1970: TimeInterval(next + 1)))
+        #expect(stale.status == 503 && stale.failures.map(\.check) == ["crl-stale"], "\(stale)")
+        #expect(stale.json.contains(#""code":"unhealthy""#) && stale.contentType == "application/problem+json")
+
+        // The disk: the real free space of the store's file system, held against a threshold above it.
+        var full = check
+        full.diskFailBelow = Int64.max / 2
+        let report = full.report(intake: gateway.gateway.intake)
+        #expect(report.status == 503 && report.failures.map(\.check) == ["disk-full"], "\(report)")
+        #expect(report.failures.first?.detail.contains(gateway.folder.path) == true)
+    }
+
+
+    @Test("a Referral whose answer is due past the loaded calendar years gets a provisional respondBy, never none")
+    func provisionalRespondBy() async throws {
+        // The calendar holds 2025 and 2026; 20 working days after 2026-12-04 run into 2027 (1 January counted as a weekday).
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        let text = revocation(id: "H-REF-2027", person: "D440802002027", decidedOn: "2026-12-04")
+            .replacingOccurrences(of: "2025-05-21T15:00:00+08:00", with: "2026-12-04T08:00:00+08:00")
+        let accepted = try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+        #expect(accepted.status == 201, "\(accepted.text)")
+        let referral = try #require(try await gateway.log.entries(after: 0, limit: 100).first { $0.content.type == "Referral" })
+        let payload = String(decoding: JWS.unverifiedPayload(referral.content.bytes) ?? referral.content.bytes, as: UTF8.self)
+        #expect(payload.contains(#""respondBy":"2027-01-01""#) && payload.contains(#""respondByProvisional":true"#), "\(payload)")
+    }
+}
