@@ -39,6 +39,12 @@ struct PKICommand: ParsableCommand {
         func run() throws {
             try runReportingErrors("pki init") {
                 let folder = URL(fileURLWithPath: out)
+                // A CA is made once: generating it again would silently distrust every certificate it issued.
+                func refuseAnExistingCA() throws(CLIError) {
+                    for existing in ["ca/root.key.pem", "trust/roots/root.pem"] where FileManager.default.fileExists(atPath: folder.appendingPathComponent(existing).path) {
+                        throw CLIError.data("\(folder.appendingPathComponent(existing).path) exists: \(out) already holds a CA; choose another --out (pki init never overwrites one)")
+                    }
+                }
                 let members: [DevelopmentPKI.Member]
                 if let participants {
                     let bytes = try readInput(participants)
@@ -47,8 +53,10 @@ struct PKICommand: ParsableCommand {
                     } catch {
                         throw CLIError.data("\(participants):\(error.line): \(error.pointer): \(error.message)")
                     }
+                    try refuseAnExistingCA()
                 } else {
                     members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["localhost", "127.0.0.1"] : []) }
+                    try refuseAnExistingCA()
                     do {
                         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                         try Data(ParticipantsFile.text(ParticipantsFile.defaults).utf8).write(to: folder.appendingPathComponent("participants.json"))

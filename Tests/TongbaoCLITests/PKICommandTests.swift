@@ -31,6 +31,12 @@ struct PKICommandTests {
         }
         let participants = try String(contentsOf: folder.appendingPathComponent("participants.json"), encoding: .utf8)
         #expect(participants.contains(#""code":"440800-HEALTH","role":"health""#))
+
+        // Never over an existing CA: the root and every certificate stay as they were.
+        let root = try Data(contentsOf: folder.appendingPathComponent("trust/roots/root.pem"))
+        let again = try CLI.run(["pki", "init", "--out", folder.path, "--algorithm", algorithm])
+        #expect(again.status == 65 && again.stderr.contains("already holds a CA"), "\(again.stderr)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("trust/roots/root.pem")) == root)
     }
 
     @Test("a participants file is used, and a broken one names the field")
