@@ -98,6 +98,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The verifiable log's Merkle tree (RFC 9162 §2.1): hashing, roots and proofs over stored
+        // complete-subtree hashes, and their verification. Pure: no I/O.
+        .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // Work cut into independent pieces and run on every core, results in piece order.
@@ -177,6 +180,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
+        .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "TongbaoTestSupport"], exclude: ["rfc9162.py"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),
         .testTarget(name: "BulletinsTests", dependencies: ["Bulletins", "Scoring", "TongbaoTestSupport"]),
