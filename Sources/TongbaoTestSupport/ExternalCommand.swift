@@ -28,16 +28,8 @@ public enum ExternalCommand {
     /// Runs like ``run(_:_:in:)`` but with output to `logFile` instead of a pipe: for a program that leaves
     /// a daemon behind (`pg_ctl start`), which would hold a pipe open after the program itself has exited.
     public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil, logFile: URL) throws -> Result {
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
+        let (process, handle) = try prepared(executable, arguments, in: folder, logFile: logFile)
         defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        if let folder { process.currentDirectoryURL = folder }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, output: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
@@ -47,16 +39,8 @@ public enum ExternalCommand {
     /// the caller), for programs that talk to a server in the same process; killed after `timeout`.
     public static func run(_ executable: String, _ arguments: [String], in folder: URL? = nil, timeout: Duration) async throws -> Result {
         let logFile = try scratchFolder("tongbao-command").appendingPathComponent("output.log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
+        let (process, handle) = try prepared(executable, arguments, in: folder, logFile: logFile)
         defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        if let folder { process.currentDirectoryURL = folder }
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
         let (exits, exited) = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { exited.yield($0.terminationStatus); exited.finish() }
         try process.run()
@@ -68,6 +52,20 @@ public enum ExternalCommand {
         for await code in exits { status = code }
         watchdog.cancel()
         return Result(status: status, output: (try? String(contentsOf: logFile, encoding: .utf8)) ?? "")
+    }
+
+    /// `executable` (looked up on PATH) set up to run in `folder` with no input and its output to `logFile`.
+    private static func prepared(_ executable: String, _ arguments: [String], in folder: URL?, logFile: URL) throws -> (Process, FileHandle) {
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        if let folder { process.currentDirectoryURL = folder }
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        return (process, handle)
     }
 
     /// A new, empty temporary folder.

@@ -15,15 +15,9 @@ struct CommitterTests {
     @Test("the same bulletin sent eight times at once, and re-signed, is logged once and every sender gets the same receipt; other content under its id is 409; the rest of the batch goes on",
           arguments: GatewayStore.allCases)
     func duplicatesAndConflicts(store: GatewayStore) async throws {
-        let (folder, guangdong, configuration) = try TwoNodes.developmentGateway("tongbao-committer")
-        let ledger = try await RunningStore.open(try store.address(in: folder))
-        let intake = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)),
-                                        logger: Logger(label: "test"))
-        try await intake.catchUp()
-        let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/440800-INS-ADMIN.key.pem"))))
-        let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/440800-INS-ADMIN.cert.pem"))))
-        func signed(_ text: String) throws -> [UInt8] { Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false).utf8) }
-        let admin = ParticipantsFile.defaults.first { $0.code == "440800-INS-ADMIN" }
+        let setup = try await AdministrationIntake.start("tongbao-committer", on: store)
+        let (ledger, intake, admin) = (setup.ledger, setup.intake, setup.admin)
+        func signed(_ text: String) throws -> [UInt8] { try setup.signed(text) }
         let original = try signed(penalty("DUP-1", person: "D501", situation: "penalty.art38-39", on: "2025-03-01"))
         let resigned = try signed(penalty("DUP-1", person: "D501", situation: "penalty.art38-39", on: "2025-03-01"))   // ECDSA: other bytes
         #expect(original != resigned)
@@ -63,17 +57,10 @@ struct CommitterTests {
     @Test("the same decision under another id is refused with duplicate-decision naming the first id, and scores nothing; after a withdrawal it may be sent again",
           arguments: GatewayStore.allCases)
     func sameDecisionUnderAnotherID(store: GatewayStore) async throws {
-        let (folder, guangdong, configuration) = try TwoNodes.developmentGateway("tongbao-decisions")
-        let ledger = try await RunningStore.open(try store.address(in: folder))
-        let intake = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)),
-                                        logger: Logger(label: "test"))
-        try await intake.catchUp()
-        let key = try PrivateKey(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/440800-INS-ADMIN.key.pem"))))
-        let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: folder.appendingPathComponent("participants/440800-INS-ADMIN.cert.pem"))))
-        let admin = ParticipantsFile.defaults.first { $0.code == "440800-INS-ADMIN" }
+        let setup = try await AdministrationIntake.start("tongbao-decisions", on: store)
+        let (intake, admin) = (setup.intake, setup.admin)
         func submit(_ text: String) async throws -> IntakeResponse {
-            let bytes = Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false).utf8)
-            return IntakeResponse(await intake.submit(bytes, mediaType: "application/jose+json", sender: admin))
+            IntakeResponse(await intake.submit(try setup.signed(text), mediaType: "application/jose+json", sender: admin))
         }
         let june = try #require(CalendarDate(iso: "2025-06-01"))
         let first = penalty("DEC-1", person: "D601", situation: "penalty.art38-39", on: "2025-03-01")
@@ -109,10 +96,40 @@ struct CommitterTests {
         #expect(try intake.projection.state(of: "D601", on: june).points == 6)
 
         // A restarted gateway knows the decisions from the log.
-        let restarted = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)),
-                                           logger: Logger(label: "test"))
+        let restarted = try BulletinIntake(configuration: setup.configuration, ledger: setup.ledger,
+                                           projection: FactProjection(scorer: Scorer(pack: setup.guangdong)), logger: Logger(label: "test"))
         try await restarted.catchUp()
-        let bytes = Array(try JWS().sign(Array(again.replacingOccurrences(of: #""id": "DEC-2""#, with: #""id": "DEC-5""#).utf8), key: key, chain: [certificate], compact: false).utf8)
+        let bytes = try setup.signed(again.replacingOccurrences(of: #""id": "DEC-2""#, with: #""id": "DEC-5""#))
         #expect(IntakeResponse(await restarted.submit(bytes, mediaType: "application/jose+json", sender: admin)).status == 409)
+    }
+}
+
+/// Intake over a new ledger on `store`, and the insurance administration's key to sign with.
+struct AdministrationIntake {
+    let configuration: GatewayConfiguration
+    let guangdong: RulePack
+    let ledger: RunningStore
+    let intake: BulletinIntake
+    let admin: Participant?
+    let key: PrivateKey
+    let certificate: Trust.Certificate
+
+    static func start(_ name: String, on store: GatewayStore) async throws -> AdministrationIntake {
+        let (folder, guangdong, configuration) = try TwoNodes.developmentGateway(name)
+        let ledger = try await RunningStore.open(try store.address(in: folder))
+        let intake = try BulletinIntake(configuration: configuration, ledger: ledger, projection: FactProjection(scorer: Scorer(pack: guangdong)),
+                                        logger: Logger(label: "test"))
+        try await intake.catchUp()
+        let participants = folder.appendingPathComponent("participants")
+        return AdministrationIntake(
+            configuration: configuration, guangdong: guangdong, ledger: ledger, intake: intake,
+            admin: ParticipantsFile.defaults.first { $0.code == "440800-INS-ADMIN" },
+            key: try PrivateKey(pem: Array(try Data(contentsOf: participants.appendingPathComponent("440800-INS-ADMIN.key.pem")))),
+            certificate: try Trust.Certificate(pem: Array(try Data(contentsOf: participants.appendingPathComponent("440800-INS-ADMIN.cert.pem")))))
+    }
+
+    /// `text` as the administration's flattened JWS.
+    func signed(_ text: String) throws -> [UInt8] {
+        Array(try JWS().sign(Array(text.utf8), key: key, chain: [certificate], compact: false).utf8)
     }
 }
