@@ -44,6 +44,25 @@ final class SQLiteConnection {
     }
 
     /// Runs SQL that returns no rows (several statements allowed).
+    /// Copies this whole database into `destination` in one step of SQLite's online backup: a consistent
+    /// snapshot, taken while other connections (a running gateway) go on writing.
+    func backUp(into destination: SQLiteConnection) throws(LedgerError) {
+        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
+            throw LedgerError.storageFailure("cannot start the backup: \(String(cString: sqlite3_errmsg(destination.handle)))")
+        }
+        var step = sqlite3_backup_step(backup, -1)
+        var waits = 0
+        while (step == SQLITE_BUSY || step == SQLITE_LOCKED), waits < 100 {
+            sqlite3_sleep(50)
+            waits += 1
+            step = sqlite3_backup_step(backup, -1)
+        }
+        let finished = sqlite3_backup_finish(backup)
+        guard step == SQLITE_DONE, finished == SQLITE_OK else {
+            throw LedgerError.storageFailure("the backup did not complete: \(String(cString: sqlite3_errstr(step == SQLITE_DONE ? finished : step)))")
+        }
+    }
+
     func execute(_ sql: String) throws(LedgerError) {
         var message: UnsafeMutablePointer<CChar>?
         guard sqlite3_exec(handle, sql, nil, nil, &message) == SQLITE_OK else {

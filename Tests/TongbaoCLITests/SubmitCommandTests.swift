@@ -1,5 +1,7 @@
 import Foundation
+import Ledger
 import Testing
+import TongbaoTestSupport
 import Trust
 
 /// `tongbao submit`, `sign`, `refusals`, `--version` and `serve`'s shutdown, as cli.md states them: one line
@@ -95,5 +97,44 @@ struct SubmitCommandTests {
         #expect(own.status == 0 && own.stdout.contains("SignatureValue"))
         let version = try CLI.run(["--version"])
         #expect(version.status == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.2.0")
+    }
+
+    @Test("a backup taken while bulletins arrive restores into a new folder with every bulletin receipted before it, and verifies")
+    func backupUnderLoad() async throws {
+        let folder = try GatewayDataFolder("tongbao-backup")
+        try folder.writeParticipants(endpoints: [:])
+        let port = Int.random(in: 20_000...40_000)
+        let server = ServerProcess(data: folder.data, port: port)
+        try server.start()
+        defer { server.stop() }
+        let client = try folder.client("440800-HEALTH")
+        defer { _ = client.shutdown() }
+        let signed = try signedRevocations(400, idPrefix: "BAK", personPrefix: "077", by: try folder.credentials("440800-HEALTH"))
+        for bulletin in signed.prefix(150) {
+            let answer = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" }
+            #expect(answer.status == 201, "\(answer.body)")
+        }
+        // More arrive while the backup is taken.
+        let load = Task {
+            for bulletin in signed.dropFirst(150) { _ = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" } }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let copy = folder.data.appendingPathComponent("backup.sqlite").path
+        let backup = try CLI.run(["backup", "--data", folder.data.path, "--out", copy])
+        #expect(backup.status == 0 && backup.stdout.contains("chain intact"), "\(backup.stdout)\(backup.stderr)")
+        try await load.value
+        let mode = try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try CLI.run(["backup", "--data", folder.data.path, "--out", copy]).status == 74, "never over an existing file")
+
+        let restored = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-restored-\(UUID().uuidString)")
+        let restore = try CLI.run(["restore", "--in", copy, "--data", restored.path])
+        #expect(restore.status == 0 && restore.stdout.contains("chain intact"), "\(restore.stdout)\(restore.stderr)")
+        #expect(try CLI.run(["restore", "--in", copy, "--data", restored.path]).status == 65, "never over an existing store")
+        #expect(try CLI.run(["log", "verify", "--data", restored.path]).status == 0)
+        let log = try await RunningStore(try await SQLiteLedger.open(path: restored.appendingPathComponent("tongbao.sqlite").path))
+        let ids = Set(try await log.entries(after: 0, limit: 10_000).filter { $0.content.outcome == .accepted }.map(\.content.id))
+        #expect((0..<150).allSatisfy { ids.contains("BAK-\($0)") }, "every bulletin receipted before the backup is in it")
+        #expect(ids.count >= 150 && ids.count <= 400)
     }
 }
