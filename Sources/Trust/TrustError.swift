@@ -25,6 +25,7 @@ public struct TrustError: Error, Sendable, Equatable, CustomStringConvertible {
             case cryptoFailure = "crypto-failure"
             case ioError = "io-error"
             case trustStoreUnreadable = "trust-store-unreadable"
+            case crlStale = "crl-stale"
         }
 
         private let base: Base
@@ -39,6 +40,9 @@ public struct TrustError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let profileViolation = Code(.profileViolation)
         /// No chain to a trusted root, or no participant named.
         public static let untrustedSigner = Code(.untrustedSigner)
+        /// A CRL of the chain is past its `nextUpdate` (or not yet valid): revocation cannot be checked, so
+        /// the certificate is refused (fail closed) until a fresh CRL is loaded.
+        public static let crlStale = Code(.crlStale)
         /// A certificate of the chain is on its issuer's CRL.
         public static let certificateRevoked = Code(.certificateRevoked)
         /// A certificate of the chain is outside its validity.

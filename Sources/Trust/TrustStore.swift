@@ -101,7 +101,9 @@ public final class TrustStore: @unchecked Sendable {
                 throw TrustError(code: .certificateRevoked, message: "the signer's certificate (or one above it) is revoked")
             case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID:
                 throw TrustError(code: .certificateExpired, message: "a certificate of the chain is not valid at that time: \(reason)")
-            case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID, X509_V_ERR_UNABLE_TO_GET_CRL:
+            case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID:
+                throw TrustError(code: .crlStale, message: "revocation cannot be checked: \(reason); load a fresh CRL into the trust store")
+            case X509_V_ERR_UNABLE_TO_GET_CRL:
                 throw TrustError(code: .untrustedSigner, message: "revocation cannot be checked: \(reason); update the CRLs of the trust store")
             default:
                 throw TrustError(code: .untrustedSigner, message: "the certificate does not chain to a trusted root: \(reason)")

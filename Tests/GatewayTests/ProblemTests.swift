@@ -34,7 +34,7 @@ struct ProblemTests {
         let cases: [(TrustError.Code, GatewayError.Code)] = [
             (.signatureInvalid, .signatureInvalid), (.profileViolation, .signatureInvalid), (.malformed, .malformed),
             (.certificateRevoked, .untrustedSigner), (.certificateExpired, .untrustedSigner), (.untrustedSigner, .untrustedSigner),
-            (.keyUsage, .untrustedSigner), (.issuerMismatch, .untrustedSigner),
+            (.keyUsage, .untrustedSigner), (.issuerMismatch, .untrustedSigner), (.crlStale, .untrustedSigner),
             (.cryptoFailure, .internal), (.ioError, .internal), (.trustStoreUnreadable, .internal),
         ]
         for (trust, gateway) in cases {

@@ -61,7 +61,7 @@ struct TrustStoreTests {
         let stale = TrustStore(roots: [pki.authority.certificate], revocationLists: [
             try pki.authority.revocationList(revokedSerials: [], thisUpdate: Self.now - 60 * Self.day, nextUpdate: Self.now - Self.day),
         ])
-        #expect(code { try stale.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
+        #expect(code { try stale.verify(pki.leaf, at: Self.now) } == "crl-stale")
         // Without a CRL for the root, nothing verifies: revocation is checked for every certificate.
         let noCRL = TrustStore(roots: [pki.authority.certificate])
         #expect(code { try noCRL.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
@@ -80,9 +80,9 @@ struct TrustStoreTests {
         #expect(try store.verify(again, at: Self.now + 5 * Self.day, participant: "440800-HEALTH") == ["440800-HEALTH"])
         #expect(code { try store.verify(again, at: Self.now, participant: "440800-DRUG") } == "issuer-mismatch")
         // Outside the period the full check runs again and refuses.
-        #expect(code { try store.verify(again, at: Self.now + 20 * Self.day) } == "untrusted-signer")     // the CRL is out of date
+        #expect(code { try store.verify(again, at: Self.now + 20 * Self.day) } == "crl-stale")     // the CRL is out of date
         // Before the leaf and the CRL were issued: OpenSSL names the CRL first.
-        #expect(code { try store.verify(again, at: Self.now - 2 * Self.day) } == "untrusted-signer")
+        #expect(code { try store.verify(again, at: Self.now - 2 * Self.day) } == "crl-stale")   // not yet valid either
         #expect(try pki.store.verify(pki.leaf, at: Self.now) == ["440800-HEALTH"])   // its CRL is current for 300 days
         #expect(code { try pki.store.verify(pki.leaf, at: Self.now + 100 * Self.day) } == "certificate-expired")
         // And the remembered result was not replaced by those refusals.
