@@ -7,8 +7,8 @@ import Trust
 /// `tongbao pki init`: a development PKI for the participants.
 struct PKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pki", abstract: "Development PKI (for tests and the embedded default; not for production).",
-        subcommands: [Init.self])
+        commandName: "pki", abstract: "A PKI made with this project: init a CA, issue and revoke participant certificates, write CRLs.",
+        subcommands: [Init.self, Issue.self, Revoke.self, CRL.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -54,3 +54,42 @@ struct PKICommandTests {
         #expect(try CLI.run(["pki", "init", "--out", folder.path, "--algorithm", "dsa"]).status == 64)
     }
 }
+
+@Suite("tongbao pki issue, revoke and crl")
+struct PKILifecycleTests {
+    @Test("an issued certificate verifies for its participant; revoked and put on a fresh CRL, it is refused; serials never repeat")
+    func issueRevokeCRL() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tongbao-pki-life-\(UUID().uuidString)")
+        #expect(try CLI.run(["pki", "init", "--out", folder.path]).status == 0)
+        let out = folder.appendingPathComponent("issued")
+        let issued = try CLI.run(["pki", "issue", "--ca", folder.path, "--code", "440900-HEALTH", "--role", "health", "--name", "茂名市卫生健康局", "--out", out.path])
+        #expect(issued.status == 0, "\(issued.stderr)")
+        #expect(issued.stdout.contains(#""code":"440900-HEALTH","role":"health","region":"440900","name":"茂名市卫生健康局""#), "\(issued.stdout)")
+        let certificateFile = out.appendingPathComponent("440900-HEALTH.cert.pem")
+        let certificate = try Certificate(pem: Array(try Data(contentsOf: certificateFile)))
+        let trust = folder.appendingPathComponent("trust")
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(try TrustStore(directory: trust.path).verify(certificate, at: now, participant: "440900-HEALTH") == ["440900-HEALTH"])
+        #expect(try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("440900-HEALTH.key.pem").path)[.posixPermissions] as? Int == 0o600)
+        let second = try CLI.run(["pki", "issue", "--ca", folder.path, "--code", "440900-DRUG", "--role", "drug", "--out", out.path])
+        let other = try Certificate(pem: Array(try Data(contentsOf: out.appendingPathComponent("440900-DRUG.cert.pem"))))
+        #expect(second.status == 0 && other.serialNumber != certificate.serialNumber && (other.serialNumber ?? 0) > 105)
+        #expect(try CLI.run(["pki", "issue", "--ca", folder.path, "--code", "440900-HEALTH", "--role", "health", "--out", out.path]).status == 65,
+                "never over an existing key")
+
+        let revoked = try CLI.run(["pki", "revoke", "--ca", folder.path, "--reason", "key compromise", certificateFile.path])
+        #expect(revoked.status == 0 && revoked.stdout.contains("revoked serial"), "\(revoked.stderr)")
+        let crl = try CLI.run(["pki", "crl", "--ca", folder.path, "--out", trust.appendingPathComponent("crl/root.pem").path, "--days", "3"])
+        #expect(crl.status == 0 && crl.stdout.contains("1 revoked"), "\(crl.stderr)")
+        let store = try TrustStore(directory: trust.path)
+        #expect(throws: TrustError.self) { try store.verify(certificate, at: now, participant: "440900-HEALTH") }
+        do {
+            _ = try store.verify(certificate, at: now, participant: "440900-HEALTH")
+        } catch {
+            #expect(error.code == .certificateRevoked)
+        }
+        #expect(try store.verify(other, at: now, participant: "440900-DRUG") == ["440900-DRUG"], "the others stay trusted")
+        #expect(try CLI.run(["pki", "revoke", "--ca", folder.path, CLI.repository.appendingPathComponent("certs/test-trust/roots/root.pem").path]).status == 65,
+                "a certificate of another CA")
+    }
+}
