@@ -62,12 +62,13 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "Intake", "Ledger",
+                "Intake", "Ledger", "Trust", "StrictJSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The HTTP edge: Hummingbird routes over mutual TLS, the internal listener, and Problem, the one

@@ -30,6 +30,11 @@ public struct SignedBulletinVerifier: Sendable {
 
     /// The verified bulletin, or the first failure as a `TrustError`/`BulletinError`.
     public func verify(_ bytes: [UInt8], now: Int) throws -> Bulletin {
+        try verify(bytes, trust: trust, now: now)
+    }
+
+    /// ``verify(_:now:)`` against `trust` instead of the verifier's own (the one in force after a reload).
+    public func verify(_ bytes: [UInt8], trust: TrustStore, now: Int) throws -> Bulletin {
         let verifiedBytes: [UInt8]
         let signer: Trust.Certificate
         let participants: [String]

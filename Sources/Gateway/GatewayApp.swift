@@ -54,6 +54,11 @@ public struct GatewaySettings: Sendable {
     public var followInterval: Duration = .milliseconds(500)
     /// Timeouts and the connection cap of both listeners.
     public var connectionLimits = ConnectionLimits()
+    /// Where the trust store and participants are reloaded from while the gateway runs (SIGHUP, file
+    /// change); nil: they stay as they were at start.
+    public var trustSources: TrustSources?
+    /// Whether SIGHUP reloads them (one gateway per process: tests running several leave it off).
+    public var reloadOnHangUp = true
     /// What `/healthz` checks and its thresholds (the store's folder is the SQLite file's when not set).
     public var health = HealthCheck(storeFolder: nil)
     /// Requests per participant and second over mutual TLS (bursts of twice that); nil: unlimited.
@@ -144,6 +149,9 @@ public enum GatewayApp {
         }
         let follower = LogFollower(intake: intake, interval: settings.followInterval, logger: logger)
         var services: [any Service] = [api, delivery, follower]
+        if let sources = settings.trustSources {
+            services.append(TrustReloader(sources: sources, liveTrust: intake.liveTrust, onHangUp: settings.reloadOnHangUp, logger: logger))
+        }
         if let scheduler { services.append(scheduler) }
         if let address = settings.internalAPI {
             let onInternalRunning = settings.onInternalRunning

@@ -42,7 +42,6 @@ public struct GatewayServer: Sendable {
     let intake: BulletinIntake
     let ledger: any LedgerStore
     let configuration: GatewayConfiguration
-    let participants: [String: Participant]
     /// Eligibility answers, kept while the person's facts stand still (shared by the API and the internal listener).
     let eligibilityAnswers = EligibilityCache()
     /// Who may read what.
@@ -59,7 +58,6 @@ public struct GatewayServer: Sendable {
         self.rateLimiter = rateLimiter
         self.health = health
         configuration = intake.configuration
-        participants = Dictionary(intake.configuration.participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         access = ReadAccess(directory: intake.directory)
     }
 
@@ -74,7 +72,7 @@ public struct GatewayServer: Sendable {
         router.addMiddleware {   // middleware wraps only the routes added after it
             MetricsMiddleware(metrics: metrics)
             ProblemMiddleware(routes: routes)
-            ClientIdentityMiddleware(trust: configuration.trust, participants: participants, rateLimiter: rateLimiter)
+            ClientIdentityMiddleware(liveTrust: intake.liveTrust, rateLimiter: rateLimiter)
         }
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try context.client()
@@ -256,7 +254,7 @@ public struct GatewayServer: Sendable {
     func trustAndCalendarMetrics(now: Date) -> String {
         var lines = ["# HELP tongbao_crl_next_update_seconds When each CRL of the trust store must be replaced (Unix time).",
                      "# TYPE tongbao_crl_next_update_seconds gauge"]
-        for list in configuration.trust.revocationLists {
+        for list in intake.liveTrust.snapshot.trust.revocationLists {
             guard let next = list.nextUpdate else { continue }
             let issuer = list.issuerName.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             lines.append("tongbao_crl_next_update_seconds{issuer=\"\(issuer)\"} \(next)")

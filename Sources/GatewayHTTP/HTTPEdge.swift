@@ -85,8 +85,8 @@ final class RouteMethods: Sendable {
 /// opened is refused from its next request on. Every route over mutual TLS goes through it.
 struct ClientIdentityMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
-    let trust: TrustStore
-    let participants: [String: Participant]
+    /// The trust store and participants in force, read per request.
+    let liveTrust: LiveTrust
     let rateLimiter: RateLimiter?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -109,13 +109,14 @@ struct ClientIdentityMiddleware: RouterMiddleware {
         guard let certificate, let der = try? certificate.toDERBytes() else {
             throw GatewayError(.notAuthorized, "a client certificate is required")
         }
+        let inForce = liveTrust.snapshot
         let codes: [String]
         do {
-            codes = try trust.verify(try Trust.Certificate.cached(der: der), at: Int(Date().timeIntervalSince1970))
+            codes = try inForce.trust.verify(try Trust.Certificate.cached(der: der), at: Int(Date().timeIntervalSince1970))
         } catch {
             throw GatewayError(.notAuthorized, "the client certificate is not trusted: \(error.message)", reason: error.code.description)
         }
-        guard let participant = codes.lazy.compactMap({ participants[$0] }).first else {
+        guard let participant = codes.lazy.compactMap({ inForce.participants[$0] }).first else {
             throw GatewayError(.notAuthorized, "the client certificate names no known participant")
         }
         return participant

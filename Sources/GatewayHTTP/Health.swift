@@ -78,7 +78,7 @@ public struct HealthCheck: Sendable {
         } catch {
             report.failures.append(.init(check: "signing-key-unusable", detail: "the gateway's signing key cannot sign: \(error.message)"))
         }
-        for list in intake.configuration.trust.revocationLists {
+        for list in intake.liveTrust.snapshot.trust.revocationLists {
             guard let next = list.nextUpdate else { continue }
             let when = Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(next)))
             if next <= seconds {

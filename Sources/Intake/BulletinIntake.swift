@@ -30,6 +30,8 @@ public final class BulletinIntake: Sendable {
     /// The metrics intake and the HTTP layer record.
     public let metrics: GatewayMetrics
     private let verifier: SignedBulletinVerifier
+    /// The trust store and participants in force (replaced by a reload).
+    public let liveTrust: LiveTrust
     /// Reads what a refused bulletin says about itself, for the refusal record.
     private let reader: BulletinReader
     private let logger: Logger
@@ -56,6 +58,7 @@ public final class BulletinIntake: Sendable {
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader(), allowedClockSkew: configuration.allowedClockSkew)
         reader = try BulletinReader()
+        liveTrust = LiveTrust(LiveTrust.Snapshot(trust: configuration.trust, participants: configuration.participants))
         // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
         // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
         configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
@@ -184,7 +187,7 @@ public final class BulletinIntake: Sendable {
 
     private func verify(_ bytes: [UInt8], now: Date) throws(GatewayError) -> Bulletin {
         do {
-            return try verifier.verify(bytes, now: Int(now.timeIntervalSince1970))
+            return try verifier.verify(bytes, trust: liveTrust.snapshot.trust, now: Int(now.timeIntervalSince1970))
         } catch let error as TrustError {
             throw Self.refusal(error)
         } catch let error as SignedBulletinVerifier.IssuedInFuture {

@@ -45,10 +45,12 @@ struct GatewaySetup {
     let keyPath: String
     let certPath: String
     let trustPath: String
+    /// The participants file (reloaded while the gateway runs, with the trust store).
+    let participantsPath: String
 
     /// Loads everything; `requireLog` refuses a data folder without a log (the operator commands).
     init(_ options: GatewayOptions, requireLog: Bool) throws {
-        let participantsPath = options.participants ?? options.pki.appendingPathComponent("participants.json").path
+        participantsPath = options.participants ?? options.pki.appendingPathComponent("participants.json").path
         let members = try ParticipantsFile.parse(try readInput(participantsPath))
         guard let gateway = members.first(where: { $0.role == .gateway }) else {
             throw CLIError.data("\(participantsPath): no participant has the role gateway")

@@ -92,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.bulletinPeriod = bulletinPeriod
         settings.connectionLimits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
         settings.requestsPerSecond = rateLimit == 0 ? nil : rateLimit
+        settings.trustSources = TrustSources(trustDirectory: setup.trustPath, participantsFile: setup.participantsPath)
         settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""
@@ -113,6 +114,10 @@ struct ServeCommand: AsyncParsableCommand {
             } catch let error as LedgerError {
                 throw CLIError.io("cannot open the ledger: \(error)")
             }
+            // `tongbao reload` finds the process here.
+            let pidFile = URL(fileURLWithPath: options.data).appendingPathComponent("tongbao.pid")
+            try? Data("\(getpid())\n".utf8).write(to: pidFile)
+            defer { try? FileManager.default.removeItem(at: pidFile) }
             do {
                 try await gateway.run(stoppingOnSignals: true)
             } catch let error as LedgerError {

@@ -49,7 +49,9 @@ final class LiveGateway: Sendable {
     static let neighbour = Participant(code: "440900-INS-AGENCY", role: .insuranceAgency, region: "440900", name: "茂名市医疗保障事业管理中心")
 
     /// `configure` adjusts the settings before the gateway is made (limits, timeouts).
-    static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] },
+    /// With `reloading`, the participants are also written to `participants.json` and the gateway reloads
+    /// them and its trust store when the files change (looked at every 200 ms).
+    static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] }, reloading: Bool = false,
                       configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
         let now = Int(Date().timeIntervalSince1970)
@@ -102,6 +104,12 @@ final class LiveGateway: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         settings.onAPIRunning = { port in continuation.yield(port) }
         settings.onInternalRunning = { port in continuation.yield(-port) }
+        if reloading {
+            let file = folder.appendingPathComponent("participants.json")
+            try Data(ParticipantsFile.text(participants).utf8).write(to: file)
+            settings.trustSources = TrustSources(trustDirectory: pki.trustDirectory.path, participantsFile: file.path, interval: .milliseconds(200))
+        }
+        settings.reloadOnHangUp = false   // several gateways run in one test process
         configure(&settings)
         let gateway = try await GatewayApp.makeGateway(settings, logger: Logger(label: "test"))
         let task = Task { try await gateway.run() }

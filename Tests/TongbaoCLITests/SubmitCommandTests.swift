@@ -137,4 +137,33 @@ struct SubmitCommandTests {
         #expect((0..<150).allSatisfy { ids.contains("BAK-\($0)") }, "every bulletin receipted before the backup is in it")
         #expect(ids.count >= 150 && ids.count <= 400)
     }
+
+    @Test("tongbao reload signals the running gateway, which reloads and goes on serving; a broken participants file is refused before anything is sent")
+    func reloadCommand() async throws {
+        let folder = try GatewayDataFolder("tongbao-reload")
+        try folder.writeParticipants(endpoints: [:])
+        let port = Int.random(in: 20_000...40_000)
+        let stderr = folder.data.appendingPathComponent("serve.stderr")
+        let server = ServerProcess(data: folder.data, port: port, standardError: stderr)
+        try server.start()
+        defer { server.stop() }
+        let pki = folder.pki
+        let credentials = ["--key", pki.appendingPathComponent("participants/440800-HEALTH.key.pem").path,
+                           "--cert", pki.appendingPathComponent("participants/440800-HEALTH.cert.pem").path, "--trust", pki.appendingPathComponent("trust").path]
+        let revocation = CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path
+        #expect(try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [revocation], retryingUntilServerIsUp: true).status == 0)
+
+        let reload = try CLI.run(["reload", "--data", folder.data.path])
+        #expect(reload.status == 0 && reload.stdout.contains("reload sent to process"), "\(reload.stdout)\(reload.stderr)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [revocation]).status == 0, "SIGHUP did not stop the gateway")
+        #expect(try String(contentsOf: stderr, encoding: .utf8).contains("trust reloaded"))
+
+        let participants = pki.appendingPathComponent("participants.json")
+        let good = try Data(contentsOf: participants)
+        try Data(#"{"participants": [{"code": 1}]}"#.utf8).write(to: participants)
+        let refused = try CLI.run(["reload", "--data", folder.data.path])
+        #expect(refused.status == 65 && refused.stderr.contains("participants.json"), "\(refused.stderr)")
+        try good.write(to: participants)
+    }
 }
