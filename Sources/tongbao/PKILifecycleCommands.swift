@@ -62,6 +62,12 @@ struct CAFolder {
     }
 }
 
+/// The `--ca` option of the CA commands.
+struct CALocation: ParsableArguments {
+    @Option(help: "The CA folder (the --out of pki init).")
+    var ca: String
+}
+
 extension PKICommand {
     /// `tongbao pki issue`: a participant's key and certificate in the documented profile.
     struct Issue: ParsableCommand {
@@ -69,8 +75,7 @@ extension PKICommand {
             abstract: "Issue a participant's key and certificate from a CA made by pki init (the profile is in docs/certificates.md).",
             discussion: "Writes OUT/CODE.key.pem (mode 0600) and OUT/CODE.cert.pem, and prints the line to add to the participants file.")
 
-        @Option(help: "The CA folder (the --out of pki init).")
-        var ca: String
+        @OptionGroup var location: CALocation
 
         @Option(help: "The participant code (urn:tongbao:participant:CODE in the certificate).")
         var code: String
@@ -103,7 +108,7 @@ extension PKICommand {
 
         func run() throws {
             try runReportingErrors("pki issue") {
-                let folder = try CAFolder(ca)
+                let folder = try CAFolder(location.ca)
                 let authority = try folder.authority()
                 let region = region ?? String(code.prefix(6))
                 guard region.count == 6, region.allSatisfy(\.isNumber) else { throw CLIError.usage("--region must be 6 digits (the code does not start with them)") }
@@ -140,8 +145,7 @@ extension PKICommand {
         static let configuration = CommandConfiguration(
             abstract: "Record a certificate of the CA as revoked; the next pki crl lists it.")
 
-        @Option(help: "The CA folder (the --out of pki init).")
-        var ca: String
+        @OptionGroup var location: CALocation
 
         @Option(help: "Why (recorded beside the serial).")
         var reason: String = "unspecified"
@@ -151,7 +155,7 @@ extension PKICommand {
 
         func run() throws {
             try runReportingErrors("pki revoke") {
-                let folder = try CAFolder(ca)
+                let folder = try CAFolder(location.ca)
                 let authority = try folder.authority()
                 let revoked: Certificate
                 do {
@@ -186,8 +190,7 @@ extension PKICommand {
             commandName: "crl",
             abstract: "Write a fresh CRL listing every certificate revoked, valid for --days (put it in each trust store's crl/).")
 
-        @Option(help: "The CA folder (the --out of pki init).")
-        var ca: String
+        @OptionGroup var location: CALocation
 
         @Option(help: "The CRL file to write (PEM).")
         var out: String
@@ -198,7 +201,7 @@ extension PKICommand {
         func run() throws {
             try runReportingErrors("pki crl") {
                 guard (1...365).contains(days) else { throw CLIError.usage("--days must be between 1 and 365") }
-                let folder = try CAFolder(ca)
+                let folder = try CAFolder(location.ca)
                 let authority = try folder.authority()
                 let serials = folder.serials(in: folder.revokedFile)
                 let now = Int(Date().timeIntervalSince1970)

@@ -8,18 +8,25 @@ import Trust
 /// per file, the worst outcome as the exit code, and the gateway's refusals listed from its refusal record.
 @Suite("submit, sign and refusals at the command line")
 struct SubmitCommandTests {
-    @Test("submit goes on past failures, prints one line per file and exits with the worst; refusals lists what the gateway refused; SIGTERM prints a line")
-    func batchSubmit() async throws {
-        let folder = try GatewayDataFolder("tongbao-submit")
+    /// A `tongbao serve` child on a new data folder (its standard error kept), and the health department's
+    /// `submit` credentials.
+    static func startGateway(_ name: String) throws -> (GatewayDataFolder, Int, ServerProcess, URL, [String]) {
+        let folder = try GatewayDataFolder(name)
         try folder.writeParticipants(endpoints: [:])
         let port = Int.random(in: 20_000...40_000)
         let stderr = folder.data.appendingPathComponent("serve.stderr")
         let server = ServerProcess(data: folder.data, port: port, standardError: stderr)
         try server.start()
-        defer { server.stop() }
         let pki = folder.pki
         let credentials = ["--key", pki.appendingPathComponent("participants/440800-HEALTH.key.pem").path,
                            "--cert", pki.appendingPathComponent("participants/440800-HEALTH.cert.pem").path, "--trust", pki.appendingPathComponent("trust").path]
+        return (folder, port, server, stderr, credentials)
+    }
+
+    @Test("submit goes on past failures, prints one line per file and exits with the worst; refusals lists what the gateway refused; SIGTERM prints a line")
+    func batchSubmit() async throws {
+        let (folder, port, server, stderr, credentials) = try Self.startGateway("tongbao-submit")
+        defer { server.stop() }
         let good = CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path
         let foreign = try CLI.file(try String(contentsOf: CLI.repository.appendingPathComponent("examples/bulletins/penalty-decision.json"), encoding: .utf8),
                                    name: "penalty.json")   // issued by the insurance administration: refused for health
@@ -140,16 +147,9 @@ struct SubmitCommandTests {
 
     @Test("tongbao reload signals the running gateway, which reloads and goes on serving; a broken participants file is refused before anything is sent")
     func reloadCommand() async throws {
-        let folder = try GatewayDataFolder("tongbao-reload")
-        try folder.writeParticipants(endpoints: [:])
-        let port = Int.random(in: 20_000...40_000)
-        let stderr = folder.data.appendingPathComponent("serve.stderr")
-        let server = ServerProcess(data: folder.data, port: port, standardError: stderr)
-        try server.start()
+        let (folder, port, server, stderr, credentials) = try Self.startGateway("tongbao-reload")
         defer { server.stop() }
         let pki = folder.pki
-        let credentials = ["--key", pki.appendingPathComponent("participants/440800-HEALTH.key.pem").path,
-                           "--cert", pki.appendingPathComponent("participants/440800-HEALTH.cert.pem").path, "--trust", pki.appendingPathComponent("trust").path]
         let revocation = CLI.repository.appendingPathComponent("examples/bulletins/licence-revocation.xml").path
         #expect(try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [revocation], retryingUntilServerIsUp: true).status == 0)
 
