@@ -3,6 +3,7 @@ import Gateway
 @testable import GatewayHTTP
 import Scoring
 import Testing
+import TongbaoTestSupport
 import Trust
 
 /// `/healthz` tells the truth, for a load balancer: 503 only when the node cannot serve correctly, 200 with
@@ -77,5 +78,31 @@ struct HealthTests {
         let referral = try #require(try await gateway.log.entries(after: 0, limit: 100).first { $0.content.type == "Referral" })
         let payload = String(decoding: JWS.unverifiedPayload(referral.content.bytes) ?? referral.content.bytes, as: UTF8.self)
         #expect(payload.contains(#""respondBy":"2027-01-01""#) && payload.contains(#""respondByProvisional":true"#), "\(payload)")
+    }
+
+    @Test("a store that refuses the group commit makes /healthz 503 store-not-writable, until a commit succeeds again")
+    func storeNotWritable() async throws {
+        var database = ""
+        let gateway = try await LiveGateway.start(store: .postgres, configure: { settings in
+            if case .postgres(let url) = settings.ledger { database = url }
+        })
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        func submit(_ id: String) async throws -> Answer {
+            let text = revocation(id: id, person: "D4408020\(id.suffix(5))", decidedOn: "2025-05-20")
+                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
+            return try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+        }
+        #expect(try await submit("H-W-00001").status == 201)
+        // The database refuses every new log row (a real refusal of the store, as a full or read-only disk gives).
+        _ = try PostgresServer.shared().psql("ALTER TABLE log ADD CONSTRAINT refuse_writes CHECK (position < 0) NOT VALID", database: database)
+        let failed = try await submit("H-W-00002")
+        #expect(failed.status == 500 && failed.text.contains(#""code":"internal""#), "\(failed.text)")
+        let unhealthy = try await get(health, gateway, "/healthz")
+        #expect(unhealthy.status == 503 && unhealthy.text.contains(#""check":"store-not-writable""#), "\(unhealthy.text)")
+        _ = try PostgresServer.shared().psql("ALTER TABLE log DROP CONSTRAINT refuse_writes", database: database)
+        #expect(try await submit("H-W-00002").status == 201)
+        #expect(try await get(health, gateway, "/healthz").status == 200)
     }
 }
