@@ -59,6 +59,7 @@ public struct GatewayServer: Sendable {
         self.health = health
         configuration = intake.configuration
         access = ReadAccess(directory: intake.directory)
+        intake.metrics.sawCertificate(of: intake.configuration.code, notAfter: intake.configuration.signingCertificate.notAfter)
     }
 
     var metrics: GatewayMetrics { intake.metrics }
@@ -72,7 +73,7 @@ public struct GatewayServer: Sendable {
         router.addMiddleware {   // middleware wraps only the routes added after it
             MetricsMiddleware(metrics: metrics)
             ProblemMiddleware(routes: routes)
-            ClientIdentityMiddleware(liveTrust: intake.liveTrust, rateLimiter: rateLimiter)
+            ClientIdentityMiddleware(liveTrust: intake.liveTrust, rateLimiter: rateLimiter, metrics: metrics)
         }
         router.post("/v1/bulletins") { request, context -> Response in
             let sender = try context.client()

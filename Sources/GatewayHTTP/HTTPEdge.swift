@@ -88,6 +88,8 @@ struct ClientIdentityMiddleware: RouterMiddleware {
     /// The trust store and participants in force, read per request.
     let liveTrust: LiveTrust
     let rateLimiter: RateLimiter?
+    /// Where each participant's certificate expiry is recorded.
+    let metrics: GatewayMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -111,14 +113,17 @@ struct ClientIdentityMiddleware: RouterMiddleware {
         }
         let inForce = liveTrust.snapshot
         let codes: [String]
+        let client: Trust.Certificate
         do {
-            codes = try inForce.trust.verify(try Trust.Certificate.cached(der: der), at: Int(Date().timeIntervalSince1970))
+            client = try Trust.Certificate.cached(der: der)
+            codes = try inForce.trust.verify(client, at: Int(Date().timeIntervalSince1970))
         } catch {
             throw GatewayError(.notAuthorized, "the client certificate is not trusted: \(error.message)", reason: error.code.description)
         }
         guard let participant = codes.lazy.compactMap({ inForce.participants[$0] }).first else {
             throw GatewayError(.notAuthorized, "the client certificate names no known participant")
         }
+        metrics.sawCertificate(of: participant.code, notAfter: client.notAfter)
         return participant
     }
 }

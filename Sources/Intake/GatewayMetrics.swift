@@ -18,6 +18,8 @@ public final class GatewayMetrics: Sendable {
         var commits = 0
         var committedItems = 0
         var largestCommit = 0
+        /// The end of validity of each participant's certificate last seen (and the gateway's own).
+        var certificates: [String: Int] = [:]
     }
 
     /// Histogram bucket bounds, in seconds.
@@ -52,6 +54,11 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Group commits so far, the bulletins they wrote, and the largest.
+    /// Records when `participant`'s certificate (the one it last connected or signed with) stops being valid.
+    public func sawCertificate(of participant: String, notAfter: Int) {
+        state.withLock { $0.certificates[participant] = notAfter }
+    }
+
     public var commits: (count: Int, items: Int, largest: Int) {
         state.withLock { ($0.commits, $0.committedItems, $0.largestCommit) }
     }
@@ -82,6 +89,9 @@ public final class GatewayMetrics: Sendable {
                       "# HELP tongbao_outbox_deliveries Outbound deliveries by state (dead: waiting for an operator).",
                       "# TYPE tongbao_outbox_deliveries gauge"]
             lines += DeliveryState.allCases.map { "tongbao_outbox_deliveries{state=\"\($0.rawValue)\"} \(outbox[$0] ?? 0)" }
+            lines += ["# HELP tongbao_certificate_not_after_seconds When each participant's certificate last seen, and the gateway's own, stops being valid (Unix time).",
+                      "# TYPE tongbao_certificate_not_after_seconds gauge"]
+            lines += state.certificates.keys.sorted().map { "tongbao_certificate_not_after_seconds{participant=\"\($0)\"} \(state.certificates[$0] ?? 0)" }
             return lines.joined(separator: "\n") + "\n"
         }
     }

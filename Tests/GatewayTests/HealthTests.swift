@@ -38,6 +38,9 @@ struct HealthTests {
         let metrics = try await get(health, covered, "/metrics").text
         #expect(metrics.contains("tongbao_calendar_runway_days "), "\(metrics)")
         #expect(metrics.contains("tongbao_crl_next_update_seconds{issuer=\""))
+        let notAfter = try covered.credentials("440800-HEALTH").certificate.notAfter
+        #expect(metrics.contains("tongbao_certificate_not_after_seconds{participant=\"440800-HEALTH\"} \(notAfter)"), "\(metrics)")
+        #expect(metrics.contains("tongbao_certificate_not_after_seconds{participant=\"440800-GATEWAY\"} "))
     }
 
     @Test("a CRL within 24 hours of nextUpdate is a warning (200); a stale one is 503 crl-stale; a full disk is 503 disk-full")
