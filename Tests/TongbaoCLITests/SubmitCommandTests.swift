@@ -119,7 +119,7 @@ struct SubmitCommandTests {
         let signed = try signedRevocations(400, idPrefix: "BAK", personPrefix: "077", by: try folder.credentials("440800-HEALTH"))
         for bulletin in signed.prefix(150) {
             let answer = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" }
-            #expect(answer.status == 201, "\(answer.body)")
+            #expect(answer.status == 201 || answer.status == 200, "\(answer.body)")   // 200: a retried submission the gateway had committed
         }
         // More arrive while the backup is taken.
         let load = Task {
