@@ -143,12 +143,18 @@ final class Committer: Sendable {
     }
 
     private func passes(_ items: [PendingAppend], write: any LedgerWriter, added: borrowing Mutex<BatchAdditions>) async throws -> [Result<CommittedAppend, GatewayError>] {
-        // 1. Catch up with other writers.
-        try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await write.entries(after: $0, limit: $1) })
+        // 1. Catch up with other writers; the entries accepted before the batch are looked up with the first
+        //    page, for all items at once (one round trip for both on PostgreSQL).
+        let (firstPage, acceptedBefore) = try await write.entriesAndAccepted(after: projectedPosition.withLock { $0 }, limit: 1000,
+                                                                             keys: items.map(\.key))
+        var caughtUp = firstPage
+        if let last = firstPage.last, firstPage.count == 1000 {
+            caughtUp += try await Self.everything(after: last.position) { try await write.entries(after: $0, limit: $1) }
+        }
+        try project(caughtUp)
 
-        // 2. Decide and derive, in order. Entries accepted before the batch are looked up for all items at once.
+        // 2. Decide and derive, in order.
         let digests = items.map { SHA256.hex($0.entry.bytes) }
-        let acceptedBefore = try await write.accepted(items.map(\.key))
         var decisions: [Decision] = []
         decisions.reserveCapacity(items.count)
         var acceptedInBatch: [BulletinKey: Int] = [:]

@@ -78,6 +78,8 @@ public protocol LedgerWriter: Sendable {
     func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry]
     /// The accepted entries among `keys`.
     func accepted(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry]
+    /// ``entries(after:limit:)`` and ``accepted(_:)`` in one call, for a store that can read both at once.
+    func entriesAndAccepted(after position: Int, limit: Int, keys: [BulletinKey]) async throws(LedgerError) -> ([LogEntry], [BulletinKey: LogEntry])
     /// Which of `keys` the gateway issued.
     func issued(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry]
     /// Appends the entries, in order, at the end of the chain, each chained to the one before.
@@ -152,6 +154,13 @@ public struct ReceiptToStore: Sendable {
     public init(position: Int, bytes: [UInt8]) {
         self.position = position
         self.bytes = bytes
+    }
+}
+
+extension LedgerWriter {
+    /// The two reads one after the other (SQLite's are on its own thread, without a round trip).
+    public func entriesAndAccepted(after position: Int, limit: Int, keys: [BulletinKey]) async throws(LedgerError) -> ([LogEntry], [BulletinKey: LogEntry]) {
+        (try await entries(after: position, limit: limit), try await accepted(keys))
     }
 }
 

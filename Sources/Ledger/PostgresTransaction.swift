@@ -55,20 +55,20 @@ final class PostgresTransaction: LedgerWriter {
     }
 
     /// Waits for the answers of every statement sent, and throws the first error in the order sent; returns
-    /// the last answer. One wait for them all: awaiting each future on its own costs a hop to the
+    /// the answers in that order. One wait for them all: awaiting each future on its own costs a hop to the
     /// connection's event loop and back per statement, even for answers already in.
     @discardableResult
-    func confirm() async throws -> PostgresQueryResult? {
+    func confirm() async throws -> [PostgresQueryResult] {
         let sent = state.withLock { state in
             defer { state.unconfirmed = [] }
             return state.unconfirmed
         }
-        var last: PostgresQueryResult?
+        var answers: [PostgresQueryResult] = []
         if let final = sent.last {
-            for answer in try await EventLoopFuture.whenAllComplete(sent, on: final.eventLoop).get() { last = try answer.get() }
+            for answer in try await EventLoopFuture.whenAllComplete(sent, on: final.eventLoop).get() { answers.append(try answer.get()) }
         }
         state.withLock { $0.open = true }
-        return last
+        return answers
     }
 
     /// Sends a write once the transaction is confirmed open; its answer is checked by the next confirmation.
@@ -80,7 +80,7 @@ final class PostgresTransaction: LedgerWriter {
     /// The rows `query` reads: sent after everything sent before it, and waited for together with it.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
         send(query)
-        guard let answer = try await confirm() else { throw LedgerError.storageFailure("PostgreSQL gave no answer to a read") }
+        guard let answer = try await confirm().last else { throw LedgerError.storageFailure("PostgreSQL gave no answer to a read") }
         return Array(answer.rows)
     }
 
@@ -115,10 +115,24 @@ final class PostgresTransaction: LedgerWriter {
     }
 
     func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] {
-        try await ledger {
-            try await rows("SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE position > \(position) ORDER BY position LIMIT \(limit)")
-                .map(PostgresLedger.entry)
+        try await ledger { try await rows(Self.entriesQuery(after: position, limit: limit)).map(PostgresLedger.entry) }
+    }
+
+    /// Both reads sent at once and waited for together: one round trip for the two.
+    func entriesAndAccepted(after position: Int, limit: Int, keys: [BulletinKey]) async throws(LedgerError) -> ([LogEntry], [BulletinKey: LogEntry]) {
+        guard !keys.isEmpty else { return (try await entries(after: position, limit: limit), [:]) }
+        return try await ledger {
+            send(Self.entriesQuery(after: position, limit: limit))
+            send(Self.keysQuery(keys, outcome: .accepted))
+            let answers = try await confirm()
+            guard answers.count >= 2 else { throw LedgerError.storageFailure("PostgreSQL gave no answer to a read") }
+            let entries = try answers[answers.count - 2].rows.map(PostgresLedger.entry)
+            return (entries, Self.byKey(try answers[answers.count - 1].rows.map(PostgresLedger.entry)))
         }
+    }
+
+    static func entriesQuery(after position: Int, limit: Int) -> PostgresQuery {
+        "SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE position > \(position) ORDER BY position LIMIT \(limit)"
     }
 
     func accepted(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry] {
@@ -133,13 +147,18 @@ final class PostgresTransaction: LedgerWriter {
     /// only then can PostgreSQL use the partial unique index on it.
     private func entries(_ keys: [BulletinKey], outcome: EntryOutcome) async throws(LedgerError) -> [BulletinKey: LogEntry] {
         guard !keys.isEmpty else { return [:] }
-        return try await ledger {
-            let found = try await rows("""
-                SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome = '\(unescaped: outcome.rawValue)'
-                AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
-                """).map(PostgresLedger.entry)
-            return Dictionary(found.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
-        }
+        return try await ledger { Self.byKey(try await rows(Self.keysQuery(keys, outcome: outcome)).map(PostgresLedger.entry)) }
+    }
+
+    static func keysQuery(_ keys: [BulletinKey], outcome: EntryOutcome) -> PostgresQuery {
+        """
+        SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome = '\(unescaped: outcome.rawValue)'
+        AND (issuer, id) IN (SELECT * FROM unnest(\(keys.map(\.issuer))::text[], \(keys.map(\.id))::text[]))
+        """
+    }
+
+    static func byKey(_ entries: [LogEntry]) -> [BulletinKey: LogEntry] {
+        Dictionary(entries.map { (BulletinKey(issuer: $0.content.issuer, id: $0.content.id), $0) }) { first, _ in first }
     }
 
     func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry] {
