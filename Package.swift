@@ -28,7 +28,7 @@ let package = Package(
         // OpenSSL's libcrypto, via pkg-config; only Trust imports it.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Keys, certificates, chains, CRLs and signatures: the only code that touches OpenSSL.
-        .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON", "XMLSupport"]),
+        .target(name: "Trust", dependencies: ["COpenSSL", "StrictJSON", "XMLSupport", "ThreadParking"]),
         // SQLite, via pkg-config; only Ledger imports it.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The async store: the message log (hash-chained, durable) and the outbox; SQLite is the embedded
@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "CSQLite",
+                "CSQLite", "ThreadParking",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,6 +102,8 @@ let package = Package(
         // The verifiable log's Merkle tree (RFC 9162 §2.1): hashing, roots and proofs over stored
         // complete-subtree hashes, and their verification. Pure: no I/O.
         .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Where the project's own threads sleep until there is work (never a task or an event loop).
+        .target(name: "ThreadParking"),
         // A strict, position-tracking JSON reader for untrusted input and data files.
         .target(name: "StrictJSON"),
         // Work cut into independent pieces and run on every core, results in piece order.
@@ -181,6 +183,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "XMLSupportTests", dependencies: ["XMLSupport"]),
+        .testTarget(name: "ThreadParkingTests", dependencies: ["ThreadParking"]),
         .testTarget(name: "TransparencyLogTests", dependencies: ["TransparencyLog", "TongbaoTestSupport"], exclude: ["rfc9162.py"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "XMLSupport", "TongbaoTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ScoringTests", dependencies: ["Scoring", "TongbaoTestSupport"]),

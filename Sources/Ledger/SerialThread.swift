@@ -1,4 +1,4 @@
-import Dispatch
+import ThreadParking
 import Foundation
 import Synchronization
 
@@ -17,19 +17,19 @@ public final class SerialThread: TaskExecutor, Sendable {
         }
 
         let work = Mutex<(items: [Work], stopping: Bool)>(([], false))
-        let wake = DispatchSemaphore(value: 0)
+        let wake = Parking()
         let threadID = Mutex<pthread_t?>(nil)
 
         func add(_ item: Work) {
             work.withLock { $0.items.append(item) }
-            wake.signal()
+            wake.wake()
         }
 
         /// The thread's loop: each piece of work in turn, until stopped with nothing left.
         func drain(as executor: UnownedTaskExecutor) {
             threadID.withLock { $0 = pthread_self() }
             while true {
-                wake.wait()   // on this thread of its own, between pieces of work
+                wake.park()   // on this thread of its own, between pieces of work
                 let next = work.withLock { state -> (Work?, Bool) in
                     state.items.isEmpty ? (nil, state.stopping) : (state.items.removeFirst(), false)
                 }
@@ -56,7 +56,7 @@ public final class SerialThread: TaskExecutor, Sendable {
 
     deinit {
         queue.work.withLock { $0.stopping = true }
-        queue.wake.signal()
+        queue.wake.wake()
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {

@@ -1,4 +1,4 @@
-import Dispatch
+import ThreadParking
 import Foundation
 import Synchronization
 
@@ -38,21 +38,21 @@ final class WALCheckpointer: Sendable {
             count = 0
             return true
         }
-        if due { thread.wake.signal() }
+        if due { thread.wake.wake() }
     }
 
     /// Tells the thread to stop: it finishes the checkpoint it may be running, closes its connection and
     /// ends. Not waited for (the caller may be on a cooperative thread).
     func stop() {
         thread.stopping.withLock { $0 = true }
-        thread.wake.signal()
+        thread.wake.wake()
     }
 }
 
 /// The checkpointing thread's state; its connection is used by that thread only.
 private final class CheckpointThread: @unchecked Sendable {
     let stopping = Mutex(false)
-    let wake = DispatchSemaphore(value: 0)
+    let wake = Parking()
     private var connection: SQLiteConnection?
 
     init(_ connection: SQLiteConnection) {
@@ -61,7 +61,7 @@ private final class CheckpointThread: @unchecked Sendable {
 
     func run() {
         while true {
-            wake.wait()   // on this thread of its own: waiting here holds no one else's thread
+            wake.park()   // on this thread of its own: parking here holds no one else's thread
             if stopping.withLock({ $0 }) { break }
             // SQLITE_BUSY (another process checkpointing) or any failure leaves the work to the next
             // checkpoint, or to the writer's backstop; no committed data depends on it.

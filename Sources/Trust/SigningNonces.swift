@@ -1,5 +1,5 @@
 import COpenSSL
-import Dispatch
+import ThreadParking
 import Foundation
 import Synchronization
 
@@ -26,8 +26,8 @@ final class SigningNonces: @unchecked Sendable {
     // An EC_KEY reference of our own (EVP_PKEY_get1_EC_KEY), freed when the pool goes; it is only read.
     private let key: OpaquePointer
     private let state = Mutex(State())
-    private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let wake = Parking()
+    private let finished = Parking()
     private let made = Atomic(0)
 
     private struct State {
@@ -49,7 +49,7 @@ final class SigningNonces: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "tongbao-nonces"   // at most 15 characters (Linux thread names)
         thread.start()
-        wake.signal()
+        wake.wake()
     }
 
     deinit {
@@ -75,7 +75,7 @@ final class SigningNonces: @unchecked Sendable {
             return (nonce, true)
         }
         guard let (nonce, wakeThread) = taken else { return nil }
-        if wakeThread { wake.signal() }
+        if wakeThread { wake.wake() }
         return nonce
     }
 
@@ -91,18 +91,24 @@ final class SigningNonces: @unchecked Sendable {
         return raw
     }
 
-    /// Stops the thread after the nonce it may be computing; with `waiting`, returns only once it has
-    /// ended (however it was stopped). The ready nonces are cleared and freed.
+    /// Stops the thread after the nonce it may be computing; with `waiting` (outside Swift tasks: the exit
+    /// handler), returns only once it has ended (however it was stopped). The ready nonces are cleared and
+    /// freed. A task waits with ``stopAndWait()``.
     func stop(waiting: Bool = false) {
         let first = state.withLock { state -> Bool in
             defer { state.stopping = true }
             return !state.stopping
         }
-        if first { wake.signal() }
-        if waiting {
-            finished.wait()
-            finished.signal()   // for anyone else waiting
+        if first { wake.wake() }
+        if waiting, finished.park() {
+            finished.wake()   // for anyone else waiting
         }
+    }
+
+    /// Stops the thread and waits, without blocking the task's thread, until it has ended.
+    public func stopAndWait() async {
+        stop()
+        while threadRunning { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     /// Whether the pool's thread is still running.
@@ -130,12 +136,12 @@ final class SigningNonces: @unchecked Sendable {
     private func run() {
         Self.lowerPriorityToIdle()
         while true {
-            wake.wait()
+            wake.park()
             while true {
                 if state.withLock({ $0.stopping }) {
                     state.withLock { $0.ready.removeAll() }
                     Self.running.withLock { $0[ObjectIdentifier(self)] = nil }
-                    finished.signal()
+                    finished.wake()
                     return
                 }
                 // Computed outside the lock: signers keep taking nonces meanwhile.

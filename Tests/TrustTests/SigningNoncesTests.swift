@@ -59,7 +59,7 @@ struct SigningNoncesTests {
         let check = try OpenSSLCLI.run(["dgst", "-sha256", "-verify", "key.pub.pem", "-signature", "data.sig", "data.bin"], in: folder)
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("Verified OK"))
-        key.precomputedNonces?.stop(waiting: true)
+        await key.precomputedNonces?.stopAndWait()
     }
 
     @Test("Signature.sign takes a ready nonce, signs the usual way when none is, and the pool refills itself")
@@ -84,7 +84,7 @@ struct SigningNoncesTests {
         try await waitUntilReady(pool, 15)
 
         // Stopped: nothing is ready, and signing goes on the usual way.
-        pool.stop(waiting: true)
+        await pool.stopAndWait()
         #expect(pool.readyCount == 0)
         #expect(pool.take() == nil)
         #expect(Signature.verify(try Signature.sign(data, with: key), of: data, with: publicKey))
@@ -99,10 +99,10 @@ struct SigningNoncesTests {
         try await waitUntilReady(pool, 10)
         #expect(pool.threadRunning)   // listed for the exit handler (SigningNonces.stopAllThreads)
         pool.stop()
-        pool.stop(waiting: true)
+        await pool.stopAndWait()
         #expect(!pool.threadRunning)
         #expect(pool.readyCount == 0)
-        pool.stop(waiting: true)   // once ended, waiting returns at once
+        await pool.stopAndWait()   // once ended, waiting returns at once
     }
 
     @Test("only ECDSA keys keep nonces; RSA and SM2 sign as before", arguments: [KeyAlgorithm.rsa, .sm2])
