@@ -15,12 +15,14 @@ struct ParkingTests {
             for _ in 0..<2 where parking.park() { woken.add(1, ordering: .relaxed) }
         }
         thread.start()
-        let deadline = ContinuousClock.now + .seconds(10)
+        // Generous deadlines: a full parallel test run can keep a new thread waiting for a core for seconds.
+        var deadline = ContinuousClock.now + .seconds(60)
         while woken.load(ordering: .relaxed) < 1, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(woken.load(ordering: .relaxed) == 1, "the early wake-up let it through once; now it sleeps")
         try await Task.sleep(for: .milliseconds(50))
         #expect(woken.load(ordering: .relaxed) == 1)
         parking.wake()
+        deadline = ContinuousClock.now + .seconds(60)
         while woken.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(woken.load(ordering: .relaxed) == 2)
     }
