@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "Ledger",
             dependencies: [
-                "CSQLite", "ThreadParking",
+                "CSQLite", "ThreadParking", "TransparencyLog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON", "BulletinVerification", "ParallelWork",
+                "Scoring", "Bulletins", "Trust", "Ledger", "StrictJSON", "BulletinVerification", "ParallelWork", "TransparencyLog",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "GatewayHTTP",
             dependencies: [
-                "Intake", "Ledger", "Scoring", "Bulletins", "Trust", "StrictJSON",
+                "Intake", "Ledger", "Scoring", "Bulletins", "Trust", "StrictJSON", "TransparencyLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -101,7 +101,7 @@ let package = Package(
         ),
         // The verifiable log's Merkle tree (RFC 9162 §2.1): hashing, roots and proofs over stored
         // complete-subtree hashes, and their verification. Pure: no I/O.
-        .target(name: "TransparencyLog", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TransparencyLog", dependencies: ["Trust", "StrictJSON", "XMLSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // Where the project's own threads sleep until there is work (never a task or an event loop).
         .target(name: "ThreadParking"),
         // A strict, position-tracking JSON reader for untrusted input and data files.
@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "tongbao",
             dependencies: [
-                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway", "BulletinVerification", "ParallelWork",
+                "Scoring", "Bulletins", "Trust", "Ledger", "Gateway", "BulletinVerification", "ParallelWork", "TransparencyLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -123,7 +123,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by tests and benchmarks (seeded data generation, external programs).
-        .target(name: "TongbaoTestSupport", dependencies: ["Ledger"]),
+        .target(name: "TongbaoTestSupport", dependencies: ["Ledger", "TransparencyLog"]),
         // A participant's receiving endpoint (HTTPS, client certificates, signature checks, dedup) for tests.
         .target(
             name: "TongbaoTestReceiver",

@@ -103,11 +103,12 @@ public struct Gateway: Sendable {
     public let services: [any Service]
     let logger: Logger
 
-    /// The pre-start steps: the ledger's layout brought up to date, then the projection rebuilt from the
-    /// whole log. The ledger must be running.
+    /// The pre-start steps: the ledger's layout brought up to date, then the whole log verified against
+    /// its Merkle tree and signed checkpoints while the projection is rebuilt from it (a log that does not
+    /// verify throws `log-integrity`: nothing is served from it). The ledger must be running.
     public func prepare() async throws {
         try await ledger.migrate()
-        try await intake.catchUp()
+        try await intake.openLog()
     }
 
     /// Runs the gateway: the ledger first (stopped last), the pre-start steps, then every service until
@@ -115,7 +116,12 @@ public struct Gateway: Sendable {
     /// stop taking requests, what is under way finishes).
     public func run(stoppingOnSignals: Bool = false) async throws {
         try await ledger.whileRunning { _ in
-            try await prepare()
+            do {
+                try await prepare()
+            } catch {
+                try? await delivery.shutdown()   // it never ran: its HTTP client must still be shut down
+                throw error
+            }
             var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
             if stoppingOnSignals { configuration.gracefulShutdownSignals = [.sigterm, .sigint] }
             try await ServiceGroup(configuration: configuration).run()

@@ -96,7 +96,7 @@ public struct GatewayServer: Sendable {
             guard let entry = try await ledger.accepted(issuer: issuer, id: id), let receipt = try await ledger.receipt(for: entry.position) else {
                 throw GatewayError(.notFound, "no accepted bulletin \(issuer)/\(id)")
             }
-            let type = BulletinReader.encoding(of: receipt) == .xml ? "application/xml" : "application/jose+json"
+            let type = IntakeResponse.receiptMediaType(receipt, encoding: BulletinReader.encoding(of: receipt))
             return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: receipt)))
         }
         router.get("/v1/persons/{code}/eligibility") { request, context -> Response in
@@ -149,6 +149,7 @@ public struct GatewayServer: Sendable {
             let items = try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: date, overdueOnly: overdue)
             return json(DeadlineItem.render(items.filter { mayRead($0, by: reader) }, on: date))
         }
+        addLogRoutes(router)
         addOperationalRoutes(router)
         routes.learn(router.routes.map { ($0.path, $0.method) })
         return router

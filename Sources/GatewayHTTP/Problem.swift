@@ -1,3 +1,4 @@
+import Bulletins
 import Intake
 import StrictJSON
 
@@ -73,11 +74,18 @@ public struct IntakeResponse: Sendable {
     /// The signed receipt, or the problem document.
     public var body: [UInt8]
 
+    /// A receipt's media type: `application/xml` or `application/json`; a receipt kept by a log of before the
+    /// verifiable log (a signed `Receipt` bulletin) keeps `application/jose+json`.
+    public static func receiptMediaType(_ receipt: [UInt8], encoding: BulletinEncoding?) -> String {
+        if encoding == .xml { return "application/xml" }
+        return receipt.starts(with: Array(#"{"issuer":"#.utf8)) ? "application/json" : "application/jose+json"
+    }
+
     /// The HTTP form of what intake did.
     public init(_ result: IntakeResult) {
         switch result {
         case .receipted(let receipt, let encoding, let resubmission):
-            (status, contentType, body) = (resubmission ? 200 : 201, encoding == .xml ? "application/xml" : "application/jose+json", receipt)
+            (status, contentType, body) = (resubmission ? 200 : 201, Self.receiptMediaType(receipt, encoding: encoding), receipt)
         case .refused(let error):
             let problem = Problem(error)
             (status, contentType, body) = (problem.status, Problem.mediaType, Array(problem.json.utf8))

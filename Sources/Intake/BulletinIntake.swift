@@ -41,10 +41,13 @@ public final class BulletinIntake: Sendable {
     /// Why the store refused the last group commit, while no commit has succeeded since (nil: it takes writes).
     public var storeFailure: String? { committer.lastFailure.withLock { $0 } }
 
+    /// The verifiable log as participants and witnesses read it.
+    public let log: VerifiableLog
+
     /// What the accepted bulletins say about persons and institutions (names, workplaces, regions).
     public var directory: Directory { committer.directory }
 
-    /// Creates intake over `ledger`; the projection is empty until ``catchUp()`` (a pre-start step) reads the log.
+    /// Creates intake over `ledger`; the projection is empty until ``openLog(signing:)`` (a pre-start step) reads the log.
     public init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, metrics: GatewayMetrics = GatewayMetrics(),
                 logger: Logger) throws {
         self.configuration = configuration
@@ -52,6 +55,7 @@ public final class BulletinIntake: Sendable {
         self.metrics = metrics
         let committer = try Committer(configuration: configuration, ledger: ledger, projection: projection, logger: logger)
         self.committer = committer
+        log = try VerifiableLog(ledger: ledger, configuration: configuration)
         commits = GroupCommit(commit: { items in
             metrics.commit(items: items.count)
             return await withTaskExecutorPreference(Committer.thread) { await committer.commit(items) }
@@ -59,8 +63,8 @@ public final class BulletinIntake: Sendable {
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader(), allowedClockSkew: configuration.allowedClockSkew)
         reader = try BulletinReader()
         liveTrust = LiveTrust(LiveTrust.Snapshot(trust: configuration.trust, participants: configuration.participants))
-        // Every accepted bulletin costs the group commit two signatures (its receipt and what it causes):
-        // with an ECDSA key, their nonces are computed ahead, when the cores are idle.
+        // The bulletins accepted ones cause are signed in the group commit: with an ECDSA key, their nonces
+        // are computed ahead, when the cores are idle.
         configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
     }
 
@@ -68,10 +72,19 @@ public final class BulletinIntake: Sendable {
     /// computed in ~0.1 s of one idle core.
     static let precomputedNonces = 2048
 
+    /// Opens the log (a pre-start step): verifies the whole log against its Merkle tree and signed
+    /// checkpoints while projecting it, and throws `log-integrity` (naming the position) instead of serving
+    /// anything from a log that was changed, truncated or lost entries. With `signing`, the tree's
+    /// checkpoint is brought up to date (the gateway; the operator commands only read).
+    public func openLog(signing: Bool = true) async throws {
+        try await committer.open(signing: signing)
+    }
+
     /// Reads the log after the projected position and projects what others appended (another node on the
-    /// same database, or `tongbao` beside the gateway): the whole log at start, then periodically.
+    /// same database, or `tongbao` beside the gateway), and signs a checkpoint of what they appended: periodically.
     public func catchUp() async throws {
         try await committer.catchUp()
+        try await committer.checkpointIfGrown()
     }
 
     /// Runs a submission from `sender` (the participant of the TLS client certificate). Verification and

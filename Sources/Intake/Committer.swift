@@ -7,6 +7,7 @@ import ParallelWork
 import Scoring
 import StrictJSON
 import Synchronization
+import TransparencyLog
 import Trust
 
 /// A verified, authorized bulletin waiting for its group commit (refusals go to the refusal record, not here).
@@ -32,7 +33,7 @@ struct CommittedAppend: Sendable {
 }
 
 /// The one write path of the gateway: it appends bulletins to the ledger, batch by batch, with what they
-/// cause and their signed receipts, and issues the periodic bulletins; and it keeps the in-memory projection
+/// cause, the checkpoint and the receipts, and issues the periodic bulletins; and it keeps the in-memory projection
 /// and directory in step with the ledger (which stays the source of truth).
 ///
 /// A batch is committed inside one append lock, in passes:
@@ -41,10 +42,11 @@ struct CommittedAppend: Sendable {
 /// 2. In order, in memory: each item's duplicate check, then what it causes, derived from every earlier fact
 ///    (the batch's earlier items included: an accepted item's fact joins the projection before the next
 ///    derives). An item refused here writes nothing and the others go on.
-/// 3. Every bulletin the accepted items cause (but those issued before under the same id) and every new
-///    entry's receipt are signed, all at once, on every core, off Swift's cooperative pool. The rows go to
-///    the end of the chain in a known order, so each receipt's position is known before anything is written.
-/// 4. The entries (each followed by the bulletins it causes), the deliveries and the receipts are written.
+/// 3. Every bulletin the accepted items cause (but those issued before under the same id) is signed, all
+///    at once, on every core, off Swift's cooperative pool.
+/// 4. The entries (each followed by the bulletins it causes) and the deliveries are written; the store grows
+///    the Merkle tree by their leaves; one checkpoint of the grown tree is signed (Ed25519, one signature per
+///    batch) and each new entry's receipt, its inclusion proof in that checkpoint, is kept.
 /// 5. A resubmission gets its original receipt.
 /// A failure in passes 3–5 fails the whole batch: the ledger commits nothing of it, and the facts projected
 /// for it are taken back.
@@ -56,6 +58,8 @@ final class Committer: Sendable {
     let decisionRegister = DecisionRegister()
     let derivation: DerivedBulletins
     let signer: OutboundSigner
+    /// Signs the checkpoints and makes the receipts.
+    let treeHead: TreeHeadSigner
     private let configuration: GatewayConfiguration
     private let reader: BulletinReader
     private let logger: Logger
@@ -88,11 +92,35 @@ final class Committer: Sendable {
             routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
             projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
         signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
+        treeHead = TreeHeadSigner(signer: try configuration.logSigner)
         reader = try BulletinReader()
     }
 
-    /// Reads the log after the projected position and projects what was appended there (at start, the
-    /// whole log; then what other writers append). Reading twice is harmless.
+    /// Opens the log (a pre-start step): walks the whole log against its Merkle tree and signed checkpoints
+    /// and projects each page only once it verified (``TreeAudit``), so no fact comes from bytes the tree
+    /// does not vouch for; throws `log-integrity` naming the first position that does not verify. Then, when
+    /// `signing`, signs a checkpoint of the tree if it outgrew the last one (a log written by an older
+    /// version or by another writer, or an empty log that has none).
+    func open(signing: Bool) async throws {
+        try await sequencing.withLock { () async throws in
+            let report = try await TreeAudit.walk(ledger, logKey: treeHead.signer.verifier) { page in try project(page) }
+            if let (position, reason) = report.firstBroken { throw LedgerError.logIntegrity(position: position, reason) }
+        }
+        if signing { try await checkpointIfGrown() }
+    }
+
+    /// Signs a checkpoint of the tree when the latest one is of a smaller tree (what other writers appended),
+    /// or when there is none: the log's checkpoint follows it within the follower's interval.
+    func checkpointIfGrown() async throws {
+        guard try await ledger.latestCheckpoint()?.size != (try await ledger.count()) else { return }
+        try await ledger.withAppendLock { write in
+            let size = try await write.headPosition()
+            _ = try await self.treeHead.sign(size: size, write: write)
+        }
+    }
+
+    /// Reads the log after the projected position and projects what was appended there (what other
+    /// writers append). Reading twice is harmless.
     func catchUp() async throws {
         try await sequencing.withLock { () async throws in
             try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await ledger.entries(after: $0, limit: $1) })
@@ -198,56 +226,48 @@ final class Committer: Sendable {
             }
         }
 
-        // 3. Sign, all at once: what was not issued before, and every new entry's receipt. The rows are
-        //    written in a known order at the end of the chain, so each one's position is known already.
+        // 3. Sign, all at once, what the accepted items cause and was not issued before. The rows are
+        //    written in a known order at the end of the chain.
         let issuedBefore = try await write.issued(Array(causedKeys))
-        var jobs: [SigningJob] = []
+        var jobs: [BulletinToIssue] = []
         var planned: [PlannedItem] = []
-        var next = try await write.headPosition()
         for (index, decision) in decisions.enumerated() {
             guard case .append(let forwardTo, let issuing) = decision else { continue }
-            next += 1
-            let receiptJob = jobs.count
-            jobs.append(.receipt(ReceiptSubject(position: next, content: items[index].entry, sha256: digests[index]), items[index].encoding))
             let firstBulletin = jobs.count
-            for bulletin in caused[issuing] where issuedBefore[bulletin.key] == nil {
-                next += 1
-                jobs.append(.bulletin(bulletin))
-            }
-            planned.append(PlannedItem(item: index, forwardTo: forwardTo, receiptJob: receiptJob, bulletinJobs: firstBulletin..<jobs.count))
+            jobs += caused[issuing].filter { issuedBefore[$0.key] == nil }
+            planned.append(PlannedItem(item: index, forwardTo: forwardTo, bulletinJobs: firstBulletin..<jobs.count))
         }
         let signed = try await sign(jobs)
 
-        // 4. Write, in order: every entry with the bulletins it causes right after it, then every delivery
-        //    and receipt.
+        // 4. Write, in order: every entry with the bulletins it causes right after it, then every delivery;
+        //    then sign the checkpoint of the grown tree (one signature for the batch) and keep each new
+        //    entry's receipt, its inclusion proof in that checkpoint.
         var rows: [EntryToAppend] = []
         var recipients: [[String]] = []
         var itemRow: [Int?] = Array(repeating: nil, count: items.count)
-        var receipts: [[UInt8]?] = Array(repeating: nil, count: items.count)
         for plan in planned {
             itemRow[plan.item] = rows.count
             rows.append(EntryToAppend(items[plan.item].entry, sha256: digests[plan.item]))
             recipients.append(plan.forwardTo)
-            if case .receipt(let bytes) = signed[plan.receiptJob] { receipts[plan.item] = bytes }
-            for case .bulletin(let issued) in signed[plan.bulletinJobs] {
+            for issued in signed[plan.bulletinJobs] {
                 rows.append(EntryToAppend(issued.entry))
                 recipients.append(issued.recipients)
             }
         }
         let written = try await write.append(rows)
-        let first = next - rows.count + 1
-        guard written.map(\.position) == Array(first..<(first + rows.count)) else {
-            throw LedgerError.storageFailure("the log did not write the batch at the positions its receipts state")
-        }
+        guard written.count == rows.count else { throw LedgerError.storageFailure("the log did not write the whole batch") }
         try await write.enqueue(zip(written, recipients).filter { !$0.1.isEmpty }.map {
             DeliveryToQueue(position: $0.0.position, recipients: $0.1, timestamp: $0.0.content.receivedAt)
         })
         let logged = itemRow.map { $0.map { written[$0] } }
-        try await write.storeReceipts(items.indices.compactMap { index in
-            guard let bytes = receipts[index], let entry = logged[index] else { return nil }
-            return ReceiptToStore(position: entry.position, bytes: bytes)
-        })
-        if let last = written.last?.position { projectedPosition.withLock { $0 = max($0, last) } }
+        var receipts: [[UInt8]?] = Array(repeating: nil, count: items.count)
+        if let last = written.last?.position {
+            let receipted = planned.compactMap { plan in logged[plan.item].map { (plan.item, $0) } }
+            let made = try await treeHead.checkpoint(size: last, receipting: receipted.map { ($0.1, items[$0.0].encoding) }, write: write)
+            for ((item, _), bytes) in zip(receipted, made.receipts) { receipts[item] = bytes }
+            try await write.storeReceipts(zip(receipted, made.receipts).map { ReceiptToStore(position: $0.0.1.position, bytes: $0.1) })
+            projectedPosition.withLock { $0 = max($0, last) }
+        }
 
         // 5. Answer. A resubmission gets the original receipt, byte for byte (made now only if none was kept:
         //    a log written before receipts were stored with their entry).
@@ -289,20 +309,22 @@ final class Committer: Sendable {
         (try? ProjectionBuilder.bulletin(of: entry, reader: reader)) == item.bulletin
     }
 
-    /// The receipt kept for `entry`, or one made and kept now.
+    /// The receipt kept for `entry`, or one made and kept now (a log written before receipts were kept
+    /// with their entries), with its proof in a checkpoint of the tree as it is.
     private func original(_ entry: LogEntry, _ item: PendingAppend, write: any LedgerWriter) async throws -> [UInt8] {
         if let kept = try await write.receipt(for: entry.position) { return kept }
-        let bytes = try makeReceipt(for: ReceiptSubject(entry), encoding: item.encoding)
+        let made = try await treeHead.checkpoint(size: try await write.headPosition(), receipting: [(entry, item.encoding)], write: write)
+        guard let bytes = made.receipts.first else { throw LedgerError.storageFailure("no receipt was made for entry \(entry.position)") }
         try await write.storeReceipts([ReceiptToStore(position: entry.position, bytes: bytes)])
         return bytes
     }
 
-    /// Runs the signing jobs on every core, results in job order: on the thread the commit runs on when it is
-    /// one of its own (which then waits for the other cores), else on the blocking-work threads.
-    private func sign(_ jobs: [SigningJob]) async throws -> [Signed] {
+    /// Signs the bulletins on every core, results in order: on the thread the commit runs on when it is one
+    /// of its own (which then waits for the other cores), else on the blocking-work threads.
+    private func sign(_ jobs: [BulletinToIssue]) async throws -> [IssuedBulletin] {
         guard !jobs.isEmpty else { return [] }
-        if Self.thread.isCurrent || ledger.ownsCurrentThread { return try Parallel.map(jobs) { try $0.run(self) } }
-        return try await signingThreads.runIfActive { [self] in try Parallel.map(jobs) { try $0.run(self) } }
+        if Self.thread.isCurrent || ledger.ownsCurrentThread { return try Parallel.map(jobs) { try $0.sign() } }
+        return try await signingThreads.runIfActive { try Parallel.map(jobs) { try $0.sign() } }
     }
 
     /// Signs the periodic bulletins and issues them into the outbox, through the same append lock as intake.
@@ -318,6 +340,7 @@ final class Committer: Sendable {
             try await write.enqueue(zip(written, signed).map {
                 DeliveryToQueue(position: $0.0.position, recipients: $0.1.recipients, timestamp: $0.0.content.receivedAt)
             })
+            if let last = written.last?.position { _ = try await treeHead.sign(size: last, write: write) }
             var fresh = written.makeIterator()
             return try keys.map { key throws(LedgerError) -> AppendOutcome in
                 if let existing = issuedBefore[key] { return .duplicate(existing) }
@@ -340,62 +363,11 @@ final class Committer: Sendable {
             return GatewayError(.internal, "cannot derive the outbound bulletins: \(error)")
         }
     }
-
-    /// A signed `Receipt` in the sender's encoding (XML-DSig for XML, flattened JWS for JSON).
-    fileprivate func makeReceipt(for entry: ReceiptSubject, encoding: BulletinEncoding) throws(GatewayError) -> [UInt8] {
-        let body = JSONText.object([
-            ("bulletin", JSONText.object([("issuer", JSONText.quoted(entry.content.issuer)), ("id", JSONText.quoted(entry.content.id))])),
-            ("sha256", JSONText.quoted(entry.sha256)), ("receivedAt", JSONText.quoted(entry.content.receivedAt)),
-            ("outcome", JSONText.quoted("accepted")), ("logPosition", String(entry.position)),
-        ])
-        let envelope = JSONText.object([
-            ("id", JSONText.quoted("RCPT-\(entry.position)")), ("type", JSONText.quoted("Receipt")),
-            ("issuer", JSONText.quoted(configuration.code)), ("issuedAt", JSONText.quoted(entry.content.receivedAt)),
-            ("region", JSONText.quoted(configuration.region)), ("body", body),
-        ])
-        do {
-            switch encoding {
-            case .xml:
-                let tree = try JSONParser().parse(envelope)
-                return try XMLSignature().sign(Array(try BulletinXML.xml(from: tree).utf8), key: configuration.signingKey,
-                                               certificate: configuration.signingCertificate)
-            case .json:
-                // Signed as written: every field is a verified bulletin's id and issuer, a digest, a time and a
-                // number, so the text is a valid Receipt by construction (the tests read receipts back with the
-                // strict reader); parsing it again for each receipt would only cost time on the append path.
-                return Array(try JWS().sign(Array(envelope.utf8), key: configuration.signingKey,
-                                            chain: [configuration.signingCertificate], compact: false).utf8)
-            }
-        } catch {
-            throw GatewayError(.internal, "cannot make the receipt: \(error)")
-        }
-    }
 }
 
 extension PendingAppend {
     /// The bulletin's identity in the log.
     var key: BulletinKey { BulletinKey(issuer: entry.issuer, id: entry.id) }
-}
-
-/// What a receipt states about its entry: where it is in the log, what was received, and its digest.
-struct ReceiptSubject: Sendable, Equatable {
-    /// The entry's log position.
-    var position: Int
-    /// The entry as received.
-    var content: NewEntry
-    /// SHA-256 of the received bytes, lowercase hex.
-    var sha256: String
-
-    init(position: Int, content: NewEntry, sha256: String) {
-        self.position = position
-        self.content = content
-        self.sha256 = sha256
-    }
-
-    /// The subject of a logged entry.
-    init(_ entry: LogEntry) {
-        self.init(position: entry.position, content: entry.content, sha256: entry.sha256)
-    }
 }
 
 /// A bulletin an accepted entry causes the gateway to issue, signed when its batch is signed.
@@ -406,31 +378,11 @@ struct BulletinToIssue: Sendable {
     let sign: @Sendable () throws -> IssuedBulletin
 }
 
-/// One signature of a group commit's third pass.
-private enum SigningJob: Sendable {
-    case bulletin(BulletinToIssue)
-    case receipt(ReceiptSubject, BulletinEncoding)
-
-    func run(_ committer: Committer) throws -> Signed {
-        switch self {
-        case .bulletin(let bulletin): .bulletin(try bulletin.sign())
-        case .receipt(let subject, let encoding): .receipt(try committer.makeReceipt(for: subject, encoding: encoding))
-        }
-    }
-}
-
-/// What a ``SigningJob`` made.
-private enum Signed: Sendable {
-    case bulletin(IssuedBulletin)
-    case receipt([UInt8])
-}
-
-/// An accepted item as the third pass laid it out: its forwarding, and where its receipt and the bulletins
-/// it causes are among the batch's signing jobs.
+/// An accepted item as the third pass laid it out: its forwarding, and where the bulletins it causes are
+/// among the batch's signing jobs.
 private struct PlannedItem {
     let item: Int
     let forwardTo: [String]
-    let receiptJob: Int
     let bulletinJobs: Range<Int>
 }
 

@@ -17,6 +17,7 @@ extension GatewayConfiguration {
             trust: try TrustStore(directory: folder.appendingPathComponent("trust").path),
             signingKey: try PrivateKey(pem: try read("participants/\(gateway.code).key.pem")),
             signingCertificate: try Trust.Certificate(pem: try read("participants/\(gateway.code).cert.pem")),
+            logKey: try Ed25519PrivateKey.loadOrCreate(at: folder.appendingPathComponent("participants/\(gateway.code).log-key.pem").path),
             packs: packs, defaultPack: defaultPack)
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Scoring
+import TransparencyLog
 import Trust
 
 /// The gateway's configuration: who it is, whom it trusts, and how it scores.
@@ -15,6 +17,10 @@ public struct GatewayConfiguration: Sendable {
     public var signingKey: PrivateKey
     /// The certificate that goes with `signingKey`.
     public var signingCertificate: Trust.Certificate
+    /// The log's Ed25519 key, which signs its checkpoints (gateway.md §4a); every node of a cluster holds the same.
+    public var logKey: Ed25519PrivateKey
+    /// The log's name: the checkpoints' origin line and the log key's name.
+    public var logOrigin: String
     /// The rule packs by name, and the one used when a bulletin names none.
     public var packs: [String: RulePack]
     /// The pack for bulletins that name none.
@@ -29,7 +35,10 @@ public struct GatewayConfiguration: Sendable {
 
     /// Creates a configuration.
     public init(code: String, region: String, participants: [Participant], trust: TrustStore, signingKey: PrivateKey,
-                signingCertificate: Trust.Certificate, packs: [String: RulePack], defaultPack: String, maxBodyBytes: Int = 1 << 20) {
+                signingCertificate: Trust.Certificate, logKey: Ed25519PrivateKey, logOrigin: String? = nil,
+                packs: [String: RulePack], defaultPack: String, maxBodyBytes: Int = 1 << 20) {
+        self.logKey = logKey
+        self.logOrigin = logOrigin ?? Self.defaultLogOrigin(code: code)
         self.code = code
         self.region = region
         self.participants = participants
@@ -39,5 +48,29 @@ public struct GatewayConfiguration: Sendable {
         self.packs = packs
         self.defaultPack = defaultPack
         self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// The log's name when none is configured: `tongbao/` and the gateway's code.
+    public static func defaultLogOrigin(code: String) -> String { "tongbao/\(code)" }
+
+    /// Signs checkpoints as ``logOrigin`` with ``logKey``.
+    public var logSigner: NoteSigner {
+        get throws(GatewayError) {
+            guard let signer = NoteSigner(name: logOrigin, key: logKey) else {
+                throw GatewayError(.internal, "the log origin \(logOrigin) is not a valid key name (no spaces, + or line feeds)")
+            }
+            return signer
+        }
+    }
+
+    /// The log's verifier key (C2SP vkey).
+    public var logVerifierKey: NoteVerifierKey {
+        get throws(GatewayError) { try logSigner.verifier }
+    }
+
+    /// Where the log key of the gateway whose signing key is at `signingKeyPath` lives by default: beside it,
+    /// as `CODE.log-key.pem`.
+    public static func logKeyPath(beside signingKeyPath: String, code: String) -> String {
+        URL(fileURLWithPath: signingKeyPath).deletingLastPathComponent().appendingPathComponent("\(code).log-key.pem").path
     }
 }

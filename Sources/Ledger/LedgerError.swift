@@ -9,6 +9,7 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             case duplicateConflict = "duplicate-conflict"
             case storageFailure = "storage-failure"
             case notFound = "not-found"
+            case logIntegrity = "log-integrity"
         }
 
         private let base: Base
@@ -23,6 +24,9 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let storageFailure = Code(.storageFailure)
         /// No row with that key (a delivery's sequence number).
         public static let notFound = Code(.notFound)
+        /// The stored log does not verify against its Merkle tree or its signed checkpoints: it was changed,
+        /// truncated or lost entries. Nothing is served from it.
+        public static let logIntegrity = Code(.logIntegrity)
 
         /// The code as it appears in messages and logs (`storage-failure`, …).
         public var description: String { base.rawValue }
@@ -52,6 +56,11 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database failed; `message` says how.
     public static func storageFailure(_ message: String) -> LedgerError {
         LedgerError(.storageFailure, message)
+    }
+
+    /// The stored log does not verify at `position`.
+    public static func logIntegrity(position: Int, _ reason: String) -> LedgerError {
+        LedgerError(.logIntegrity, "the log does not verify at position \(position): \(reason)")
     }
 
     /// No row has this key.

@@ -1,4 +1,6 @@
-/// The ledger: the message log (the source of truth, append-only and hash-chained) and the per-recipient
+import TransparencyLog
+
+/// The ledger: the message log (the source of truth, append-only, a Merkle tree) and the per-recipient
 /// outbox, in SQLite (embedded) or PostgreSQL (several nodes).
 ///
 /// The store stores. It decides nothing about bulletins (duplicates, consequences and receipts are the
@@ -36,6 +38,17 @@ public protocol LedgerStore: Sendable {
     func receipt(for position: Int) async throws(LedgerError) -> [UInt8]?
     /// The number of entries.
     func count() async throws(LedgerError) -> Int
+
+    // MARK: The Merkle tree (gateway.md §4a)
+
+    /// The stored hashes among `nodes` (complete subtrees of the log's Merkle tree); those not stored are absent.
+    func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash]
+    /// The signed checkpoints of tree sizes from `size` up, smallest first, at most `limit`.
+    func checkpoints(from size: Int, limit: Int) async throws(LedgerError) -> [StoredCheckpoint]
+    /// The checkpoint of the largest tree size.
+    func latestCheckpoint() async throws(LedgerError) -> StoredCheckpoint?
+    /// Replaces the note of the checkpoint of `checkpoint.size` (with a witness's cosignature added).
+    func replaceCheckpointNote(_ checkpoint: StoredCheckpoint) async throws(LedgerError)
 
     // MARK: Refusals
 
@@ -82,8 +95,13 @@ public protocol LedgerWriter: Sendable {
     func entriesAndAccepted(after position: Int, limit: Int, keys: [BulletinKey]) async throws(LedgerError) -> ([LogEntry], [BulletinKey: LogEntry])
     /// Which of `keys` the gateway issued.
     func issued(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry]
-    /// Appends the entries, in order, at the end of the chain, each chained to the one before.
+    /// Appends the entries, in order, at the end of the chain, each chained to the one before, and grows
+    /// the Merkle tree by their leaves.
     func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry]
+    /// The hashes among `nodes` in the tree as this transaction has grown it (those not stored are absent).
+    func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash]
+    /// Keeps a signed checkpoint (the first one stored for a size wins).
+    func storeCheckpoint(_ checkpoint: StoredCheckpoint) async throws(LedgerError)
     /// Queues each entry for its recipients (once per recipient).
     func enqueue(_ deliveries: [DeliveryToQueue]) async throws(LedgerError)
     /// Keeps the receipts (the first one stored for a position wins).

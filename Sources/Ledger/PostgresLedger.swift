@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 import Synchronization
+import TransparencyLog
 
 /// The ledger in PostgreSQL, for several gateway nodes on one database.
 ///
@@ -22,6 +23,10 @@ public final class PostgresLedger: LedgerStore {
     /// than one push attempt may take, so that a live node's attempt is never doubled, and short enough that a
     /// dead node's claims pass to the others soon.
     let claimLeaseMilliseconds: Int64
+
+    /// The Merkle tree's right edge after this node's last committed append: the next append starts from it
+    /// without reading it, when no other node appended in between (its size is then the chain head's).
+    private let frontier = Mutex<TreeFrontier?>(nil)
 
     private let eventLoops: MultiThreadedEventLoopGroup
     private let client: PostgresClient
@@ -130,6 +135,8 @@ public final class PostgresLedger: LedgerStore {
             type TEXT NOT NULL, sender TEXT NOT NULL, code TEXT NOT NULL, reason TEXT, sha256 TEXT NOT NULL, size INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS refusals_received_at ON refusals (received_at);
+        CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx));
+        CREATE TABLE IF NOT EXISTS checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL);
         """
 
     /// How long ``migrate()``, a store's first use, waits for PostgreSQL to answer: the pool would go on
@@ -167,6 +174,7 @@ public final class PostgresLedger: LedgerStore {
                 }
                 let version = try await transaction.rows("SELECT version FROM schema_version").first.map { try $0.decode(Int.self) }
                 if version == nil { _ = try await transaction.rows("INSERT INTO schema_version (version) VALUES (2)") }
+                try await transaction.growTreeToLog()
             }
         }
     }
@@ -187,7 +195,7 @@ public final class PostgresLedger: LedgerStore {
         let logger = logger
         do {
             return try await client.withConnection { connection in
-                let transaction = PostgresTransaction(connection: connection, logger: logger)
+                let transaction = PostgresTransaction(connection: connection, logger: logger, frontier: frontier.withLock { $0 })
                 transaction.send("BEGIN")
                 transaction.send("SELECT pg_advisory_xact_lock(\(Self.appendLock))")
                 if prefetchingHead { transaction.prefetchHead() }
@@ -195,6 +203,7 @@ public final class PostgresLedger: LedgerStore {
                     let result = try await body(transaction)
                     transaction.send("COMMIT")
                     try await transaction.confirm()
+                    if let grown = transaction.grownFrontier { frontier.withLock { $0 = grown } }
                     return result
                 } catch {
                     _ = try? await Self.rows("ROLLBACK", on: connection, logger: logger)
@@ -228,6 +237,46 @@ public final class PostgresLedger: LedgerStore {
 
     public func count() async throws(LedgerError) -> Int {
         try await reading { try await rows("SELECT COUNT(*) FROM log").first.map { try $0.decode(Int.self) } ?? 0 }
+    }
+
+    // MARK: The Merkle tree and its checkpoints
+
+    public func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash] {
+        guard !nodes.isEmpty else { return [:] }
+        let list = Array(nodes)
+        return try await reading {
+            var found: [TreeNodeID: TreeHash] = [:]
+            for row in try await rows("""
+                SELECT level, idx, hash FROM merkle_nodes
+                WHERE (level, idx) IN (SELECT * FROM unnest(\(list.map(\.level))::int[], \(list.map(\.index))::bigint[]))
+                """) {
+                let (level, index, hash) = try row.decode((Int, Int, ByteBuffer).self)
+                found[TreeNodeID(level: level, index: index)] = Array(buffer: hash)
+            }
+            return found
+        }
+    }
+
+    public func checkpoints(from size: Int, limit: Int) async throws(LedgerError) -> [StoredCheckpoint] {
+        try await reading {
+            try await rows("SELECT size, note FROM checkpoints WHERE size >= \(size) ORDER BY size LIMIT \(max(0, limit))").map { row in
+                let (size, note) = try row.decode((Int, String).self)
+                return StoredCheckpoint(size: size, note: note)
+            }
+        }
+    }
+
+    public func latestCheckpoint() async throws(LedgerError) -> StoredCheckpoint? {
+        try await reading {
+            try await rows("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").first.map { row in
+                let (size, note) = try row.decode((Int, String).self)
+                return StoredCheckpoint(size: size, note: note)
+            }
+        }
+    }
+
+    public func replaceCheckpointNote(_ checkpoint: StoredCheckpoint) async throws(LedgerError) {
+        try await reading { _ = try await rows("UPDATE checkpoints SET note = \(checkpoint.note) WHERE size = \(checkpoint.size)") }
     }
 
     public func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError) {

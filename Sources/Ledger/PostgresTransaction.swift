@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Synchronization
+import TransparencyLog
 
 /// The writer of one PostgreSQL append transaction, on the connection that holds it. It remembers the
 /// chain's head once read (no other writer can move it while the append lock is held), saving a round
@@ -26,6 +27,13 @@ final class PostgresTransaction: LedgerWriter {
         var unconfirmed: [EventLoopFuture<PostgresQueryResult>] = []
         /// Whether `BEGIN` and the lock (the first statements sent) are confirmed.
         var open = false
+        /// The Merkle tree's right edge: the store's remembered one until the first append checks it against
+        /// the chain's head, then the tree as this transaction grew it.
+        var frontier: TreeFrontier?
+        /// Every subtree this transaction completed.
+        var grown: [TreeNodeID: TreeHash] = [:]
+        /// Whether `frontier` is known to be the chain head's (an append checked or made it).
+        var frontierChecked = false
     }
 
     /// Used only inside the transaction's body, which owns the leased connection (`PostgresConnection` is
@@ -34,10 +42,14 @@ final class PostgresTransaction: LedgerWriter {
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(connection: PostgresConnection, logger: Logger) {
+    init(connection: PostgresConnection, logger: Logger, frontier: TreeFrontier? = nil) {
         self.connection = connection
         self.logger = logger
+        state.withLock { $0.frontier = frontier }
     }
+
+    /// The tree's right edge as the transaction's appends left it (nil when it appended nothing).
+    var grownFrontier: TreeFrontier? { state.withLock { $0.frontierChecked ? $0.frontier : nil } }
 
     /// Sends `query` without waiting for its answer.
     func send(_ query: PostgresQuery) {
@@ -188,7 +200,78 @@ final class PostgresTransaction: LedgerWriter {
                     """, binds: bindings))
             }
             state.withLock { [current] in $0.head = current }
+            try await growTree(by: logged)
             return logged
+        }
+    }
+
+    /// Extends the tree by the leaves of `entries`: from the remembered right edge when it is the chain
+    /// head's (no read), else from the stored one.
+    private func growTree(by entries: [LogEntry]) async throws {
+        guard let first = entries.first else { return }
+        let size = first.position - 1
+        var frontier: TreeFrontier
+        if let known = state.withLock({ $0.frontier }), known.size == size {
+            frontier = known
+        } else {
+            frontier = try TreeGrowth.frontier(size: size, from: try await storedHashes(Set(TreeFrontier.nodes(ofSize: size))))
+        }
+        let completed = try TreeGrowth.completed(by: entries, extending: &frontier)
+        for chunk in completed.chunked(by: 1000) {
+            try await write("""
+                INSERT INTO merkle_nodes (level, idx, hash)
+                SELECT * FROM unnest(\(chunk.map { $0.0.level })::int[], \(chunk.map { $0.0.index })::bigint[], \(chunk.map { ByteBuffer(bytes: $0.1) })::bytea[])
+                """)
+        }
+        state.withLock { [frontier] state in
+            state.frontier = frontier
+            state.frontierChecked = true
+            for (node, hash) in completed { state.grown[node] = hash }
+        }
+    }
+
+    /// Computes the Merkle tree's hashes of entries logged before the store kept a tree (a migration step).
+    func growTreeToLog() async throws {
+        while true {
+            let size = try await rows("SELECT COALESCE(MAX(idx) + 1, 0) FROM merkle_nodes WHERE level = 0").first.map { try $0.decode(Int.self) } ?? 0
+            let entries = try await rows(Self.entriesQuery(after: size, limit: 10_000)).map(PostgresLedger.entry)
+            guard !entries.isEmpty else { return }
+            state.withLock { $0.frontierChecked = false }
+            try await growTree(by: entries)
+        }
+    }
+
+    /// The stored hashes among `nodes`, read after everything sent before.
+    private func storedHashes(_ nodes: Set<TreeNodeID>) async throws -> [TreeNodeID: TreeHash] {
+        guard !nodes.isEmpty else { return [:] }
+        let list = Array(nodes)
+        var found: [TreeNodeID: TreeHash] = [:]
+        for row in try await rows("""
+            SELECT level, idx, hash FROM merkle_nodes
+            WHERE (level, idx) IN (SELECT * FROM unnest(\(list.map(\.level))::int[], \(list.map(\.index))::bigint[]))
+            """) {
+            let (level, index, hash) = try row.decode((Int, Int, ByteBuffer).self)
+            found[TreeNodeID(level: level, index: index)] = Array(buffer: hash)
+        }
+        return found
+    }
+
+    /// From what the transaction grew and the right edge it started from, without a round trip when they hold
+    /// every hash asked for (a receipt's proof and a checkpoint's root always are).
+    func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash] {
+        try await ledger {
+            var found: [TreeNodeID: TreeHash] = [:]
+            let (grown, edge) = state.withLock { ($0.grown, $0.frontierChecked ? $0.frontier?.hashes ?? [:] : [:]) }
+            for node in nodes { found[node] = grown[node] ?? edge[node] }
+            let missing = nodes.filter { found[$0] == nil }
+            if !missing.isEmpty { found.merge(try await storedHashes(missing)) { kept, _ in kept } }
+            return found
+        }
+    }
+
+    func storeCheckpoint(_ checkpoint: StoredCheckpoint) async throws(LedgerError) {
+        try await ledger {
+            try await write("INSERT INTO checkpoints (size, note) VALUES (\(checkpoint.size), \(checkpoint.note)) ON CONFLICT DO NOTHING")
         }
     }
 

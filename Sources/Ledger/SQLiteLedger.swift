@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import TransparencyLog
 
 import ServiceLifecycle
 
@@ -146,8 +147,17 @@ public final class SQLiteLedger: LedgerStore {
                     head = (entry.position, entry.hash)
                     logged.append(entry)
                 }
+                try SQLiteLedger.growTree(by: logged, in: connection)
                 return logged
             }
+        }
+
+        func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash] {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.treeHashes(nodes, in: connection) }
+        }
+
+        func storeCheckpoint(_ checkpoint: StoredCheckpoint) async throws(LedgerError) {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.storeCheckpoint(checkpoint, in: connection) }
         }
 
         func enqueue(_ deliveries: [DeliveryToQueue]) async throws(LedgerError) {
@@ -219,6 +229,76 @@ public final class SQLiteLedger: LedgerStore {
                 }
                 return found
             }
+        }
+    }
+
+    // MARK: The Merkle tree and its checkpoints
+
+    public func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash] {
+        try await reader.run { connection throws(LedgerError) in try Self.treeHashes(nodes, in: connection) }
+    }
+
+    public func checkpoints(from size: Int, limit: Int) async throws(LedgerError) -> [StoredCheckpoint] {
+        try await reader.run { connection throws(LedgerError) in
+            try connection.withStatement("SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?") { select throws(LedgerError) in
+                try select.bind([.integer(size), .integer(max(0, limit))])
+                var found: [StoredCheckpoint] = []
+                while try select.step() { found.append(StoredCheckpoint(size: select.integer(0), note: select.text(1))) }
+                return found
+            }
+        }
+    }
+
+    public func latestCheckpoint() async throws(LedgerError) -> StoredCheckpoint? {
+        try await reader.run { connection throws(LedgerError) in
+            try connection.withStatement("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1") { select throws(LedgerError) in
+                try select.step() ? StoredCheckpoint(size: select.integer(0), note: select.text(1)) : nil
+            }
+        }
+    }
+
+    public func replaceCheckpointNote(_ checkpoint: StoredCheckpoint) async throws(LedgerError) {
+        try await writing { connection throws(LedgerError) in
+            try connection.withStatement("UPDATE checkpoints SET note = ? WHERE size = ?") { update throws(LedgerError) in
+                try update.run([.text(checkpoint.note), .integer(checkpoint.size)])
+            }
+        }
+    }
+
+    /// The stored hashes among `nodes` (those not stored are absent).
+    static func treeHashes(_ nodes: Set<TreeNodeID>, in connection: SQLiteConnection) throws(LedgerError) -> [TreeNodeID: TreeHash] {
+        try connection.withStatement("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?") { select throws(LedgerError) in
+            var found: [TreeNodeID: TreeHash] = [:]
+            for node in nodes {
+                select.reset()
+                try select.bind([.integer(node.level), .integer(node.index)])
+                if try select.step() { found[node] = select.blob(0) }
+            }
+            return found
+        }
+    }
+
+    /// Extends the tree by the leaves of `entries`, just appended after the tree's last leaf.
+    static func growTree(by entries: [LogEntry], in connection: SQLiteConnection) throws(LedgerError) {
+        guard let first = entries.first else { return }
+        let size = first.position - 1
+        var frontier = try TreeGrowth.frontier(size: size, from: try treeHashes(Set(TreeFrontier.nodes(ofSize: size)), in: connection))
+        let completed = try TreeGrowth.completed(by: entries, extending: &frontier)
+        try connection.withStatement("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)") { insert throws(LedgerError) in
+            for (node, hash) in completed { try insert.run([.integer(node.level), .integer(node.index), .blob(hash)]) }
+        }
+    }
+
+    /// The number of leaves the stored tree has.
+    static func treeSize(_ connection: SQLiteConnection) throws(LedgerError) -> Int {
+        try connection.withStatement("SELECT COALESCE(MAX(idx) + 1, 0) FROM merkle_nodes WHERE level = 0") { select throws(LedgerError) in
+            try select.step() ? select.integer(0) : 0
+        }
+    }
+
+    static func storeCheckpoint(_ checkpoint: StoredCheckpoint, in connection: SQLiteConnection) throws(LedgerError) {
+        try connection.withStatement("INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?, ?)") { insert throws(LedgerError) in
+            try insert.run([.integer(checkpoint.size), .text(checkpoint.note)])
         }
     }
 

@@ -5,8 +5,8 @@
 /// times per accepted bulletin on the serial commit path.
 enum SQLiteSchema {
     /// The current layout version: 1 had no `issued` outcome; 2 checked values with `IN (…)`; 3 had no
-    /// refusal record.
-    static let version = 4
+    /// refusal record; 4 had no Merkle tree (its hashes are computed from the log when it migrates).
+    static let version = 5
 
     static func logTable(_ name: String) -> String {
         """
@@ -50,6 +50,10 @@ enum SQLiteSchema {
             type TEXT NOT NULL, sender TEXT NOT NULL, code TEXT NOT NULL, reason TEXT, sha256 TEXT NOT NULL, size INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS refusals_received_at ON refusals (received_at);
+        CREATE TABLE IF NOT EXISTS merkle_nodes (
+            level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
         """
 
     /// Brings the database to ``version``: creates it, or rebuilds the log and outbox tables of an earlier
@@ -66,7 +70,17 @@ enum SQLiteSchema {
                 try rebuild("outbox", outboxTable, columns: "sequence, position, recipient, state, attempts, next_attempt_at, last_error, updated_at", connection)
             }
             try connection.execute(indexesAndTables)
+            try growTreeToLog(connection)
             try connection.execute("PRAGMA user_version = \(version)")
+        }
+    }
+
+    /// Computes the Merkle tree's hashes of entries logged before the store kept a tree.
+    static func growTreeToLog(_ connection: SQLiteConnection) throws(LedgerError) {
+        while true {
+            let entries = try SQLiteLedger.entries(connection, after: try SQLiteLedger.treeSize(connection), limit: 10_000)
+            guard !entries.isEmpty else { return }
+            try SQLiteLedger.growTree(by: entries, in: connection)
         }
     }
 

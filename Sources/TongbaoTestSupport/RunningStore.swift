@@ -1,4 +1,5 @@
 import Ledger
+import TransparencyLog
 
 /// A store that is running (its ``LedgerStore/run()`` on a task of its own) and migrated, for as long as the
 /// test holds it (the tests use stores outside a service group); it stops the store when released.
@@ -32,6 +33,10 @@ public final class RunningStore: LedgerStore {
     public func entries(after position: Int, limit: Int) async throws(LedgerError) -> [LogEntry] { try await store.entries(after: position, limit: limit) }
     public func receipt(for position: Int) async throws(LedgerError) -> [UInt8]? { try await store.receipt(for: position) }
     public func count() async throws(LedgerError) -> Int { try await store.count() }
+    public func treeHashes(_ nodes: Set<TreeNodeID>) async throws(LedgerError) -> [TreeNodeID: TreeHash] { try await store.treeHashes(nodes) }
+    public func checkpoints(from size: Int, limit: Int) async throws(LedgerError) -> [StoredCheckpoint] { try await store.checkpoints(from: size, limit: limit) }
+    public func latestCheckpoint() async throws(LedgerError) -> StoredCheckpoint? { try await store.latestCheckpoint() }
+    public func replaceCheckpointNote(_ checkpoint: StoredCheckpoint) async throws(LedgerError) { try await store.replaceCheckpointNote(checkpoint) }
     public func recordRefusal(_ refusal: Refusal, keeping kept: Int) async throws(LedgerError) { try await store.recordRefusal(refusal, keeping: kept) }
     public func refusals(since: String?, limit: Int) async throws(LedgerError) -> [Refusal] { try await store.refusals(since: since, limit: limit) }
     public func inbox(of recipient: String, after sequence: Int, limit: Int) async throws(LedgerError) -> [OutboundMessage] {

@@ -42,6 +42,9 @@ public struct MerkleTree<Reader: TreeHashReader> {
     /// The number of leaves.
     public let size: Int
     let reader: Reader
+    /// The hashes of the incomplete subtrees computed so far: the right edge's, which every proof in the same
+    /// tree shares, computed once.
+    private let partials = PartialHashes()
 
     /// The tree of the first `size` leaves of `reader`'s hashes.
     public init(size: Int, reader: Reader) {
@@ -60,8 +63,12 @@ public struct MerkleTree<Reader: TreeHashReader> {
         if count.nonzeroBitCount == 1, start % count == 0 {
             return try reader.hash(level: count.trailingZeroBitCount, index: start / count)
         }
+        let key = PartialHashes.Key(start: start, count: count)
+        if let known = partials.hashes[key] { return known }
         let split = Self.largestPowerOfTwo(below: count)
-        return MerkleHashing.node(try subtreeHash(start, split), try subtreeHash(start + split, count - split))
+        let hash = MerkleHashing.node(try subtreeHash(start, split), try subtreeHash(start + split, count - split))
+        partials.hashes[key] = hash
+        return hash
     }
 
     /// The audit path of leaf `index` (RFC 9162 §2.1.3.1 `PATH`), from the leaf's sibling up.
@@ -109,6 +116,16 @@ public struct MerkleTree<Reader: TreeHashReader> {
     static func largestPowerOfTwo(below count: Int) -> Int {
         1 << (Int.bitWidth - 1 - (count - 1).leadingZeroBitCount)
     }
+}
+
+/// The incomplete subtrees' hashes one ``MerkleTree`` computed (used by one task at a time, as the tree is).
+final class PartialHashes {
+    struct Key: Hashable {
+        let start: Int
+        let count: Int
+    }
+
+    var hashes: [Key: TreeHash] = [:]
 }
 
 /// A tree that cannot answer: a leaf or size outside it, a proof that does not verify, a hash not stored.

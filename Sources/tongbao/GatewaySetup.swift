@@ -24,6 +24,12 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "The gateway's certificate (PEM; default: the development PKI's).")
     var cert: String?
 
+    @Option(help: "The log's Ed25519 key, which signs its checkpoints (PEM; default: CODE.log-key.pem beside the signing key, created on first use). Every node of a cluster needs the same.")
+    var logKey: String?
+
+    @Option(help: "The log's name, the first line of its checkpoints (default: tongbao/CODE).")
+    var logOrigin: String?
+
     @Option(help: "The database URL: sqlite:PATH (default: DATA/tongbao.sqlite) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.")
     var database: String?
 
@@ -65,6 +71,8 @@ struct GatewaySetup {
         configuration = GatewayConfiguration(
             code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
             signingKey: try PrivateKey(pem: try readPrivateKey(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
+            logKey: try Ed25519PrivateKey.loadOrCreate(at: options.logKey ?? GatewayConfiguration.logKeyPath(beside: keyPath, code: gateway.code)),
+            logOrigin: options.logOrigin,
             packs: packs, defaultPack: options.rules)
         ledger = try ledgerAddress(data: options.data, database: options.database, mustExist: requireLog)
         scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
@@ -81,7 +89,7 @@ struct GatewaySetup {
     func withIntake(logger: Logger, _ body: (BulletinIntake) async throws -> Void) async throws {
         try await withOpenedLedger(ledger) { store in
             let intake = try BulletinIntake(configuration: configuration, ledger: store, projection: FactProjection(scorer: scorer), logger: logger)
-            try await intake.catchUp()
+            try await intake.openLog(signing: false)
             try await body(intake)
         }
     }

@@ -1,14 +1,21 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import TransparencyLog
 
 /// `tongbao log`: the message log.
 struct LogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "The gateway's message log.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "The gateway's message log.", subcommands: [Verify.self, Key.self])
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Walk the hash chain of the message log; exit 1 at the first broken entry, naming it.")
+            abstract: "Verify the message log: its hash chain, every leaf and the Merkle tree, its signed checkpoints, and consistency with checkpoints and receipts a participant holds.",
+            discussion: """
+                Recomputes every entry's leaf from the stored row and the tree from the leaves, and compares them with the \
+                stored tree and every checkpoint the log signed. With --checkpoint and --receipt, also proves that the stored \
+                log is the one those were issued from: a truncated log fails at the first missing position, a rewritten one \
+                at the first position (or range) that differs. Exit 0 when everything verifies, 1 naming what does not.
+                """)
 
         @Option(help: "The gateway's data folder (the log is DATA/tongbao.sqlite).")
         var data: String = "tongbao-data"
@@ -16,16 +23,101 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "The database URL instead: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE.")
         var database: String?
 
+        @Option(help: "The log's verifier key (a file holding its C2SP vkey, as GET /v1/log/key and `tongbao log key` give it): checks the signatures of the checkpoints.")
+        var logKey: String?
+
+        @Option(parsing: .singleValue, help: "A signed checkpoint (C2SP note) the stored log must be consistent with; repeat for several.")
+        var checkpoint: [String] = []
+
+        @Option(parsing: .singleValue, help: "A receipt (JSON or XML) whose entry the stored log must hold; repeat for several.")
+        var receipt: [String] = []
+
         func run() async throws {
             try await runReportingErrors("log verify") {
-                let report = try await withOpenedLedger(try ledgerAddress(data: data, database: database, mustExist: true)) { log in
-                    try await log.verifyChain()
+                let key = try logKey.map { path throws(CLIError) -> NoteVerifierKey in
+                    guard let key = NoteVerifierKey(text: String(decoding: try readInput(path), as: UTF8.self)) else {
+                        throw CLIError.data("\(path): not a C2SP verifier key (NAME+KEYID+BASE64)")
+                    }
+                    return key
                 }
-                if let broken = report.firstBroken {
-                    print("log: entry \(broken.position) is broken: \(broken.reason)")
+                let held = try checkpoint.map { path throws(CLIError) in (path, try Self.checkpoint(path, key: key)) }
+                let receipts = try receipt.map { path throws(CLIError) in (path, try Self.receipt(path, key: key)) }
+                let sizes = Set(held.map(\.1.size) + receipts.map(\.1.1.size))
+                let failures = try await withOpenedLedger(try ledgerAddress(data: data, database: database, mustExist: true)) { log in
+                    let chain = try await log.verifyChain()
+                    if let broken = chain.firstBroken { return ["log: entry \(broken.position) is broken: \(broken.reason)"] }
+                    let tree = try await TreeAudit.walk(log, logKey: key, rootsAt: sizes)
+                    if let broken = tree.firstBroken { return ["log: entry \(broken.position) does not verify: \(broken.reason)"] }
+                    var failures: [String] = []
+                    for (path, checkpoint) in held {
+                        if let failure = Self.consistency(of: tree, with: checkpoint) { failures.append("\(path): \(failure)") }
+                    }
+                    for (path, (receipt, checkpoint)) in receipts {
+                        if let failure = Self.consistency(of: tree, with: checkpoint) {
+                            failures.append("\(path): \(failure)")
+                        } else if let stored = try await log.entries(after: receipt.position - 1, limit: 1).first, stored.position == receipt.position,
+                                  stored.leaf.bytes != receipt.leaf {
+                            failures.append("\(path): entry \(receipt.position) differs from the receipt's leaf")
+                        }
+                    }
+                    if failures.isEmpty {
+                        print("log: \(tree.entries) entries, chain intact, every leaf in the Merkle tree, \(tree.checkpoints) signed checkpoints match; root \(Data(tree.root).base64EncodedString())")
+                        for (path, _) in held + receipts.map({ ($0.0, $0.1.1) }) { print("\(path): consistent") }
+                    }
+                    return failures
+                }
+                guard failures.isEmpty else {
+                    for failure in failures { print(failure) }
                     throw ExitCode(1)
                 }
-                print("log: \(report.entries) entries, chain intact")
+            }
+        }
+
+        /// Whether the recomputed tree agrees with a checkpoint a participant holds; the failure in words.
+        static func consistency(of tree: TreeReport, with checkpoint: Checkpoint) -> String? {
+            guard checkpoint.size <= tree.entries else {
+                return "the log has \(tree.entries) entries, the checkpoint \(checkpoint.size): entry \(tree.entries + 1) is missing (the log was truncated)"
+            }
+            guard tree.roots[checkpoint.size] == checkpoint.root else {
+                return "the log's first \(checkpoint.size) entries do not hash to the checkpoint's root: an entry at or before position \(checkpoint.size) was rewritten"
+            }
+            return nil
+        }
+
+        static func checkpoint(_ path: String, key: NoteVerifierKey?) throws(CLIError) -> Checkpoint {
+            let text = String(decoding: try readInput(path), as: UTF8.self)
+            do {
+                if let key { return try SignedCheckpoint(text: text, logKey: key).checkpoint }
+                guard let note = SignedNote(text: text) else { throw LogError(.malformed, "not a signed note") }
+                return try Checkpoint(body: note.body)
+            } catch {
+                throw CLIError.data("\(path): \(error)")
+            }
+        }
+
+        static func receipt(_ path: String, key: NoteVerifierKey?) throws(CLIError) -> (LogReceipt, Checkpoint) {
+            do {
+                let receipt = try LogReceipt(bytes: try readInput(path))
+                if let key { return (receipt, try receipt.verify(logKey: key).checkpoint) }
+                guard let note = SignedNote(text: receipt.checkpoint) else { throw LogError(.malformed, "the receipt's checkpoint is not a signed note") }
+                return (receipt, try Checkpoint(body: note.body))
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError.data("\(path): \(error)")
+            }
+        }
+    }
+
+    struct Key: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the log's verifier key (C2SP vkey): what participants, witnesses and `log verify --log-key` check checkpoints with.")
+
+        @OptionGroup var options: GatewayOptions
+
+        func run() throws {
+            try runReportingErrors("log key") {
+                print(try GatewaySetup(options, requireLog: false).configuration.logVerifierKey.text)
             }
         }
     }

@@ -120,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(at: pidFile) }
             do {
                 try await gateway.run(stoppingOnSignals: true)
+            } catch let error as LedgerError where error.code == .logIntegrity {
+                throw CLIError.data("refusing to serve: \(error); `tongbao log verify` says more, `tongbao restore` puts back a verified backup")
             } catch let error as LedgerError {
                 throw CLIError.io("the ledger: \(error)")
             }

@@ -6,6 +6,7 @@ import Foundation
 import Gateway
 import NIOCore
 import NIOSSL
+import TransparencyLog
 import Trust
 
 /// `tongbao submit`: signs (when not signed), submits over mutual TLS, verifies the receipt, prints it.
@@ -15,7 +16,9 @@ struct SubmitCommand: AsyncParsableCommand {
         abstract: "Submit bulletins to a gateway over mutual TLS; sign them first when they are not signed.",
         discussion: """
             Goes on past a file that fails and prints one line per file: FILE: accepted …, FILE: duplicate … (the \
-            original receipt of the same content), or FILE: CODE reason. Every receipt is verified against --trust. \
+            original receipt of the same content), or FILE: CODE reason. Every receipt is verified offline: the log key \
+            (from /v1/log/key, its binding to the gateway's certificate checked against --trust) must sign its \
+            checkpoint, its inclusion proof must hold, and its leaf must name the bulletin and the SHA-256 of the bytes sent. \
             Exits with the worst outcome: 0 all accepted or duplicate, 1 a refusal, 65 a file that is not a \
             bulletin, 74 the gateway could not be reached.
             """)
@@ -41,26 +44,44 @@ struct SubmitCommand: AsyncParsableCommand {
         let privateKey = try PrivateKey(pem: keyPEM)
         let certificate = try Trust.Certificate(pem: certPEM)
         let store = try TrustStore(directory: trust)
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certPEM).map { .certificate($0) }
-        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: keyPEM, format: .pem))
-        tls.trustRoots = .certificates(try store.roots.map { try NIOSSLCertificate(bytes: try $0.der(), format: .der) })
-        tls.certificateVerification = .noHostnameVerification
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let client = try MutualTLSClient.make(keyPEM: keyPEM, certificatePEM: certPEM, trust: store)
         var worst = SubmitOutcome.accepted
         let reader = try BulletinReader()
-        let verifier = SignedBulletinVerifier(trust: store, reader: reader)
-        for path in files {
-            let outcome = await submit(path, client: client, key: privateKey, certificate: certificate, reader: reader, verifier: verifier)
-            worst = max(worst, outcome)
+        switch await Self.logKey(url: url, client: client, trust: store) {
+        case .success(let logKey):
+            for path in files {
+                let outcome = await submit(path, client: client, key: privateKey, certificate: certificate, reader: reader, logKey: logKey)
+                worst = max(worst, outcome)
+            }
+        case .failure(let error):
+            for path in files { print("\(path): \(error.exitCode == 74 ? "unreachable" : "log-key-invalid") \(error.description)") }
+            worst = error.exitCode == 74 ? .ioFailure : .refused
         }
         try await client.shutdown()
         if worst.exitCode != 0 { throw ExitCode(worst.exitCode) }
     }
 
+    /// The gateway's log key, from `GET /v1/log/key`, once its binding to the gateway's certificate verifies
+    /// against `trust`.
+    static func logKey(url: String, client: HTTPClient, trust: TrustStore) async -> Result<NoteVerifierKey, CLIError> {
+        let document: [UInt8]
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url + "/v1/log/key"), timeout: .seconds(30))
+            document = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+            guard response.status.code == 200 else { return .failure(.data("GET /v1/log/key answered \(response.status.code)")) }
+        } catch {
+            return .failure(.io("the gateway at \(url) could not be reached: \(error)"))
+        }
+        do {
+            return .success(try LogKeyBinding.verify(document, trust: trust, now: Int(Date().timeIntervalSince1970)))
+        } catch {
+            return .failure(.data("the gateway's log key does not verify: \(error)"))
+        }
+    }
+
     /// Submits one file and prints its line; goes on whatever happens, returning the outcome.
     private func submit(_ path: String, client: HTTPClient, key: PrivateKey, certificate: Trust.Certificate, reader: BulletinReader,
-                        verifier: SignedBulletinVerifier) async -> SubmitOutcome {
+                        logKey: NoteVerifierKey) async -> SubmitOutcome {
         let body: [UInt8]
         let mediaType: String
         do {
@@ -94,13 +115,17 @@ struct SubmitCommand: AsyncParsableCommand {
             return .refused
         }
         do {
-            let receipt = try verifier.verify(answer, now: Int(Date().timeIntervalSince1970))
-            guard case .receipt(let body) = receipt.body else {
-                print("\(path): receipt-invalid the gateway answered with a \(receipt.type.rawValue), not a Receipt")
+            let receipt = try LogReceipt(bytes: answer)
+            let checkpoint = try receipt.verify(logKey: logKey)
+            // A resubmission's receipt is the original one: it states the digest of the bytes first accepted,
+            // which differ from these when the retry was signed again.
+            let sent = SHA256.hex(body)
+            guard status == 200 || receipt.sha256 == sent else {
+                print("\(path): receipt-invalid the receipt states SHA-256 \(receipt.sha256), the bytes sent have \(sent)")
                 return .refused
             }
             let word = status == 201 ? "accepted" : "duplicate"
-            print("\(path): \(word) \(body.bulletin.issuer)/\(body.bulletin.id) sha256 \(body.sha256) log position \(body.logPosition.map(String.init) ?? "-") (receipt signed by \(receipt.issuer))")
+            print("\(path): \(word) \(receipt.issuer)/\(receipt.id) sha256 \(receipt.sha256) log position \(receipt.position) (proved in the checkpoint of size \(checkpoint.checkpoint.size) signed by \(logKey.name))")
             return .accepted
         } catch {
             print("\(path): receipt-invalid the receipt does not verify: \(Self.message(error))")
