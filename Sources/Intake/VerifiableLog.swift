@@ -90,7 +90,7 @@ public struct VerifiableLog: Sendable {
 
     /// A hash tile: the hashes of the subtrees of height `8 · level`, from index `index · 256`, `width` of them.
     public func tile(level: Int, index: Int, width: Int) async throws(GatewayError) -> [UInt8] {
-        guard (0...7).contains(level), (1...Self.tileWidth).contains(width), index >= 0, index <= Int.max / (Self.tileWidth << (8 * level)) else {
+        guard (0...7).contains(level), (1...Self.tileWidth).contains(width), index >= 0, index <= Int.max / Self.tileWidth - 1 else {
             throw GatewayError(.notFound, "no such tile")
         }
         let first = index * Self.tileWidth

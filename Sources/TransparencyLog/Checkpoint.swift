@@ -51,6 +51,9 @@ public struct LogError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(message) [\(code)]" }
+
+    /// Errors are equal when their codes are: the message is for people.
+    public static func == (lhs: LogError, rhs: LogError) -> Bool { lhs.code == rhs.code }
 }
 
 /// A C2SP `tlog-checkpoint`: the log's origin, its size and its root hash, the body of a signed note.

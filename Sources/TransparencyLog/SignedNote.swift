@@ -39,7 +39,7 @@ public struct NoteVerifierKey: Sendable, Equatable {
 
     /// Reads a `vkey` text; nil for anything malformed, of another algorithm, or whose key ID does not match.
     public init?(text: String) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].count == 8, let material = Data(base64Encoded: String(parts[2])), material.count == 33,
               let type = material.first, type == Self.ed25519 || type == Self.cosignatureV1,
               let key = Ed25519PublicKey(bytes: Array(material.dropFirst())),

@@ -10,6 +10,7 @@ import NIOSSL
 import Scoring
 import Synchronization
 import Testing
+import TransparencyLog
 import TongbaoTestSupport
 import Trust
 
@@ -222,13 +223,14 @@ struct EndToEndTests {
         #expect(before.status == 200)
         #expect(before.text == #"{"person":"D440802000789","date":"2025-06-01","eligible":true,"status":"normal","until":null,"points":0,"reason":"normal"}"#)
 
-        // Accepted, with a receipt signed by the gateway.
+        // Accepted, with a receipt in the sender's encoding that proves the entry is in a checkpoint signed by
+        // the log key, which the gateway's certificate binds.
         let accepted = try await post(health, gateway, signed, type: "application/xml")
         #expect(accepted.status == 201, "\(accepted.text)")
-        let receipt = try XMLSignature().verify(accepted.body, trust: store, at: [Int(Date().timeIntervalSince1970)], participant: "440800-GATEWAY")
-        let receiptText = String(decoding: receipt.canonical, as: UTF8.self)
-        #expect(receiptText.contains("<sha256>\(SHA256.hex(signed))</sha256>"))
-        #expect(receiptText.contains("<outcome>accepted</outcome>"))
+        let logKey = try LogKeyBinding.verify(try await get(health, gateway, "/v1/log/key").body, trust: store, now: Int(Date().timeIntervalSince1970))
+        let receipt = try LogReceipt(xml: accepted.body)
+        try receipt.verify(logKey: logKey)
+        #expect(receipt.sha256 == SHA256.hex(signed) && receipt.outcome == "accepted" && receipt.id == "440800-HEALTH-2025-0012")
 
         // After: terminated, immediately (guangdong: licence revoked = fixed 12 → 3-year ban).
         let after = try await get(health, gateway, "/v1/persons/D440802000789/eligibility?date=2025-06-01")
@@ -384,7 +386,7 @@ struct EndToEndTests {
             ("repair-decision", .repairDecision), ("restoration-decision", .restorationDecision), ("registration", .registration),
             ("practice-notice", .practiceNotice), ("suspected-violation", .suspectedViolation), ("correction", .correction),
         ]
-        let store = try TrustStore(directory: gateway.folder.appendingPathComponent("trust").path)
+        let logKey = try gateway.gateway.intake.configuration.logVerifierKey
         for participant in ParticipantsFile.defaults where participant.role != .gateway {
             let client = try gateway.client(participant.code)
             let credentials = try gateway.credentials(participant.code)
@@ -395,13 +397,10 @@ struct EndToEndTests {
                 let expected = participant.role.allowedTypes.contains(type) ? 201 : 403
                 #expect(answer.status == expected, "\(participant.code) \(type.rawValue): \(answer.text)")
                 if answer.status == 201 {
-                    // A receipt signed by the gateway, for this very bulletin.
-                    let receipt = try JWS().verify(answer.body, trust: store, at: [Int(Date().timeIntervalSince1970)], participant: "440800-GATEWAY")
-                    guard case .receipt(let body) = try BulletinReader().read(receipt.payload).bulletin.body else {
-                        Issue.record("not a Receipt: \(String(decoding: receipt.payload, as: UTF8.self))")
-                        continue
-                    }
-                    #expect(body.bulletin.id == "\(participant.code)-\(index)" && body.bulletin.issuer == participant.code && body.outcome == .accepted)
+                    // A receipt proving this very bulletin is in the log.
+                    let receipt = try LogReceipt(json: answer.body)
+                    try receipt.verify(logKey: logKey)
+                    #expect(receipt.id == "\(participant.code)-\(index)" && receipt.issuer == participant.code && receipt.sha256 == SHA256.hex(Array(token.utf8)))
                 } else {
                     #expect(answer.text.contains(#""code":"not-authorized""#))
                 }

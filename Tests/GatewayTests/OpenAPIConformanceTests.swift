@@ -52,7 +52,14 @@ struct OpenAPIConformanceTests {
         try record("Problem", try await post(health, gateway, Array(jws.utf8), type: "application/jose+json"), "forbidden.json")
         let receipt = try await post(health, gateway, Array(try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "X-2").utf8),
                                                                           key: credentials.key, chain: [credentials.certificate]).utf8), type: "application/jose+json")
-        try record("FlattenedJWS", receipt, "receipt.json")
+        try record("Receipt", receipt, "receipt.json")
+        // The verifiable log.
+        try record("LogKey", try await get(health, gateway, "/v1/log/key"), "log-key.json")
+        let size = try await gateway.log.count()
+        try record("InclusionProof", try await get(health, gateway, "/v1/log/proof/inclusion?index=0&size=\(size)"), "inclusion.json")
+        try record("ConsistencyProof", try await get(health, gateway, "/v1/log/proof/consistency?from=1&to=\(size)"), "consistency.json")
+        try record("Problem", try await get(health, gateway, "/v1/log/proof/inclusion?index=\(size)&size=\(size)"), "bad-proof.json")
+        try record("Problem", try await get(health, gateway, "/v1/log/tile/0/x999/999"), "no-tile.json")
         // Pull delivery and deadlines: the revocation's referral waits in health's inbox.
         let inbox = try await get(health, gateway, "/v1/inbox?after=0&limit=10")
         #expect(inbox.text.contains(#""type":"Referral""#))
