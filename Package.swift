@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "TongbaoCLITests",
             dependencies: [
-                "tongbao", "Trust", "Ledger", "Gateway", "Bulletins", "TongbaoTestReceiver", "TongbaoTestSupport",
+                "tongbao", "Trust", "Ledger", "Gateway", "Bulletins", "TongbaoTestReceiver", "TongbaoTestSupport", "TransparencyLog",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -70,7 +70,8 @@ public struct SignedNote: Sendable, Equatable {
             self.keyIDAndSignature = keyIDAndSignature
         }
 
-        var line: String { "— \(name) \(Data(keyIDAndSignature).base64EncodedString())\n" }
+        /// The line as a note carries it: `— NAME BASE64(keyID ‖ signature)` and a line feed.
+        public var line: String { "— \(name) \(Data(keyIDAndSignature).base64EncodedString())\n" }
     }
 
     /// The body, ended by a line feed.

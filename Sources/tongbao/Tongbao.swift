@@ -11,7 +11,7 @@ struct Tongbao: AsyncParsableCommand {
         commandName: "tongbao",
         abstract: "Tongbao (通报): signed bulletins between insurance, health and drug regulators, and the 12-point scoring core.",
         version: Tongbao.version,
-        subcommands: [ReplayCommand.self, IndicatorsCommand.self, ValidateCommand.self, ConvertCommand.self, SchemasCommand.self, SignCommand.self, VerifyCommand.self, PKICommand.self, LogCommand.self, LedgerCommand.self, ServeCommand.self, SubmitCommand.self, ReceiptCommand.self, OutboxCommand.self, RefusalsCommand.self, BackupCommand.self, RestoreCommand.self, ReloadCommand.self, BulletinCommand.self, DeadlinesCommand.self, WorkdaysCommand.self, RulesCommand.self])
+        subcommands: [ReplayCommand.self, IndicatorsCommand.self, ValidateCommand.self, ConvertCommand.self, SchemasCommand.self, SignCommand.self, VerifyCommand.self, PKICommand.self, LogCommand.self, LedgerCommand.self, ServeCommand.self, SubmitCommand.self, ReceiptCommand.self, WitnessCommand.self, OutboxCommand.self, RefusalsCommand.self, BackupCommand.self, RestoreCommand.self, ReloadCommand.self, BulletinCommand.self, DeadlinesCommand.self, WorkdaysCommand.self, RulesCommand.self])
 }
 
 /// The option every command that reads rule data shares.

@@ -67,7 +67,7 @@ def fail(message):
 
 def parse_vkey(text, kind):
     """C2SP signed-note verifier key: NAME+KEYID+BASE64(type || key); key ID = SHA-256(name \\n type key)[:4]."""
-    name, key_id, material = text.strip().split("+")
+    name, key_id, material = text.strip().split("+", 2)
     raw = base64.b64decode(material)
     if raw[0] != kind or len(raw) != 33: fail(f"vkey {text}: not an Ed25519 key of type {kind}")
     if sha256(name.encode() + b"\n" + raw[:1] + raw[1:])[:4].hex() != key_id: fail(f"vkey {text}: its key ID does not match")
