@@ -121,9 +121,22 @@ final class Committer: Sendable {
 
     /// Reads the log after the projected position and projects what was appended there (what other
     /// writers append). Reading twice is harmless.
+    /// Each entry's bytes and leaf are checked against the leaf hash the tree holds before it is projected.
     func catchUp() async throws {
         try await sequencing.withLock { () async throws in
-            try project(try await Self.everything(after: projectedPosition.withLock { $0 }) { try await ledger.entries(after: $0, limit: $1) })
+            let appended = try await Self.everything(after: projectedPosition.withLock { $0 }) { try await ledger.entries(after: $0, limit: $1) }
+            try await Self.verifyLeaves(appended, in: ledger)
+            try project(appended)
+        }
+    }
+
+    /// Throws `log-integrity` for the first entry whose bytes do not match their digest or whose leaf is not
+    /// the one the tree holds.
+    static func verifyLeaves(_ entries: [LogEntry], in ledger: any LedgerStore) async throws {
+        guard !entries.isEmpty else { return }
+        let stored = try await ledger.treeHashes(Set(entries.map { TreeNodeID(level: 0, index: $0.position - 1) }))
+        for entry in entries where SHA256.hex(entry.content.bytes) != entry.sha256 || stored[TreeNodeID(level: 0, index: entry.position - 1)] != entry.leaf.hash {
+            throw LedgerError.logIntegrity(position: entry.position, "another writer's entry does not match the leaf hash the tree holds; it is not projected")
         }
     }
 

@@ -15,13 +15,22 @@ public final class SQLiteLedger: LedgerStore {
     let reader: SQLiteThread
     let appendLock = AsyncLock()
     private let checkpointer: WALCheckpointer
+    /// Refuses to lose what the write-ahead log holds (see ``WriteAheadLogGuard``).
+    private let walGuard: WriteAheadLogGuard
 
     /// Opens or creates the ledger in the database file at `path` (``migrate()`` brings its layout up to date).
     public static func open(path: String) async throws(LedgerError) -> SQLiteLedger {
         try ownerOnly(path)
+        let walGuard = try WriteAheadLogGuard(databasePath: path)
         let writer = try await SQLiteThread.open(path: path, name: "tongbao-sqlite-w")
+        try await writer.run { connection throws(LedgerError) in
+            let head = (try? SQLiteLedger.head(connection).position) ?? 0   // 0 before the log table exists
+            try walGuard.checkOpened(head: head)
+            _ = walGuard.problem()   // notes the WAL file this store writes to
+        }
         let checkpointer = try await writer.run { _ throws(LedgerError) in try WALCheckpointer(path: path) }
-        return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path, name: "tongbao-sqlite-r"), checkpointer: checkpointer)
+        return SQLiteLedger(writer: writer, reader: try await SQLiteThread.open(path: path, name: "tongbao-sqlite-r"), checkpointer: checkpointer,
+                            walGuard: walGuard)
     }
 
     /// Makes the database readable by its owner only (creating it so when it is new): it holds names and
@@ -46,10 +55,23 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
-    private init(writer: SQLiteThread, reader: SQLiteThread, checkpointer: WALCheckpointer) {
+    private init(writer: SQLiteThread, reader: SQLiteThread, checkpointer: WALCheckpointer, walGuard: WriteAheadLogGuard) {
         self.writer = writer
         self.reader = reader
         self.checkpointer = checkpointer
+        self.walGuard = walGuard
+    }
+
+    /// Before a write: throws while the store refuses writes; when the WAL was removed or replaced since it
+    /// was opened, first copies what this connection still sees of it into the database file, then refuses.
+    private static func checkWriteAheadLog(_ guardian: WriteAheadLogGuard, _ connection: SQLiteConnection) throws(LedgerError) {
+        if let failure = guardian.failure.withLock({ $0 }) { throw LedgerError.storageFailure(failure) }
+        guard let problem = guardian.problem() else { return }
+        // The open connection still reads the removed file: its committed frames go into the database now.
+        let salvaged = (try? connection.execute("PRAGMA wal_checkpoint(FULL)")) != nil
+        let failure = "\(problem) while the gateway ran; \(salvaged ? "every committed entry was copied into the database" : "copying it into the database failed"), and the store takes no more writes until it is reopened"
+        guardian.failure.withLock { $0 = failure }
+        throw LedgerError.storageFailure(failure)
     }
 
     deinit {
@@ -77,11 +99,17 @@ public final class SQLiteLedger: LedgerStore {
     }
 
     private func transaction<Result: Sendable>(_ body: (any LedgerWriter) async throws -> Result) async throws -> Result {
-        try await writer.run { connection throws(LedgerError) in try connection.execute("BEGIN IMMEDIATE") }
+        let walGuard = walGuard
+        try await writer.run { connection throws(LedgerError) in
+            try Self.checkWriteAheadLog(walGuard, connection)
+            try connection.execute("BEGIN IMMEDIATE")
+        }
         let result: Result
+        let appended = AppendedHead()
         do {
-            result = try await body(Writer(thread: writer))
+            result = try await body(Writer(thread: writer, appendedThrough: appended))
             try await writer.run { connection throws(LedgerError) in try connection.execute("COMMIT") }
+            if let head = appended.position.withLock({ $0 }) { walGuard.record(head: head) }
         } catch {
             try? await writer.run { connection throws(LedgerError) in
                 if !connection.autocommit { try connection.execute("ROLLBACK") }
@@ -98,16 +126,27 @@ public final class SQLiteLedger: LedgerStore {
     /// Runs `body` on the writer's connection in a transaction of its own, holding the append lock (the
     /// outbox's updates).
     func writing<Value: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(LedgerError) -> Value) async throws(LedgerError) -> Value {
+        let walGuard = walGuard
         let value = try await appendLock.withLock { () async throws(LedgerError) -> Value in
-            try await writer.run { connection throws(LedgerError) in try connection.transaction { () throws(LedgerError) in try body(connection) } }
+            try await writer.run { connection throws(LedgerError) in
+                try Self.checkWriteAheadLog(walGuard, connection)
+                return try connection.transaction { () throws(LedgerError) in try body(connection) }
+            }
         }
         checkpointer.committed()
         return value
     }
 
+    /// The last position a transaction appended.
+    private final class AppendedHead: Sendable {
+        let position = Mutex<Int?>(nil)
+    }
+
     /// The writer inside a transaction: every call runs on the writer's thread.
     private struct Writer: LedgerWriter {
         let thread: SQLiteThread
+        /// The last position this transaction appended (the head to record once it commits).
+        let appendedThrough: AppendedHead
 
         func headPosition() async throws(LedgerError) -> Int {
             try await thread.run { connection throws(LedgerError) in try SQLiteLedger.head(connection).position }
@@ -148,6 +187,7 @@ public final class SQLiteLedger: LedgerStore {
                     logged.append(entry)
                 }
                 try SQLiteLedger.growTree(by: logged, in: connection)
+                if let last = logged.last?.position { appendedThrough.position.withLock { $0 = last } }
                 return logged
             }
         }

@@ -43,7 +43,7 @@ struct LogCommand: AsyncParsableCommand {
                 let held = try checkpoint.map { path throws(CLIError) in (path, try Self.checkpoint(path, key: key)) }
                 let receipts = try receipt.map { path throws(CLIError) in (path, try Self.receipt(path, key: key)) }
                 let sizes = Set(held.map(\.1.size) + receipts.map(\.1.1.size))
-                let failures = try await withOpenedLedger(try ledgerAddress(data: data, database: database, mustExist: true)) { log in
+                let failures = try await Self.openedOrFailed(try ledgerAddress(data: data, database: database, mustExist: true)) { log in
                     let chain = try await log.verifyChain()
                     if let broken = chain.firstBroken { return ["log: entry \(broken.position) is broken: \(broken.reason)"] }
                     let tree = try await TreeAudit.walk(log, logKey: key, rootsAt: sizes)
@@ -70,6 +70,16 @@ struct LogCommand: AsyncParsableCommand {
                     for failure in failures { print(failure) }
                     throw ExitCode(1)
                 }
+            }
+        }
+
+        /// ``withOpenedLedger(_:_:)``, where a store that does not verify even as it opens (entries lost with
+        /// its WAL) is this check's failure: its line, exit 1.
+        static func openedOrFailed(_ address: LedgerAddress, _ body: (any LedgerStore) async throws -> [String]) async throws -> [String] {
+            do {
+                return try await withOpenedLedger(address, body)
+            } catch let error as CLIError where error.exitCode == 65 && error.description.contains("[log-integrity]") {
+                return ["log: \(error.description)"]
             }
         }
 
@@ -156,6 +166,8 @@ func withOpenedLedger<Value: Sendable>(_ address: LedgerAddress, _ body: (any Le
     let store: any LedgerStore
     do {
         store = try await address.open()
+    } catch let error as LedgerError where error.code == .logIntegrity {
+        throw CLIError.data("the ledger does not verify: \(error)")
     } catch {
         throw CLIError.io("cannot open the ledger: \(error)")
     }

@@ -111,6 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
             let gateway: Gateway
             do {
                 gateway = try await GatewayApp.makeGateway(settings, logger: logger)
+            } catch let error as LedgerError where error.code == .logIntegrity {
+                throw CLIError.data("refusing to serve: \(error)")
             } catch let error as LedgerError {
                 throw CLIError.io("cannot open the ledger: \(error)")
             }
