@@ -51,7 +51,7 @@ extension GatewayServer {
             guard let object = try? JSONParser().parse(Array(buffer: body)), case .object(let members) = object.value,
                   case .string(let vkey)? = members.first(where: { $0.key == "vkey" })?.node.value,
                   case .string(let line)? = members.first(where: { $0.key == "cosignature" })?.node.value,
-                  case .number(let sizeText)? = members.first(where: { $0.key == "size" })?.node.value, let size = Int(sizeText) else {
+                  case .number(let sizeText)? = members.first(where: { $0.key == "size" })?.node.value, let size = Self.wholeNumber(sizeText) else {
                 throw GatewayError(.malformed, #"send {"size": N, "vkey": "NAME+KEYID+KEY", "cosignature": "— NAME BASE64"}"#)
             }
             let cosigned = try await log.addCosignature(vkey: vkey, line: line, size: size, by: witness.code)
@@ -60,10 +60,17 @@ extension GatewayServer {
     }
 
     private static func number(_ text: String?, _ name: String) throws(GatewayError) -> Int {
-        guard let text, let value = Int(text), value >= 0, String(value) == text else {
-            throw GatewayError(.malformed, "\(name)= must be a whole number (0 or more)")
+        guard let text, text.utf8.count <= 18, let value = Int(text), value >= 0, String(value) == text else {
+            throw GatewayError(.malformed, "\(name)= must be a whole number (0 or more, without leading zeros)")
         }
         return value
+    }
+
+    /// A JSON number that is a whole number (`12`, or `12.0` as JSON Schema counts it), within 2^53.
+    private static func wholeNumber(_ lexeme: String) -> Int? {
+        if let value = Int(lexeme) { return value }
+        guard let value = Double(lexeme), value.rounded() == value, abs(value) < 9_007_199_254_740_992 else { return nil }
+        return Int(value)
     }
 
     private static func base64(_ hashes: [TreeHash]) -> String {

@@ -59,7 +59,7 @@ public struct VerifiableLog: Sendable {
     public func inclusionProof(index: Int, size: Int) async throws(GatewayError) -> [TreeHash] {
         let current = try await treeSize()
         guard size >= 1, size <= current, index >= 0, index < size else {
-            throw GatewayError(.malformed, "index= must be below size=, and size= between 1 and the tree's size (\(current))")
+            throw GatewayError(.notFound, "the log has no leaf \(index) in a tree of \(size) (index= must be below size=, and size= between 1 and the tree's size, \(current))")
         }
         return try await proof(reading: TreeReadRecorder.inclusion(index: index, size: size)) { tree throws(TreeError) in
             try MerkleTree(size: size, reader: tree).inclusionProof(index: index)
@@ -70,7 +70,7 @@ public struct VerifiableLog: Sendable {
     public func consistencyProof(from: Int, to: Int) async throws(GatewayError) -> [TreeHash] {
         let current = try await treeSize()
         guard from >= 1, from <= to, to <= current else {
-            throw GatewayError(.malformed, "from= must be between 1 and to=, and to= at most the tree's size (\(current))")
+            throw GatewayError(.notFound, "the log has no trees of \(from) and \(to) leaves to prove consistent (from= must be between 1 and to=, and to= at most the tree's size, \(current))")
         }
         return try await proof(reading: TreeReadRecorder.consistency(from: from, to: to)) { tree throws(TreeError) in
             try MerkleTree(size: to, reader: tree).consistencyProof(from: from)
@@ -126,7 +126,7 @@ public struct VerifiableLog: Sendable {
     /// checkpoint with the cosignature.
     public func addCosignature(vkey: String, line: String, size: Int, by participant: String) async throws(GatewayError) -> String {
         guard let key = NoteVerifierKey(text: vkey), key.type == NoteVerifierKey.cosignatureV1 else {
-            throw GatewayError(.malformed, "vkey: not a C2SP Ed25519 cosignature verifier key (NAME+KEYID+BASE64 of 0x04 and the key)")
+            throw GatewayError(.signatureInvalid, "vkey: not a C2SP Ed25519 cosignature verifier key whose key ID matches its name and key (NAME+KEYID+BASE64 of 0x04 and the key)")
         }
         guard key.name == participant || key.name.hasPrefix(participant + "/") else {
             throw GatewayError(.notAuthorized, "a witness key posted by \(participant) is named \(participant) or \(participant)/…, not \(key.name)")
