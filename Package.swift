@@ -164,6 +164,11 @@ let package = Package(
             path: "Benchmarks/DerivationBenchmark"
         ),
         .executableTarget(
+            name: "ProofBenchmark",
+            dependencies: ["Gateway", "Ledger", "Trust", "Scoring", "TransparencyLog", "TongbaoTestSupport"],
+            path: "Benchmarks/ProofBenchmark"
+        ),
+        .executableTarget(
             name: "SignatureBenchmark",
             dependencies: ["Trust"],
             path: "Benchmarks/SignatureBenchmark"

@@ -3,7 +3,7 @@
 // listener (wrk), next to nginx serving a static file of the same size in the same run.
 //
 //   swift build -c release && swift run -c release GatewayBenchmark [--bulletins N] [--concurrency C]
-//       [--store sqlite|postgres] [--algorithm ecdsa|rsa] [--client lean|async-http-client] [--intake-only]
+//       [--store sqlite|postgres] [--algorithm ecdsa|rsa|sm2] [--client lean|async-http-client] [--intake-only]
 //       [--persons P]
 //
 // The bulletins are penalty decisions over P physicians (default 1,000) in turn, so each physician's file
@@ -30,17 +30,23 @@ import TongbaoTestSupport
 import Trust
 
 let commandLine = BenchmarkCommandLine(
-    usage: "GatewayBenchmark [--bulletins N] [--concurrency C] [--store sqlite|postgres] [--algorithm ecdsa|rsa] "
+    usage: "GatewayBenchmark [--bulletins N] [--concurrency C] [--store sqlite|postgres] [--algorithm ecdsa|rsa|sm2] "
         + "[--client lean|async-http-client] [--persons P] [--intake-only]",
     options: [
         "--bulletins": .count, "--concurrency": .count, "--store": .choice(["sqlite", "postgres"]),
-        "--algorithm": .choice(["ecdsa", "rsa"]), "--client": .choice(["lean", "async-http-client"]),
+        "--algorithm": .choice(["ecdsa", "rsa", "sm2"]), "--client": .choice(["lean", "async-http-client"]),
         "--persons": .count, "--intake-only": .flag,
     ])
 let total = commandLine.int("--bulletins", 4000)
 let concurrency = commandLine.int("--concurrency", 8)
 let store = commandLine.text("--store", "sqlite")
-let algorithm: KeyAlgorithm = commandLine.text("--algorithm", "ecdsa") == "rsa" ? .rsa : .ecdsa
+let algorithm = KeyAlgorithm(rawValue: commandLine.text("--algorithm", "ecdsa")) ?? .ecdsa
+/// The JWS `alg` and the `openssl speed` algorithm of the run.
+let (algorithmName, speedName) = switch algorithm {
+case .rsa: ("RS256", "rsa2048")
+case .ecdsa: ("ES256", "ecdsap256")
+case .sm2: ("SM2", "sm2")
+}
 let leanClient = commandLine.text("--client", "lean") != "async-http-client"
 let persons = commandLine.int("--persons", 1000)
 /// Measures intake only (no wrk and nginx afterwards): for comparing builds back to back.
@@ -157,11 +163,11 @@ let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 progress.cancel()
 let commits = gateway.intake.metrics.commits
 print("group commits: \(commits.count) transactions for \(commits.items) bulletins (\(String(format: "%.1f", Double(commits.items) / Double(max(1, commits.count)))) per commit, largest \(commits.largest))")
-print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithm == .rsa ? "RS256" : "ES256")) with \(concurrency) keep-alive connections (\(leanClient ? "lean client" : "AsyncHTTPClient")) in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
+print("intake over mTLS (\(store)): \(total) signed bulletins (JWS, \(algorithmName)) with \(concurrency) keep-alive connections (\(leanClient ? "lean client" : "AsyncHTTPClient")) in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) bulletins/s; \(failures.withLock { $0 }) not accepted")
 // The same run's comparison figure: OpenSSL's raw signing and verifying rate for the algorithm, right after
 // intake (each bulletin costs one verification and two signatures: its ScoreNotice and its receipt).
-print("openssl speed -seconds 1 \(algorithm == .rsa ? "rsa2048" : "ecdsap256"), same run:")
-print(runOpenSSLSpeed(algorithm == .rsa ? "rsa2048" : "ecdsap256"))
+print("openssl speed -seconds 1 \(speedName), same run:")
+print(runOpenSSLSpeed(speedName))
 
 if intakeOnly {
     gatewayTask.cancel()
