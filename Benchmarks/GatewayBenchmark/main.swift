@@ -31,11 +31,11 @@ import Trust
 
 let commandLine = BenchmarkCommandLine(
     usage: "GatewayBenchmark [--bulletins N] [--concurrency C] [--store sqlite|postgres] [--algorithm ecdsa|rsa|sm2] "
-        + "[--client lean|async-http-client] [--persons P] [--intake-only]",
+        + "[--client lean|async-http-client] [--persons P] [--intake-only] [--no-nonce-pool]",
     options: [
         "--bulletins": .count, "--concurrency": .count, "--store": .choice(["sqlite", "postgres"]),
         "--algorithm": .choice(["ecdsa", "rsa", "sm2"]), "--client": .choice(["lean", "async-http-client"]),
-        "--persons": .count, "--intake-only": .flag,
+        "--persons": .count, "--intake-only": .flag, "--no-nonce-pool": .flag,
     ])
 let total = commandLine.int("--bulletins", 4000)
 let concurrency = commandLine.int("--concurrency", 8)
@@ -62,7 +62,9 @@ _ = try DevelopmentPKI.generate(members: members, algorithm: algorithm, into: fo
 func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
 let url = repository.appendingPathComponent("rules/packs/guangdong.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
-let configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
+var configuration = try GatewayConfiguration.development(folder: folder, packs: ["guangdong": pack])
+/// Signs without the precomputed ECDSA nonces, to measure what they are worth.
+configuration.precomputesSigningNonces = !commandLine.has("--no-nonce-pool")
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 let postgres = store == "postgres" ? try PostgresServer.start() : nil

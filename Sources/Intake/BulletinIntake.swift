@@ -65,7 +65,7 @@ public final class BulletinIntake: Sendable {
         liveTrust = LiveTrust(LiveTrust.Snapshot(trust: configuration.trust, participants: configuration.participants))
         // The bulletins accepted ones cause are signed in the group commit: with an ECDSA key, their nonces
         // are computed ahead, when the cores are idle.
-        configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces)
+        if configuration.precomputesSigningNonces { configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces) }
     }
 
     /// ECDSA signing nonces the gateway keeps ready: about half a second of intake at 2,000 bulletins/s,

@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Working days a sector regulator is asked to answer a `Referral` in.
     public var referralResponseWorkingDays = 20
+    /// Whether an ECDSA signing key computes its signatures' nonces ahead, on idle cores (``PrivateKey/precomputeSigningNonces(keeping:)``):
+    /// on by default; off to measure what the pool is worth (`GatewayBenchmark --no-nonce-pool`).
+    public var precomputesSigningNonces = true
     /// How far in the future a bulletin's `issuedAt` may be, in seconds, before it is refused as
     /// `issued-in-future` (the sender's clock may run a little ahead).
     public var allowedClockSkew = 300

@@ -216,6 +216,7 @@ final class PostgresTransaction: LedgerWriter {
         } else {
             frontier = try TreeGrowth.frontier(size: size, from: try await storedHashes(Set(TreeFrontier.nodes(ofSize: size))))
         }
+        let edge = frontier.hashes   // the right edge it grew from: a new leaf's proof reads those it merged
         let completed = try TreeGrowth.completed(by: entries, extending: &frontier)
         for chunk in completed.chunked(by: 1000) {
             try await write("""
@@ -226,6 +227,7 @@ final class PostgresTransaction: LedgerWriter {
         state.withLock { [frontier] state in
             state.frontier = frontier
             state.frontierChecked = true
+            for (node, hash) in edge { state.grown[node] = hash }
             for (node, hash) in completed { state.grown[node] = hash }
         }
     }
