@@ -181,6 +181,8 @@ func withOpenedLedger<Value: Sendable>(_ address: LedgerAddress, _ body: (any Le
             return try await body(store)
         } catch let error as CLIError {
             throw error
+        } catch let error as LedgerError where error.code == .logIntegrity {
+            throw CLIError.data("the ledger does not verify: \(error)")
         } catch let error as LedgerError {
             throw CLIError.io("the ledger: \(error)")
         } catch {
