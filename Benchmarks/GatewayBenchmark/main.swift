@@ -58,7 +58,16 @@ defer { try? FileManager.default.removeItem(at: folder) }
 
 let now = Int(Date().timeIntervalSince1970)
 let members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.code, name: $0.name, serverNames: $0.role == .gateway ? ["127.0.0.1"] : []) }
-_ = try DevelopmentPKI.generate(members: members, algorithm: algorithm, into: folder, now: now)
+// TLS (NIOSSL's BoringSSL) has no SM2: with --algorithm sm2 the connections and the gateway's own signatures
+// are ECDSA, and the bulletins are signed by SM2 certificates of a second CA in the same trust store.
+_ = try DevelopmentPKI.generate(members: members, algorithm: algorithm == .sm2 ? .ecdsa : algorithm, into: folder, now: now)
+let signingFolder = algorithm == .sm2 ? folder.appendingPathComponent("sm2") : folder
+if algorithm == .sm2 {
+    _ = try DevelopmentPKI.generate(members: members, algorithm: .sm2, into: signingFolder, now: now)
+    for (from, to) in [("trust/roots/root.pem", "trust/roots/sm2-root.pem"), ("trust/crl/root.pem", "trust/crl/sm2-root.pem")] {
+        try FileManager.default.copyItem(at: signingFolder.appendingPathComponent(from), to: folder.appendingPathComponent(to))
+    }
+}
 func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
 let url = repository.appendingPathComponent("rules/packs/guangdong.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: url), source: url.path)
@@ -98,9 +107,9 @@ let apiPort = ports.withLock { $0.first { $0 > 0 } ?? 0 }
 let internalPort = ports.withLock { -($0.first { $0 < 0 } ?? 0) }
 
 // Signed bulletins: penalty decisions over 1,000 physicians.
-let key = try PrivateKey(pem: try read("participants/440800-INS-ADMIN.key.pem"))
-let certificatePEM = try read("participants/440800-INS-ADMIN.cert.pem")
-let certificate = try Trust.Certificate(pem: certificatePEM)
+let key = try PrivateKey(pem: Array(try Data(contentsOf: signingFolder.appendingPathComponent("participants/440800-INS-ADMIN.key.pem"))))
+let certificate = try Trust.Certificate(pem: Array(try Data(contentsOf: signingFolder.appendingPathComponent("participants/440800-INS-ADMIN.cert.pem"))))
+let certificatePEM = try read("participants/440800-INS-ADMIN.cert.pem")   // the TLS client's
 let jws = JWS()
 var bodies: [[UInt8]] = []
 for index in 0..<total {
