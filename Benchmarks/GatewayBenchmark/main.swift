@@ -63,7 +63,7 @@ let members = ParticipantsFile.defaults.map { DevelopmentPKI.Member(code: $0.cod
 _ = try DevelopmentPKI.generate(members: members, algorithm: algorithm == .sm2 ? .ecdsa : algorithm, into: folder, now: now)
 let signingFolder = algorithm == .sm2 ? folder.appendingPathComponent("sm2") : folder
 if algorithm == .sm2 {
-    _ = try DevelopmentPKI.generate(members: members, algorithm: .sm2, into: signingFolder, now: now)
+    _ = try DevelopmentPKI.generate(members: members, algorithm: .sm2, into: signingFolder, now: now, rootName: "Tongbao Development SM2 Root CA")
     for (from, to) in [("trust/roots/root.pem", "trust/roots/sm2-root.pem"), ("trust/crl/root.pem", "trust/crl/sm2-root.pem")] {
         try FileManager.default.copyItem(at: signingFolder.appendingPathComponent(from), to: folder.appendingPathComponent(to))
     }

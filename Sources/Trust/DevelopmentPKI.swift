@@ -38,13 +38,15 @@ public enum DevelopmentPKI {
     ///
     /// - Parameter backdatedDays: how long before `now` the certificates start, so that bulletins issued
     ///   earlier (the examples are dated 2025) verify at their `issuedAt`.
+    /// - Parameter rootName: the root CA's common name (two development CAs in one trust store need two).
     public static func generate(
-        members: [Member], algorithm: KeyAlgorithm, into directory: URL, now: Int, validDays: Int = 825, backdatedDays: Int = 730
+        members: [Member], algorithm: KeyAlgorithm, into directory: URL, now: Int, validDays: Int = 825, backdatedDays: Int = 730,
+        rootName: String = "Tongbao Development Root CA"
     ) throws(TrustError) -> Result {
         let day = 86_400
         let start = now - backdatedDays * day
         let authority = try CertificateAuthority.root(
-            name: "Tongbao Development Root CA", algorithm: algorithm, notBefore: start, notAfter: now + (validDays + 30) * day)
+            name: rootName, algorithm: algorithm, notBefore: start, notAfter: now + (validDays + 30) * day)
         let trust = directory.appendingPathComponent("trust")
         let participants = directory.appendingPathComponent("participants")
         try write(try authority.certificate.pem(), to: trust.appendingPathComponent("roots/root.pem"))
