@@ -166,7 +166,7 @@ func withOpenedLedger<Value: Sendable>(_ address: LedgerAddress, _ body: (any Le
     let store: any LedgerStore
     do {
         store = try await address.open()
-    } catch let error as LedgerError where error.code == .logIntegrity {
+    } catch where error.code == .logIntegrity {
         throw CLIError.data("the ledger does not verify: \(error)")
     } catch {
         throw CLIError.io("cannot open the ledger: \(error)")
