@@ -238,14 +238,18 @@ struct HTTPContractTests {
         defer { _ = busy.shutdown() }
         var statuses: [Int] = []
         var retryAfter: String?
+        var refusal: String?
         for _ in 0..<80 {
             let answer = try await Self.send(busy, gateway, .GET, "/healthz")
             statuses.append(answer.status)
-            if answer.status == 429 { retryAfter = answer.headers.first(name: "Retry-After") }
+            if answer.status == 429 {
+                retryAfter = answer.headers.first(name: "Retry-After")
+                refusal = answer.text
+            }
         }
         #expect(statuses.contains(429) && statuses.prefix(30).allSatisfy { $0 == 200 }, "\(statuses)")
         #expect(retryAfter == "1")
-        let limited = try await Self.send(busy, gateway, .GET, "/healthz")
-        #expect(limited.status == 429 && limited.text.contains(#""code":"rate-limited""#))
+        // The refusal's own body (a request after the loop may find the bucket refilled on a slow machine).
+        #expect(refusal?.contains(#""code":"rate-limited""#) == true, "\(refusal ?? "no 429")")
     }
 }
