@@ -170,7 +170,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "SignatureBenchmark",
-            dependencies: ["Trust"],
+            dependencies: ["Trust", "TongbaoTestSupport"],
             path: "Benchmarks/SignatureBenchmark"
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON", "TongbaoTestSupport"]),

@@ -24,19 +24,11 @@ struct Options {
     /// measuring process stays small when it starts `tongbao`).
     var generateInto: String?
 
-    init(_ arguments: [String]) {
-        var iterator = arguments.dropFirst().makeIterator()
-        while let argument = iterator.next() {
-            switch argument {
-            case "--acts": acts = iterator.next().flatMap(Int.init) ?? acts
-            case "--persons": persons = iterator.next().flatMap(Int.init) ?? persons
-            case "--keep": keep = iterator.next()
-            case "--generate-into": generateInto = iterator.next()
-            default:
-                print("usage: ReplayBenchmark [--acts N] [--persons P] [--keep DIR]")
-                exit(64)
-            }
-        }
+    init(_ commandLine: BenchmarkCommandLine) {
+        acts = commandLine.int("--acts", acts)
+        persons = commandLine.int("--persons", persons)
+        keep = commandLine.arguments.contains("--keep") ? commandLine.text("--keep", "") : nil
+        generateInto = commandLine.arguments.contains("--generate-into") ? commandLine.text("--generate-into", "") : nil
     }
 }
 
@@ -69,7 +61,10 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-let options = Options(CommandLine.arguments)
+let commandLine = BenchmarkCommandLine(
+    usage: "ReplayBenchmark [--acts N] [--persons P] [--keep DIR]",
+    options: ["--acts": .count, "--persons": .count, "--keep": .text, "--generate-into": .text])
+let options = Options(commandLine)
 let sizes = [options.acts / 4, options.acts / 2, options.acts]
 
 func fileURL(_ folder: URL, _ size: Int) -> URL { folder.appendingPathComponent("acts-\(size).jsonl") }
@@ -143,7 +138,7 @@ for size in sizes {
 
 print("\nfold only (in process, facts already decoded)")
 print("acts\tseconds\tacts/s\tµs/act")
-let rulesURL = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("rules/packs/national.json")
+let rulesURL = commandLine.repository.appendingPathComponent("rules/packs/national.json")
 let pack = try RulePackLoader.load(try Data(contentsOf: rulesURL), source: rulesURL.path)
 let decoder = BulletinJSONDecoder()
 var allFacts: [Fact] = []

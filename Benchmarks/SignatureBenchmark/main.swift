@@ -5,12 +5,12 @@
 //
 // Compare with `openssl speed -seconds S rsa2048 ecdsap256 sm2` (raw verify operations, no parsing).
 import Foundation
+import TongbaoTestSupport
 import Trust
 
-let arguments = CommandLine.arguments
-let seconds = arguments.firstIndex(of: "--seconds").flatMap { arguments.indices.contains($0 + 1) ? Double(arguments[$0 + 1]) : nil } ?? 2
-let here = URL(fileURLWithPath: arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-let repository = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let commandLine = BenchmarkCommandLine(usage: "SignatureBenchmark [--seconds S]", options: ["--seconds": .count])
+let seconds = Double(commandLine.int("--seconds", 2))
+let repository = commandLine.repository
 let bulletinXML = Array(try Data(contentsOf: repository.appendingPathComponent("examples/bulletins/licence-revocation.xml")))
 let bulletinJSON = Array(try Data(contentsOf: repository.appendingPathComponent("examples/bulletins/licence-revocation.json")))
 let now = Int(Date().timeIntervalSince1970)

@@ -15,6 +15,8 @@ public struct BenchmarkCommandLine: Sendable {
         case count
         /// One of these words.
         case choice([String])
+        /// Any text that is not empty, such as a folder.
+        case text
     }
 
     /// The arguments, the executable's path first.
@@ -46,6 +48,9 @@ public struct BenchmarkCommandLine: Sendable {
             if case .count = value, (Int(given) ?? 0) <= 0 {
                 return "\(name) takes a whole number greater than zero, not '\(given)'"
             }
+            if case .text = value, given.isEmpty {
+                return "\(name) needs a value"
+            }
             if case .choice(let words) = value, !words.contains(given) {
                 return "\(name) takes \(words.joined(separator: " or ")), not '\(given)'"
             }
@@ -68,9 +73,28 @@ public struct BenchmarkCommandLine: Sendable {
         arguments.contains(flag)
     }
 
-    /// The repository root: benchmark executables live in `.build/<triple>/<configuration>/` below it.
+    /// The repository root, for the rule packs, calendars and examples a benchmark loads, whatever the
+    /// working directory: the nearest folder above the executable that holds this package (its
+    /// `Package.swift` and `rules/`), which finds it under any build or scratch path; for an executable
+    /// copied elsewhere, the repository this file was compiled in.
     public var repository: URL {
         let executable = URL(fileURLWithPath: arguments.first ?? ".").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var folder = executable.deletingLastPathComponent()
+        while folder.path != "/" {
+            if Self.isRepository(folder) { return folder }
+            folder = folder.deletingLastPathComponent()
+        }
+        return Self.compiledIn
+    }
+
+    /// The repository this file was compiled in (`Sources/TongbaoTestSupport/` below it).
+    static var compiledIn: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func isRepository(_ folder: URL) -> Bool {
+        let files = FileManager.default
+        return files.fileExists(atPath: folder.appendingPathComponent("Package.swift").path)
+            && files.fileExists(atPath: folder.appendingPathComponent("rules/packs").path)
     }
 }

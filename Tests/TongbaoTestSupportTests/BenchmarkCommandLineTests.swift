@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TongbaoTestSupport
 
@@ -42,5 +43,26 @@ import TongbaoTestSupport
         #expect(commandLine.int("--bulletins", 4000) == 12000)
         #expect(commandLine.text("--store", "sqlite") == "sqlite")
         #expect(!commandLine.has("--intake-only"))
+    }
+
+    @Test func aTextOptionNeedsAValue() {
+        let withFolder: [String: BenchmarkCommandLine.Value] = ["--keep": .text]
+        #expect(BenchmarkCommandLine.problem(in: ["ReplayBenchmark", "--keep", "/tmp/x"], options: withFolder) == nil)
+        #expect(BenchmarkCommandLine.problem(in: ["ReplayBenchmark", "--keep", ""], options: withFolder) == "--keep needs a value")
+    }
+
+    /// The repository is found from the executable's place, not the working directory: under the usual
+    /// `.build/<triple>/release/`, under another scratch path, and (by where it was compiled) for a copy
+    /// outside any checkout.
+    @Test func theRepositoryIsFoundFromAnyWorkingDirectory() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func found(_ executable: String) -> String {
+            BenchmarkCommandLine(usage: "X", options: [:], [executable]).repository.standardizedFileURL.path
+        }
+        let expected = repository.standardizedFileURL.path
+        #expect(found(repository.appendingPathComponent(".build/x86_64-unknown-linux-gnu/release/GatewayBenchmark").path) == expected)
+        #expect(found(repository.appendingPathComponent(".build-bench/scratch/deeper/release/ProofBenchmark").path) == expected)
+        #expect(found("/usr/local/bin/ProofBenchmark") == expected)
+        #expect(FileManager.default.fileExists(atPath: URL(fileURLWithPath: found("/nowhere/X")).appendingPathComponent("rules/packs/national.json").path))
     }
 }
