@@ -1,8 +1,10 @@
 import Foundation
 import Intake
+import Ledger
 import Logging
 import ServiceLifecycle
 import StrictJSON
+import Synchronization
 import Trust
 import UnixSignals
 
@@ -14,12 +16,58 @@ public struct TrustSources: Sendable {
     public var participantsFile: String
     /// How often the files are looked at for a change.
     public var interval: Duration
+    /// Configuration files recorded in the log as a `configuration` change when they differ from the last
+    /// recorded ones at start (rule packs, calendar); they are not reloaded.
+    public var configuration: [ConfigurationFiles]
 
     /// Creates the sources.
-    public init(trustDirectory: String, participantsFile: String, interval: Duration = .seconds(2)) {
+    public init(trustDirectory: String, participantsFile: String, interval: Duration = .seconds(2), configuration: [ConfigurationFiles] = []) {
         self.trustDirectory = trustDirectory
         self.participantsFile = participantsFile
         self.interval = interval
+        self.configuration = configuration
+    }
+
+    /// The trust store's files by name under ``trustDirectory`` (`roots/…`, `intermediates/…`, `crl/…`).
+    func trustStoreFiles() -> [String] {
+        let manager = FileManager.default
+        return ["roots", "intermediates", "crl"].flatMap { folder in
+            ((try? manager.contentsOfDirectory(atPath: trustDirectory + "/" + folder)) ?? []).sorted().map { folder + "/" + $0 }
+        }
+    }
+
+    /// The trust changes the files in force now make: the participants file and the trust store.
+    func trustChanges(cause: String) -> [ConfigurationChange] {
+        let participants = URL(fileURLWithPath: participantsFile)
+        return [
+            ConfigurationChange(kind: .trust, what: "participants", cause: cause,
+                                files: ConfigurationChange.files(in: participants.deletingLastPathComponent().path, names: [participants.lastPathComponent])),
+            ConfigurationChange(kind: .trust, what: "trust-store", cause: cause, files: ConfigurationChange.files(in: trustDirectory, names: trustStoreFiles())),
+        ]
+    }
+}
+
+/// Files of the configuration whose digests the log records (``TrustSources/configuration``).
+public struct ConfigurationFiles: Sendable {
+    /// What they are (`rules`, `calendar`): the change's `what`.
+    public var what: String
+    /// The folder they are read from.
+    public var folder: String
+    /// Their names under `folder`.
+    public var names: [String]
+
+    /// Files `names` under `folder`, recorded as `what`.
+    public init(what: String, folder: String, names: [String]) {
+        self.what = what
+        self.folder = folder
+        self.names = names
+    }
+
+    /// Every regular file below `folder` whose name ends in one of `extensions`, by relative name.
+    public init(what: String, folder: String, extensions: Set<String>) {
+        let names = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
+            .filter { extensions.contains(URL(fileURLWithPath: $0).pathExtension) }.sorted()
+        self.init(what: what, folder: folder, names: names)
     }
 }
 
@@ -27,29 +75,44 @@ public struct TrustSources: Sendable {
 /// reload` sends) and whenever their files change. A reload is atomic: the new files are read and checked
 /// whole, then put in force at once; a file that does not load is refused with a log line naming it, and
 /// what was in force stays.
+///
+/// Every change that took effect is recorded in the log as a `trust` entry (``ConfigurationChange``: who,
+/// what, the digest of every file), and so are the files in force at start when they differ from the last
+/// recorded ones (changed while the gateway was stopped), with the configuration files of
+/// ``TrustSources/configuration``. A change the log could not take (the store refusing writes) is
+/// recorded at the next look at the files.
 public struct TrustReloader: Service {
     let sources: TrustSources
     let liveTrust: LiveTrust
     let logger: Logger
     /// Whether to reload on SIGHUP (a process may trap a signal for one purpose only; tests run several gateways).
     let onHangUp: Bool
+    /// Records a change in the log (nil: changes are not recorded).
+    let record: (@Sendable (ConfigurationChange) async throws -> LogEntry?)?
+    /// The changes that took effect but are not recorded yet.
+    private let unrecorded = Unrecorded()
 
-    /// A reloader of `liveTrust` from `sources`.
-    public init(sources: TrustSources, liveTrust: LiveTrust, onHangUp: Bool = true, logger: Logger) {
+    /// A reloader of `liveTrust` from `sources`, recording each change with `record`.
+    public init(sources: TrustSources, liveTrust: LiveTrust, onHangUp: Bool = true,
+                record: (@Sendable (ConfigurationChange) async throws -> LogEntry?)? = nil, logger: Logger) {
         self.sources = sources
         self.liveTrust = liveTrust
         self.onHangUp = onHangUp
+        self.record = record
         self.logger = logger
     }
 
     public func run() async throws {
         let initial = fingerprint()
+        await recordChanges(sources.trustChanges(cause: "start") + sources.configuration.map {
+            ConfigurationChange(kind: .configuration, what: $0.what, cause: "start", files: ConfigurationChange.files(in: $0.folder, names: $0.names))
+        })
         try await withThrowingDiscardingTaskGroup { group in
             if onHangUp {
                 group.addTask {
                     for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
                         logger.info("SIGHUP: reloading trust and participants")
-                        reload()
+                        await reload(cause: "signal")
                     }
                 }
             }
@@ -60,7 +123,9 @@ public struct TrustReloader: Service {
                     let now = fingerprint()
                     if now != seen {
                         seen = now
-                        reload()
+                        await reload(cause: "file-change")
+                    } else {
+                        await recordChanges([])
                     }
                 }
             }
@@ -68,9 +133,46 @@ public struct TrustReloader: Service {
         }
     }
 
-    /// Loads the files and puts them in force, or keeps what is in force when they do not load.
+    /// Loads the files and puts them in force, then records the change in the log; or keeps what is in
+    /// force when they do not load.
     @discardableResult
-    public func reload() -> Bool {
+    public func reload(cause: String) async -> Bool {
+        // The digests are taken before the files are read: a file replaced in between is seen at the next
+        // look, reloaded and recorded again, so the log ends with what is in force.
+        let changes = sources.trustChanges(cause: cause)
+        guard load() else { return false }
+        await recordChanges(changes)
+        return true
+    }
+
+    /// Records `changes` and those not recorded before; keeps what the log did not take for the next call.
+    private func recordChanges(_ changes: [ConfigurationChange]) async {
+        guard let record else { return }
+        let pending = unrecorded.changes.withLock { pending in
+            defer { pending = [] }
+            return pending.filter { old in !changes.contains { $0.what == old.what } } + changes
+        }
+        var failed: [ConfigurationChange] = []
+        for change in pending {
+            do {
+                if let entry = try await record(change) {
+                    logger.info("trust or configuration change recorded", metadata: [
+                        "what": .string(change.what), "cause": .string(change.cause), "position": .stringConvertible(entry.position),
+                    ])
+                }
+            } catch {
+                failed.append(change)
+                logger.error("a change in force could not be recorded in the log; trying again", metadata: [
+                    "what": .string(change.what), "error": .string("\(error)"),
+                ])
+            }
+        }
+        // A change of the same `what` put in force meanwhile supersedes the one that failed.
+        unrecorded.changes.withLock { pending in pending = failed.filter { old in !pending.contains { $0.what == old.what } } + pending }
+    }
+
+    /// Loads the files and puts them in force, or keeps what is in force when they do not load.
+    private func load() -> Bool {
         do {
             let trust = try TrustStore(directory: sources.trustDirectory)
             let participants: [Participant]
@@ -105,6 +207,11 @@ public struct TrustReloader: Service {
             return "\(file) \(attributes?[.size] as? Int ?? -1) \(modified)"
         }
     }
+}
+
+/// The changes in force that the log has not taken yet.
+private final class Unrecorded: Sendable {
+    let changes = Mutex<[ConfigurationChange]>([])
 }
 
 /// A file that did not load in a reload.

@@ -156,7 +156,8 @@ public enum GatewayApp {
         let follower = LogFollower(intake: intake, interval: settings.followInterval, logger: logger)
         var services: [any Service] = [api, delivery, follower]
         if let sources = settings.trustSources {
-            services.append(TrustReloader(sources: sources, liveTrust: intake.liveTrust, onHangUp: settings.reloadOnHangUp, logger: logger))
+            services.append(TrustReloader(sources: sources, liveTrust: intake.liveTrust, onHangUp: settings.reloadOnHangUp,
+                                          record: { change in try await intake.record(change) }, logger: logger))
         }
         if let scheduler { services.append(scheduler) }
         if let address = settings.internalAPI {

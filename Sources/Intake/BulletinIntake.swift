@@ -80,6 +80,13 @@ public final class BulletinIntake: Sendable {
         try await committer.open(signing: signing)
     }
 
+    /// Records in the log a trust or configuration change that took effect (gateway.md §7, "Audit"), unless
+    /// the last recorded change of the same kind lists the same files: the new entry, or nil.
+    @discardableResult
+    public func record(_ change: ConfigurationChange, now: Date = Date()) async throws -> LogEntry? {
+        try await committer.record(change, now: now)
+    }
+
     /// Reads the log after the projected position and projects what others appended (another node on the
     /// same database, or `tongbao` beside the gateway), and signs a checkpoint of what they appended: periodically.
     public func catchUp() async throws {

@@ -363,6 +363,19 @@ final class Committer: Sendable {
         }
     }
 
+    /// Records a trust or configuration change that took effect, through the same append lock as intake,
+    /// with a checkpoint of the grown tree; nothing when the last change of the same `what` recorded lists
+    /// the same files and digests (nothing changed). The new entry, or nil.
+    func record(_ change: ConfigurationChange, now: Date) async throws -> LogEntry? {
+        let entry = change.entry(issuer: configuration.code, receivedAt: Timestamps.chinaStandardTime(now))
+        return try await ledger.withAppendLock { write in
+            if let last = try await write.latestChange(of: change.what), change.sameFiles(as: last.content.bytes) { return nil }
+            let written = try await write.append([EntryToAppend(entry)])
+            if let last = written.last?.position { _ = try await treeHead.sign(size: last, write: write) }
+            return written.first
+        }
+    }
+
     /// The problem for an item refused before it was written.
     private static func problem(_ error: any Error) -> GatewayError {
         switch error {

@@ -95,6 +95,8 @@ public protocol LedgerWriter: Sendable {
     func entriesAndAccepted(after position: Int, limit: Int, keys: [BulletinKey]) async throws(LedgerError) -> ([LogEntry], [BulletinKey: LogEntry])
     /// Which of `keys` the gateway issued.
     func issued(_ keys: [BulletinKey]) async throws(LedgerError) -> [BulletinKey: LogEntry]
+    /// The last trust or configuration change of `type` (what changed: `participants`, `trust-store`, …).
+    func latestChange(of type: String) async throws(LedgerError) -> LogEntry?
     /// Appends the entries, in order, at the end of the chain, each chained to the one before, and grows
     /// the Merkle tree by their leaves.
     func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry]

@@ -6,6 +6,14 @@ public enum EntryOutcome: String, Sendable, CaseIterable {
     case rejected
     /// Made and signed by the gateway itself.
     case issued
+    /// A change of trust that took effect (participants, roots, intermediates, CRLs): the entry's bytes are
+    /// its change manifest (who, what, the digest of every file in force).
+    case trust
+    /// A change of configuration that took effect (rule packs, the working-day calendar), recorded the same way.
+    case configuration
+
+    /// Whether the entry records a trust or configuration change rather than a bulletin.
+    public var isChange: Bool { self == .trust || self == .configuration }
 }
 
 /// What the gateway records for one received bulletin, before it has a place in the log.

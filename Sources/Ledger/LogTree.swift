@@ -8,6 +8,8 @@ extension LogEntry {
         case .accepted: .accepted
         case .issued: .issued
         case .rejected: .rejected
+        case .trust: .trust
+        case .configuration: .configuration
         }
         return LogLeaf(position: position, time: content.receivedAt, kind: kind, issuer: content.issuer, id: content.id,
                        type: content.type, sha256: sha256)

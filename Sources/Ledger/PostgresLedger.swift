@@ -103,15 +103,19 @@ public final class PostgresLedger: LedgerStore {
 
     // MARK: Schema
 
+    /// The layout version: 2 had no `trust` and `configuration` outcomes.
+    static let schemaVersion = 3
+
     static let schema = """
         CREATE TABLE IF NOT EXISTS log (
             position BIGINT PRIMARY KEY,
             issuer TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL,
-            received_at TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'issued')),
+            received_at TEXT NOT NULL, outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'issued', 'trust', 'configuration')),
             error_code TEXT, bytes BYTEA NOT NULL, sha256 TEXT NOT NULL, previous_hash TEXT NOT NULL, hash TEXT NOT NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS log_accepted ON log (issuer, id) WHERE outcome = 'accepted';
         CREATE UNIQUE INDEX IF NOT EXISTS log_issued ON log (issuer, id) WHERE outcome = 'issued';
+        CREATE INDEX IF NOT EXISTS log_changes ON log (type, position) WHERE outcome IN ('trust', 'configuration');
         CREATE TABLE IF NOT EXISTS receipts (position BIGINT PRIMARY KEY REFERENCES log (position), bytes BYTEA NOT NULL);
         CREATE TABLE IF NOT EXISTS outbox (
             sequence BIGINT PRIMARY KEY,
@@ -173,7 +177,16 @@ public final class PostgresLedger: LedgerStore {
                     _ = try await transaction.rows(PostgresQuery(unsafeSQL: statement))
                 }
                 let version = try await transaction.rows("SELECT version FROM schema_version").first.map { try $0.decode(Int.self) }
-                if version == nil { _ = try await transaction.rows("INSERT INTO schema_version (version) VALUES (2)") }
+                if version == nil {
+                    _ = try await transaction.rows("INSERT INTO schema_version (version) VALUES (\(Self.schemaVersion))")
+                } else if let version, version < 3 {
+                    // 2 had no `trust` and `configuration` outcomes (the column's check is named by PostgreSQL's rule).
+                    _ = try await transaction.rows("ALTER TABLE log DROP CONSTRAINT IF EXISTS log_outcome_check")
+                    _ = try await transaction.rows("""
+                        ALTER TABLE log ADD CONSTRAINT log_outcome_check CHECK (outcome IN ('accepted', 'rejected', 'issued', 'trust', 'configuration'))
+                        """)
+                    _ = try await transaction.rows("UPDATE schema_version SET version = \(Self.schemaVersion)")
+                }
                 try await transaction.growTreeToLog()
             }
         }

@@ -155,6 +155,15 @@ final class PostgresTransaction: LedgerWriter {
         try await entries(keys, outcome: .issued)
     }
 
+    func latestChange(of type: String) async throws(LedgerError) -> LogEntry? {
+        try await ledger {
+            try await rows("""
+                SELECT \(unescaped: PostgresLedger.columns) FROM log WHERE outcome IN ('trust', 'configuration') AND type = \(type)
+                ORDER BY position DESC LIMIT 1
+                """).first.map(PostgresLedger.entry)
+        }
+    }
+
     /// The entries among `keys` with `outcome`, in one statement. The outcome is written out, not bound:
     /// only then can PostgreSQL use the partial unique index on it.
     private func entries(_ keys: [BulletinKey], outcome: EntryOutcome) async throws(LedgerError) -> [BulletinKey: LogEntry] {

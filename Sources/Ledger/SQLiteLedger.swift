@@ -174,6 +174,10 @@ public final class SQLiteLedger: LedgerStore {
             }
         }
 
+        func latestChange(of type: String) async throws(LedgerError) -> LogEntry? {
+            try await thread.run { connection throws(LedgerError) in try SQLiteLedger.latestChange(connection, of: type) }
+        }
+
         /// The chain's head is read once, then each row follows the one before.
         func append(_ entries: [EntryToAppend]) async throws(LedgerError) -> [LogEntry] {
             guard !entries.isEmpty else { return [] }
@@ -412,6 +416,16 @@ public final class SQLiteLedger: LedgerStore {
         // The outcome is written out, not bound: only then can SQLite use the partial unique index on it.
         try connection.withStatement("SELECT \(columns) FROM log WHERE issuer = ? AND id = ? AND outcome = '\(outcome.rawValue)'") { statement throws(LedgerError) in
             try statement.bind([.text(key.issuer), .text(key.id)])
+            return try statement.step() ? entry(statement) : nil
+        }
+    }
+
+    /// The outcomes are written out, not bound: only then can SQLite use the partial index on them.
+    static func latestChange(_ connection: SQLiteConnection, of type: String) throws(LedgerError) -> LogEntry? {
+        try connection.withStatement("""
+            SELECT \(columns) FROM log WHERE (outcome = 'trust' OR outcome = 'configuration') AND type = ? ORDER BY position DESC LIMIT 1
+            """) { statement throws(LedgerError) in
+            try statement.bind([.text(type)])
             return try statement.step() ? entry(statement) : nil
         }
     }

@@ -5,8 +5,9 @@
 /// times per accepted bulletin on the serial commit path.
 enum SQLiteSchema {
     /// The current layout version: 1 had no `issued` outcome; 2 checked values with `IN (…)`; 3 had no
-    /// refusal record; 4 had no Merkle tree (its hashes are computed from the log when it migrates).
-    static let version = 5
+    /// refusal record; 4 had no Merkle tree (its hashes are computed from the log when it migrates); 5 had
+    /// no `trust` and `configuration` outcomes.
+    static let version = 6
 
     static func logTable(_ name: String) -> String {
         """
@@ -14,7 +15,8 @@ enum SQLiteSchema {
             position INTEGER PRIMARY KEY,
             issuer TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL,
             received_at TEXT NOT NULL,
-            outcome TEXT NOT NULL CHECK (outcome = 'accepted' OR outcome = 'rejected' OR outcome = 'issued'),
+            outcome TEXT NOT NULL CHECK (outcome = 'accepted' OR outcome = 'rejected' OR outcome = 'issued' OR outcome = 'trust'
+                                         OR outcome = 'configuration'),
             error_code TEXT, bytes BLOB NOT NULL, sha256 TEXT NOT NULL,
             previous_hash TEXT NOT NULL, hash TEXT NOT NULL
         )
@@ -37,6 +39,7 @@ enum SQLiteSchema {
     static let indexesAndTables = """
         CREATE UNIQUE INDEX IF NOT EXISTS log_accepted ON log (issuer, id) WHERE outcome = 'accepted';
         CREATE UNIQUE INDEX IF NOT EXISTS log_issued ON log (issuer, id) WHERE outcome = 'issued';
+        CREATE INDEX IF NOT EXISTS log_changes ON log (type, position) WHERE outcome = 'trust' OR outcome = 'configuration';
         CREATE TABLE IF NOT EXISTS receipts (position INTEGER PRIMARY KEY REFERENCES log (position), bytes BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
         CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, sequence);
@@ -65,8 +68,10 @@ enum SQLiteSchema {
         try connection.transaction { () throws(LedgerError) in
             let current = try userVersion(connection)
             guard current < version else { return }   // another process was first
-            if current < 3 {
+            if current < 6 {   // the log's outcome check changed in 3 and 6
                 try rebuild("log", logTable, columns: "position, issuer, id, type, sender, received_at, outcome, error_code, bytes, sha256, previous_hash, hash", connection)
+            }
+            if current < 3 {
                 try rebuild("outbox", outboxTable, columns: "sequence, position, recipient, state, attempts, next_attempt_at, last_error, updated_at", connection)
             }
             try connection.execute(indexesAndTables)

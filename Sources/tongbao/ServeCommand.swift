@@ -92,7 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
         settings.bulletinPeriod = bulletinPeriod
         settings.connectionLimits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
         settings.requestsPerSecond = rateLimit == 0 ? nil : rateLimit
-        settings.trustSources = TrustSources(trustDirectory: setup.trustPath, participantsFile: setup.participantsPath)
+        let rules = setup.library.directory.path
+        settings.trustSources = TrustSources(trustDirectory: setup.trustPath, participantsFile: setup.participantsPath, configuration: [
+            ConfigurationFiles(what: "rules", folder: rules, extensions: ["json"]),
+        ])
         settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""

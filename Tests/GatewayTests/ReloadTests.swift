@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import Gateway
+import Ledger
 import Testing
+import TransparencyLog
 import Trust
 
 /// Trust and participants change while the gateway runs: a new CRL is in force from the next request on,
@@ -56,5 +58,72 @@ struct ReloadTests {
         try Data(ParticipantsFile.text(added).utf8).write(to: file, options: .atomic)
         #expect(try await Self.eventually { try await get(unlisted, gateway, "/healthz").status == 200 }, "the added participant is known within 10 s")
         #expect(try await get(health, gateway, "/healthz").status == 200)
+    }
+
+    /// The trust and configuration changes the gateway recorded, in log order.
+    static func changes(_ gateway: LiveGateway) async throws -> [LogEntry] {
+        try await gateway.log.entries(after: 0, limit: 10_000).filter { $0.content.outcome.isChange }
+    }
+
+    static func manifest(_ entry: LogEntry) -> String { String(decoding: entry.content.bytes, as: UTF8.self) }
+
+    @Test("every trust change that took effect is a trust entry in the log (what, cause, node, each file's digest), with a checkpoint; a refused file and an unchanged one are not",
+          arguments: GatewayStore.allCases)
+    func changesAreLogged(store: GatewayStore) async throws {
+        let gateway = try await LiveGateway.start(store: store, reloading: true)
+        defer { gateway.stop() }
+        let participantsFile = gateway.folder.appendingPathComponent("participants.json")
+        let crlFile = gateway.folder.appendingPathComponent("trust/crl/root.pem")
+        func digest(_ file: URL) throws -> String { SHA256Digest.hex(Array(try Data(contentsOf: file))) }
+
+        // At start, the files in force differ from what the (empty) log recorded: one entry each.
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 2 })
+        let atStart = try await Self.changes(gateway)
+        #expect(atStart.map(\.content.type).sorted() == ["participants", "trust-store"])
+        for entry in atStart {
+            #expect(entry.content.issuer == "440800-GATEWAY" && entry.leaf.kind == .trust && entry.sha256 == SHA256Digest.hex(entry.content.bytes))
+            #expect(Self.manifest(entry).contains("\ncause start\n"))
+        }
+        let storeAtStart = try #require(atStart.first { $0.content.type == "trust-store" })
+        #expect(Self.manifest(storeAtStart).contains("\nfile crl/root.pem \(try digest(crlFile))\n"))
+        #expect(Self.manifest(storeAtStart).contains("\nfile roots/root.pem \(try digest(gateway.folder.appendingPathComponent("trust/roots/root.pem")))\n"))
+
+        // A new CRL: a trust-store entry naming its digest, covered by a signed checkpoint.
+        let authority = try CertificateAuthority(
+            key: try PrivateKey(pem: Array(try Data(contentsOf: gateway.folder.appendingPathComponent("ca/root.key.pem")))),
+            certificatePEM: Array(try Data(contentsOf: gateway.folder.appendingPathComponent("trust/roots/root.pem"))))
+        let now = Int(Date().timeIntervalSince1970)
+        let crl = try authority.revocationList(revokedSerials: [900, 901], thisUpdate: now - 60, nextUpdate: now + 86_400 * 30)
+        try Data(try crl.pem()).write(to: crlFile, options: .atomic)
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 3 }, "the CRL's change is recorded within 10 s")
+        let crlChange = try #require(try await Self.changes(gateway).last)
+        #expect(crlChange.content.type == "trust-store" && Self.manifest(crlChange).contains("\ncause file-change\n"))
+        #expect(Self.manifest(crlChange).contains("\nfile crl/root.pem \(try digest(crlFile))\n"))
+        #expect(try await gateway.log.latestCheckpoint().map(\.size) ?? 0 >= crlChange.position, "a checkpoint covers the change")
+
+        // A broken participants file is refused: nothing in force changed, nothing is recorded.
+        let good = try Data(contentsOf: participantsFile)
+        try Data(#"{"participants": [{"code": "broken"#.utf8).write(to: participantsFile, options: .atomic)
+        try await Task.sleep(for: .milliseconds(1000))
+        #expect(try await Self.changes(gateway).count == 3)
+
+        // The good file back, with a participant added: a participants entry with the new file's digest.
+        let added = gateway.participants + [Participant(code: "440800-NOBODY", role: .insuranceAgency, region: "440800", name: "新的经办机构")]
+        try Data(ParticipantsFile.text(added).utf8).write(to: participantsFile, options: .atomic)
+        #expect(try Data(contentsOf: participantsFile) != good)
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 4 })
+        let participantsChange = try #require(try await Self.changes(gateway).last)
+        #expect(participantsChange.content.type == "participants")
+        #expect(Self.manifest(participantsChange).contains("\nfile participants.json \(try digest(participantsFile))\n"))
+
+        // The same files again (as at a restart with nothing changed): nothing new.
+        let same = ConfigurationChange(kind: .trust, what: "participants", cause: "start",
+                                       files: [ConfigurationChange.File(name: "participants.json", bytes: Array(try Data(contentsOf: participantsFile)))])
+        #expect(try await gateway.gateway.intake.record(same) == nil)
+        #expect(try await Self.changes(gateway).count == 4)
+
+        // The log with its changes verifies against its tree and checkpoints.
+        let report = try await TreeAudit.walk(gateway.log, logKey: gateway.gateway.intake.log.verifierKey) { _ in }
+        #expect(report.isIntact, "\(String(describing: report.firstBroken))")
     }
 }

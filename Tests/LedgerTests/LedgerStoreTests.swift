@@ -260,4 +260,62 @@ struct LedgerStoreTests {
         #expect(try await log.deliveries(in: .delivered, limit: 10).map(\.id) == ["B1"])
         await #expect(throws: LedgerError.notFound("")) { try await log.record(.delivered(detail: "x"), for: 12_345, at: "t5", now: 3_000) }
     }
+
+    @Test("trust and configuration changes are logged and grow the tree; the latest of a type is found; a layout from before them is migrated with its entries kept",
+          arguments: Store.allCases)
+    func changesAndTheirMigration(store: Store) async throws {
+        let made = try store.make()
+        do {
+            let log = try await made.open()
+            _ = try await log.append(entry("A"))
+        }
+        // The layout as it was before the change outcomes: the log's outcome check without them.
+        switch store {
+        case .sqlite:
+            try made.sql("""
+                PRAGMA foreign_keys=OFF;
+                ALTER TABLE log RENAME TO log_current;
+                CREATE TABLE log (
+                    position INTEGER PRIMARY KEY,
+                    issuer TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, sender TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome = 'accepted' OR outcome = 'rejected' OR outcome = 'issued'),
+                    error_code TEXT, bytes BLOB NOT NULL, sha256 TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL, hash TEXT NOT NULL
+                );
+                INSERT INTO log SELECT * FROM log_current; DROP TABLE log_current;
+                PRAGMA user_version = 5;
+                """)
+        case .postgres:
+            try made.sql("""
+                ALTER TABLE log DROP CONSTRAINT log_outcome_check;
+                ALTER TABLE log ADD CONSTRAINT log_outcome_check CHECK (outcome IN ('accepted', 'rejected', 'issued'));
+                UPDATE schema_version SET version = 2;
+                """)
+        }
+        #expect(throws: (any Error).self, "the old layout refuses a change entry") {
+            try made.sql("INSERT INTO log VALUES (9, 'I', 'X', 'T', 'S', 't', 'trust', NULL, X'00', 's', 'p', 'h')")
+        }
+
+        let log = try await made.open()
+        func change(_ what: String, _ kind: EntryOutcome, _ manifest: String) -> EntryToAppend {
+            EntryToAppend(NewEntry(issuer: "440800-GATEWAY", id: "\(kind.rawValue)-\(what)-\(manifest.count)", type: what, sender: "gw-1",
+                                   receivedAt: "2026-12-04T10:00:00+08:00", outcome: kind, bytes: Array(manifest.utf8)))
+        }
+        let written = try await log.withAppendLock { write in
+            try await write.append([change("participants", .trust, "p1"), change("rules", .configuration, "r1"), change("participants", .trust, "p2..")])
+        }
+        #expect(written.map(\.position) == [2, 3, 4])
+        #expect(written.map(\.leaf.kind) == [.trust, .configuration, .trust])
+        let latest = try await log.withAppendLock { write in
+            (try await write.latestChange(of: "participants"), try await write.latestChange(of: "rules"), try await write.latestChange(of: "trust-store"))
+        }
+        #expect(latest.0?.position == 4 && latest.0?.content.bytes == Array("p2..".utf8))
+        #expect(latest.1?.position == 3 && latest.1?.content.outcome == .configuration)
+        #expect(latest.2 == nil)
+        #expect(try await log.entries(after: 0, limit: 10).first?.content.id == "A", "the entry from before the migration is kept")
+        #expect(try await log.verifyChain() == ChainReport(entries: 4, firstBroken: nil))
+        let report = try await TreeAudit.walk(log, logKey: nil)
+        #expect(report.isIntact && report.entries == 4)
+    }
 }
