@@ -92,7 +92,7 @@ final class Committer: Sendable {
             routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
             projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
         signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
-        treeHead = TreeHeadSigner(signer: try configuration.logSigner)
+        treeHead = TreeHeadSigner(signer: try configuration.logSigner, previous: configuration.previousLogKeys)
         reader = try BulletinReader()
     }
 
@@ -103,7 +103,7 @@ final class Committer: Sendable {
     /// version or by another writer, or an empty log that has none).
     func open(signing: Bool) async throws {
         try await sequencing.withLock { () async throws in
-            let report = try await TreeAudit.walk(ledger, logKey: treeHead.signer.verifier) { page in try project(page) }
+            let report = try await TreeAudit.walk(ledger, logKeys: treeHead.verifiers) { page in try project(page) }
             if let (position, reason) = report.firstBroken { throw LedgerError.logIntegrity(position: position, reason) }
         }
         if signing { try await checkpointIfGrown() }

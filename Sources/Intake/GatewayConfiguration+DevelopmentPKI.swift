@@ -12,12 +12,15 @@ extension GatewayConfiguration {
             throw TrustError(code: .trustStoreUnreadable, message: "no participant has the role gateway")
         }
         func read(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: folder.appendingPathComponent(path))) }
-        return GatewayConfiguration(
+        let logKeyPath = folder.appendingPathComponent("participants/\(gateway.code).log-key.pem").path
+        var configuration = GatewayConfiguration(
             code: gateway.code, region: gateway.region, participants: participants,
             trust: try TrustStore(directory: folder.appendingPathComponent("trust").path),
             signingKey: try PrivateKey(pem: try read("participants/\(gateway.code).key.pem")),
             signingCertificate: try Trust.Certificate(pem: try read("participants/\(gateway.code).cert.pem")),
-            logKey: try Ed25519PrivateKey.loadOrCreate(at: folder.appendingPathComponent("participants/\(gateway.code).log-key.pem").path),
+            logKey: try Ed25519PrivateKey.loadOrCreate(at: logKeyPath),
             packs: packs, defaultPack: defaultPack)
+        configuration.previousLogKeys = try LogKeyHistory(logKeyPath: logKeyPath).previousKeys(now: Int(Date().timeIntervalSince1970))
+        return configuration
     }
 }

@@ -21,6 +21,9 @@ public struct GatewayConfiguration: Sendable {
     public var logKey: Ed25519PrivateKey
     /// The log's name: the checkpoints' origin line and the log key's name.
     public var logOrigin: String
+    /// The log keys rotated from (``LogKeyHistory``), oldest first: listed in the key document, accepted
+    /// for the checkpoints they signed, and signing too while their overlap lasts.
+    public var previousLogKeys: [PreviousLogKey] = []
     /// The rule packs by name, and the one used when a bulletin names none.
     public var packs: [String: RulePack]
     /// The pack for bulletins that name none.
@@ -69,6 +72,12 @@ public struct GatewayConfiguration: Sendable {
     /// The log's verifier key (C2SP vkey).
     public var logVerifierKey: NoteVerifierKey {
         get throws(GatewayError) { try logSigner.verifier }
+    }
+
+    /// Every key a checkpoint of this log may be signed with: the current one first, then those rotated
+    /// from, newest first.
+    public var logVerifierKeys: [NoteVerifierKey] {
+        get throws(GatewayError) { [try logVerifierKey] + previousLogKeys.reversed().map(\.verifier) }
     }
 
     /// Where the log key of the gateway whose signing key is at `signingKeyPath` lives by default: beside it,

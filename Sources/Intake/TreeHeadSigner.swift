@@ -1,4 +1,5 @@
 import Bulletins
+import Foundation
 import Ledger
 import TransparencyLog
 
@@ -8,6 +9,23 @@ import TransparencyLog
 struct TreeHeadSigner: Sendable {
     /// The log's key, under the log's name.
     let signer: NoteSigner
+    /// The keys rotated from that sign too until their overlap ends (seconds since 1970).
+    let overlapping: [(signer: NoteSigner, until: Int)]
+    /// Every key the log's checkpoints may carry: the current one first.
+    let verifiers: [NoteVerifierKey]
+
+    init(signer: NoteSigner, previous: [PreviousLogKey] = []) {
+        self.signer = signer
+        overlapping = previous.compactMap { key in key.signer.map { ($0, key.overlapEnds) } }
+        verifiers = [signer.verifier] + previous.reversed().map(\.verifier)
+    }
+
+    /// The previous keys whose overlap lasts now.
+    private var overlappingNow: [NoteSigner] {
+        guard !overlapping.isEmpty else { return [] }
+        let now = Int(Date().timeIntervalSince1970)
+        return overlapping.filter { $0.until > now }.map(\.signer)
+    }
 
     /// Signs and keeps the checkpoint of the tree of `size` leaves as `write`'s transaction has grown it, and
     /// returns a receipt for each of `receipted` (entries of that tree), in the encoding given with it.
@@ -20,7 +38,8 @@ struct TreeHeadSigner: Sendable {
         _ = try plan.root()
         for (entry, _) in receipted { _ = try plan.inclusionProof(index: entry.position - 1) }
         let tree = MerkleTree(size: size, reader: TreeHashes(try await write.treeHashes(recorder.read)))
-        let checkpoint = try SignedCheckpoint(signing: Checkpoint(origin: signer.verifier.name, size: size, root: try tree.root()), with: signer)
+        let checkpoint = try SignedCheckpoint(signing: Checkpoint(origin: signer.verifier.name, size: size, root: try tree.root()), with: signer,
+                                              overlapping: overlappingNow)
         try await write.storeCheckpoint(StoredCheckpoint(size: size, note: checkpoint.text))
         let receipts = try receipted.map { entry, encoding in
             let receipt = LogReceipt(issuer: entry.content.issuer, id: entry.content.id, sha256: entry.sha256, receivedAt: entry.content.receivedAt,

@@ -15,6 +15,11 @@ public struct VerifiableLog: Sendable {
     /// The statement binding the log key to the gateway's X.509 identity: a compact JWS by the gateway's
     /// certificate key (its chain in `x5c`) over `{"origin","vkey","gateway"}`.
     public let keyBinding: String
+    /// The keys the log rotated from, newest first, each with its own binding statement: checkpoints and
+    /// receipts they signed still verify (gateway.md §7, `pki rotate`).
+    public let previousKeys: [(key: NoteVerifierKey, binding: String)]
+    /// Every key the log's checkpoints may carry: the current one first.
+    public var verifierKeys: [NoteVerifierKey] { [verifierKey] + previousKeys.map(\.key) }
 
     /// The largest proof or tile request answered: sizes beyond the tree are refused, and so are tiles
     /// wider than C2SP's 256.
@@ -23,15 +28,26 @@ public struct VerifiableLog: Sendable {
     init(ledger: any LedgerStore, configuration: GatewayConfiguration) throws {
         self.ledger = ledger
         verifierKey = try configuration.logVerifierKey
-        let statement = JSONText.object([("origin", JSONText.quoted(verifierKey.name)), ("vkey", JSONText.quoted(verifierKey.text)),
-                                         ("gateway", JSONText.quoted(configuration.code))])
-        keyBinding = try JWS().sign(Array(statement.utf8), key: configuration.signingKey, chain: [configuration.signingCertificate])
+        func binding(_ key: NoteVerifierKey) throws -> String {
+            let statement = JSONText.object([("origin", JSONText.quoted(key.name)), ("vkey", JSONText.quoted(key.text)),
+                                             ("gateway", JSONText.quoted(configuration.code))])
+            return try JWS().sign(Array(statement.utf8), key: configuration.signingKey, chain: [configuration.signingCertificate])
+        }
+        keyBinding = try binding(verifierKey)
+        previousKeys = try configuration.previousLogKeys.reversed().map { ($0.verifier, try binding($0.verifier)) }
     }
 
-    /// `GET /v1/log/key`: the vkey and the binding statement.
+    /// `GET /v1/log/key`: the vkey and the binding statement, and (after a rotation) `previous`, the keys
+    /// rotated from with theirs.
     public var keyDocument: String {
-        JSONText.object([("origin", JSONText.quoted(verifierKey.name)), ("vkey", JSONText.quoted(verifierKey.text)),
-                         ("binding", JSONText.quoted(keyBinding))])
+        var members = [("origin", JSONText.quoted(verifierKey.name)), ("vkey", JSONText.quoted(verifierKey.text)),
+                       ("binding", JSONText.quoted(keyBinding))]
+        if !previousKeys.isEmpty {
+            members.append(("previous", JSONText.list(previousKeys.map { key, binding in
+                JSONText.object([("vkey", JSONText.quoted(key.text)), ("binding", JSONText.quoted(binding))])
+            })))
+        }
+        return JSONText.object(members)
     }
 
     /// The latest signed checkpoint, with the cosignatures it has gathered.
@@ -132,7 +148,7 @@ public struct VerifiableLog: Sendable {
             throw GatewayError(.notAuthorized, "a witness key posted by \(participant) is named \(participant) or \(participant)/…, not \(key.name)")
         }
         guard let stored = try await read({ try await ledger.checkpoints(from: size, limit: 1).first }), stored.size == size,
-              let checkpoint = try? SignedCheckpoint(text: stored.note, logKey: verifierKey) else {
+              let checkpoint = try? SignedCheckpoint(text: stored.note, logKeys: verifierKeys) else {
             throw GatewayError(.notFound, "the log signed no checkpoint of size \(size)")
         }
         guard let signature = SignedNote(text: checkpoint.note.body + "\n" + line.trimmingCharacters(in: .newlines) + "\n")?.signatures.first,

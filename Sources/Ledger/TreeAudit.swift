@@ -33,6 +33,13 @@ public enum TreeAudit {
     /// `rootsAt`: sizes whose recomputed roots the report keeps (those of a participant's checkpoints).
     public static func walk(_ store: some LedgerStore, logKey: NoteVerifierKey?, rootsAt sizes: Set<Int> = [],
                             verified: ([LogEntry]) throws -> Void = { _ in }) async throws -> TreeReport {
+        try await walk(store, logKeys: logKey.map { [$0] } ?? [], rootsAt: sizes, verified: verified)
+    }
+
+    /// ``walk(_:logKey:rootsAt:verified:)`` accepting a latest checkpoint signed by any of `logKeys` (the
+    /// log's key and those it rotated from); none: the signature is not checked.
+    public static func walk(_ store: some LedgerStore, logKeys: [NoteVerifierKey], rootsAt sizes: Set<Int> = [],
+                            verified: ([LogEntry]) throws -> Void = { _ in }) async throws -> TreeReport {
         var frontier = TreeFrontier()
         var report = TreeReport(entries: 0, root: MerkleHashing.emptyRoot, checkpoints: 0, firstBroken: nil)
         var checkpoints = try await store.checkpoints(from: 0, limit: 1000)
@@ -91,9 +98,9 @@ public enum TreeAudit {
         guard storedEdge == frontier.hashes else {
             return broken(frontier.size, "the stored tree's hashes differ from the tree recomputed from the entries")
         }
-        if let logKey, let latest = try await store.latestCheckpoint() {
+        if !logKeys.isEmpty, let latest = try await store.latestCheckpoint() {
             do {
-                _ = try SignedCheckpoint(text: latest.note, logKey: logKey)
+                _ = try SignedCheckpoint(text: latest.note, logKeys: logKeys)
             } catch {
                 return broken(latest.size, "the latest checkpoint (size \(latest.size)) does not verify with the log key: \(error)")
             }

@@ -96,21 +96,33 @@ public struct SignedCheckpoint: Sendable, Equatable {
     /// The note text, as served and as receipts carry it.
     public var text: String { note.text }
 
-    /// Signs `checkpoint` with the log's key.
-    public init(signing checkpoint: Checkpoint, with signer: NoteSigner) throws(TrustError) {
+    /// Signs `checkpoint` with the log's key, and with each of `overlapping` (the previous log key while a
+    /// rotation's overlap lasts: verifiers holding either key accept the checkpoint).
+    public init(signing checkpoint: Checkpoint, with signer: NoteSigner, overlapping: [NoteSigner] = []) throws(TrustError) {
         self.checkpoint = checkpoint
         let body = checkpoint.body
-        note = SignedNote(body: body, signatures: [try signer.signature(of: Array(body.utf8))])
+        var signatures = [try signer.signature(of: Array(body.utf8))]
+        for other in overlapping { signatures.append(try other.signature(of: Array(body.utf8))) }
+        note = SignedNote(body: body, signatures: signatures)
     }
 
     /// Reads a signed checkpoint and checks the log's signature and origin.
     public init(text: String, logKey: NoteVerifierKey) throws(LogError) {
+        try self.init(text: text, logKeys: [logKey])
+    }
+
+    /// Reads a signed checkpoint and checks that one of `logKeys` (the log's key and those it rotated from)
+    /// signed it, under the log's origin.
+    public init(text: String, logKeys: [NoteVerifierKey]) throws(LogError) {
         guard let note = SignedNote(text: text) else { throw LogError(.malformed, "not a signed note") }
         let checkpoint = try Checkpoint(body: note.body)
-        guard checkpoint.origin == logKey.name else {
-            throw LogError(.signatureInvalid, "the checkpoint is of log \(checkpoint.origin), not \(logKey.name)")
+        guard let first = logKeys.first else { throw LogError(.signatureInvalid, "no log key to check the checkpoint with") }
+        guard logKeys.contains(where: { $0.name == checkpoint.origin }) else {
+            throw LogError(.signatureInvalid, "the checkpoint is of log \(checkpoint.origin), not \(first.name)")
         }
-        guard note.isSigned(by: logKey) else { throw LogError(.signatureInvalid, "the checkpoint carries no valid signature of \(logKey.name)") }
+        guard logKeys.contains(where: { note.isSigned(by: $0) }) else {
+            throw LogError(.signatureInvalid, "the checkpoint carries no valid signature of \(first.name) by \(logKeys.count == 1 ? "its key" : "any of its \(logKeys.count) keys")")
+        }
         self.checkpoint = checkpoint
         self.note = note
     }

@@ -9,10 +9,43 @@ public enum LogKeyBinding {
     /// The verifier key of `document`, once its binding verifies against `trust` at `now` (seconds since
     /// 1970) and names the same key and origin, signed by the participant it names as the gateway.
     public static func verify(_ document: [UInt8], trust: TrustStore, now: Int) throws(LogError) -> NoteVerifierKey {
+        let (vkey, binding, _) = try members(of: document)
+        return try verify(vkey: vkey, binding: binding, trust: trust, now: now)
+    }
+
+    /// Every log key `document` binds, each binding verified as ``verify(_:trust:now:)`` does: its `vkey`
+    /// first, then those of `previous` (the keys the log rotated from, newest first), whose checkpoints and
+    /// receipts still verify.
+    public static func verifyAll(_ document: [UInt8], trust: TrustStore, now: Int) throws(LogError) -> [NoteVerifierKey] {
+        let (vkey, binding, previous) = try members(of: document)
+        var keys = [try verify(vkey: vkey, binding: binding, trust: trust, now: now)]
+        for item in previous {
+            guard case .object(let fields) = item.value,
+                  case .string(let vkey)? = fields.first(where: { $0.key == "vkey" })?.node.value,
+                  case .string(let binding)? = fields.first(where: { $0.key == "binding" })?.node.value else {
+                throw LogError(.malformed, #"a previous log key is not {"vkey","binding"}"#)
+            }
+            keys.append(try verify(vkey: vkey, binding: binding, trust: trust, now: now))
+        }
+        return keys
+    }
+
+    private static func members(of document: [UInt8]) throws(LogError) -> (vkey: String, binding: String, previous: [JSONNode]) {
         guard let node = try? JSONParser().parse(document), case .object(let members) = node.value,
               case .string(let vkey)? = members.first(where: { $0.key == "vkey" })?.node.value,
-              case .string(let binding)? = members.first(where: { $0.key == "binding" })?.node.value,
-              let key = NoteVerifierKey(text: vkey), key.type == NoteVerifierKey.ed25519 else {
+              case .string(let binding)? = members.first(where: { $0.key == "binding" })?.node.value else {
+            throw LogError(.malformed, #"not a log key document ({"origin","vkey","binding"} with an Ed25519 vkey)"#)
+        }
+        var previous: [JSONNode] = []
+        if let listed = members.first(where: { $0.key == "previous" })?.node {
+            guard case .array(let items) = listed.value else { throw LogError(.malformed, "the log key document's previous is not an array") }
+            previous = items
+        }
+        return (vkey, binding, previous)
+    }
+
+    private static func verify(vkey: String, binding: String, trust: TrustStore, now: Int) throws(LogError) -> NoteVerifierKey {
+        guard let key = NoteVerifierKey(text: vkey), key.type == NoteVerifierKey.ed25519 else {
             throw LogError(.malformed, #"not a log key document ({"origin","vkey","binding"} with an Ed25519 vkey)"#)
         }
         let verified: JWS.Verified

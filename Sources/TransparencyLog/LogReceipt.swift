@@ -53,7 +53,14 @@ public struct LogReceipt: Sendable, Equatable {
     /// Returns the verified checkpoint.
     @discardableResult
     public func verify(logKey: NoteVerifierKey) throws(LogError) -> SignedCheckpoint {
-        let signed = try SignedCheckpoint(text: checkpoint, logKey: logKey)
+        try verify(logKeys: [logKey])
+    }
+
+    /// ``verify(logKey:)`` with any of `logKeys` (the log's key and those it rotated from: a receipt of
+    /// before a rotation carries a checkpoint only the previous key signed).
+    @discardableResult
+    public func verify(logKeys: [NoteVerifierKey]) throws(LogError) -> SignedCheckpoint {
+        let signed = try SignedCheckpoint(text: checkpoint, logKeys: logKeys)
         guard let leaf = LogLeaf(bytes: leaf) else { throw LogError(.malformed, "the receipt's leaf is not a canonical log leaf") }
         guard leaf.position == position, leaf.issuer == issuer, leaf.id == id, leaf.sha256 == sha256, leaf.kind == .accepted else {
             throw LogError(.leafMismatch, "the leaf names \(leaf.kind.rawValue) \(leaf.issuer)/\(leaf.id) sha256 \(leaf.sha256) at position \(leaf.position), the receipt \(issuer)/\(id) sha256 \(sha256) at position \(position)")

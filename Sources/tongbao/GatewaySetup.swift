@@ -50,6 +50,8 @@ struct GatewaySetup {
     let ledger: LedgerAddress
     let keyPath: String
     let certPath: String
+    /// The log's Ed25519 key (its history of rotations beside it).
+    let logKeyPath: String
     let trustPath: String
     /// The participants file (reloaded while the gateway runs, with the trust store).
     let participantsPath: String
@@ -68,12 +70,19 @@ struct GatewaySetup {
         var packs: [String: RulePack] = [:]
         for name in RuleLibrary.packNames { packs[name] = try library.pack(name) }
         guard let scoringPack = packs[options.rules] else { throw CLIError.usage("--rules \(options.rules): no such pack") }
-        configuration = GatewayConfiguration(
+        logKeyPath = options.logKey ?? GatewayConfiguration.logKeyPath(beside: keyPath, code: gateway.code)
+        var configuration = GatewayConfiguration(
             code: gateway.code, region: gateway.region, participants: members, trust: try TrustStore(directory: trustPath),
             signingKey: try PrivateKey(pem: try readPrivateKey(keyPath)), signingCertificate: try Trust.Certificate(pem: try readInput(certPath)),
-            logKey: try Ed25519PrivateKey.loadOrCreate(at: options.logKey ?? GatewayConfiguration.logKeyPath(beside: keyPath, code: gateway.code)),
+            logKey: try Ed25519PrivateKey.loadOrCreate(at: logKeyPath),
             logOrigin: options.logOrigin,
             packs: packs, defaultPack: options.rules)
+        do {
+            configuration.previousLogKeys = try LogKeyHistory(logKeyPath: logKeyPath).previousKeys(now: Int(Date().timeIntervalSince1970))
+        } catch {
+            throw CLIError.data(error.detail)
+        }
+        self.configuration = configuration
         ledger = try ledgerAddress(data: options.data, database: options.database, mustExist: requireLog)
         scorer = Scorer(pack: scoringPack, calendar: try library.calendar())
     }

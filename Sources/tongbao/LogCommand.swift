@@ -23,7 +23,7 @@ struct LogCommand: AsyncParsableCommand {
         @Option(help: "The database URL instead: sqlite:PATH or postgres://USER@HOST:PORT/DATABASE.")
         var database: String?
 
-        @Option(help: "The log's verifier key (a file holding its C2SP vkey, as GET /v1/log/key and `tongbao log key` give it): checks the signatures of the checkpoints.")
+        @Option(help: "The log's verifier key (a file holding its C2SP vkey, as GET /v1/log/key and `tongbao log key` give it; one per line after a rotation): checks the signatures of the checkpoints.")
         var logKey: String?
 
         @Option(parsing: .singleValue, help: "A signed checkpoint (C2SP note) the stored log must be consistent with; repeat for several.")
@@ -34,19 +34,14 @@ struct LogCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingErrors("log verify") {
-                let key = try logKey.map { path throws(CLIError) -> NoteVerifierKey in
-                    guard let key = NoteVerifierKey(text: String(decoding: try readInput(path), as: UTF8.self)) else {
-                        throw CLIError.data("\(path): not a C2SP verifier key (NAME+KEYID+BASE64)")
-                    }
-                    return key
-                }
+                let key = try logKey.map { path throws(CLIError) in try LogKeyFile.read(path) }
                 let held = try checkpoint.map { path throws(CLIError) in (path, try Self.checkpoint(path, key: key)) }
                 let receipts = try receipt.map { path throws(CLIError) in (path, try Self.receipt(path, key: key)) }
                 let sizes = Set(held.map(\.1.size) + receipts.map(\.1.1.size))
                 let failures = try await Self.openedOrFailed(try ledgerAddress(data: data, database: database, mustExist: true)) { log in
                     let chain = try await log.verifyChain()
                     if let broken = chain.firstBroken { return ["log: entry \(broken.position) is broken: \(broken.reason)"] }
-                    let tree = try await TreeAudit.walk(log, logKey: key, rootsAt: sizes)
+                    let tree = try await TreeAudit.walk(log, logKeys: key ?? [], rootsAt: sizes)
                     if let broken = tree.firstBroken { return ["log: entry \(broken.position) does not verify: \(broken.reason)"] }
                     var failures: [String] = []
                     for (path, checkpoint) in held {
@@ -94,10 +89,10 @@ struct LogCommand: AsyncParsableCommand {
             return nil
         }
 
-        static func checkpoint(_ path: String, key: NoteVerifierKey?) throws(CLIError) -> Checkpoint {
+        static func checkpoint(_ path: String, key: [NoteVerifierKey]?) throws(CLIError) -> Checkpoint {
             let text = String(decoding: try readInput(path), as: UTF8.self)
             do {
-                if let key { return try SignedCheckpoint(text: text, logKey: key).checkpoint }
+                if let key { return try SignedCheckpoint(text: text, logKeys: key).checkpoint }
                 guard let note = SignedNote(text: text) else { throw LogError(.malformed, "not a signed note") }
                 return try Checkpoint(body: note.body)
             } catch {
@@ -105,10 +100,10 @@ struct LogCommand: AsyncParsableCommand {
             }
         }
 
-        static func receipt(_ path: String, key: NoteVerifierKey?) throws(CLIError) -> (LogReceipt, Checkpoint) {
+        static func receipt(_ path: String, key: [NoteVerifierKey]?) throws(CLIError) -> (LogReceipt, Checkpoint) {
             do {
                 let receipt = try LogReceipt(bytes: try readInput(path))
-                if let key { return (receipt, try receipt.verify(logKey: key).checkpoint) }
+                if let key { return (receipt, try receipt.verify(logKeys: key).checkpoint) }
                 guard let note = SignedNote(text: receipt.checkpoint) else { throw LogError(.malformed, "the receipt's checkpoint is not a signed note") }
                 return (receipt, try Checkpoint(body: note.body))
             } catch let error as CLIError {
@@ -121,13 +116,13 @@ struct LogCommand: AsyncParsableCommand {
 
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the log's verifier key (C2SP vkey): what participants, witnesses and `log verify --log-key` check checkpoints with.")
+            abstract: "Print the log's verifier key (C2SP vkey), then those it rotated from, one per line: what participants, witnesses and `log verify --log-key` check checkpoints with.")
 
         @OptionGroup var options: GatewayOptions
 
         func run() throws {
             try runReportingErrors("log key") {
-                print(try GatewaySetup(options, requireLog: false).configuration.logVerifierKey.text)
+                for key in try GatewaySetup(options, requireLog: false).configuration.logVerifierKeys { print(key.text) }
             }
         }
     }

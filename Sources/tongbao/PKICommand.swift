@@ -8,7 +8,7 @@ import Trust
 struct PKICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pki", abstract: "A PKI made with this project: init a CA, issue and revoke participant certificates, write CRLs.",
-        subcommands: [Init.self, Issue.self, Revoke.self, CRL.self])
+        subcommands: [Init.self, Issue.self, Revoke.self, CRL.self, Rotate.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -217,4 +217,116 @@ extension PKICommand {
     }
 }
 
+extension PKICommand {
+    /// `tongbao pki rotate`: a new signing or log key for the gateway, with an overlap in which the old one
+    /// still verifies.
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Replace the gateway's signing key and certificate, or its log key, keeping the old one verifying.",
+            discussion: """
+                --what log: a new Ed25519 log key in CODE.log-key.pem; the old one is kept (CODE.log-key-KEYID.pem, \
+                recorded in CODE.log-key-history.txt). From the next start the gateway signs every checkpoint with both \
+                keys until the overlap ends, and lists the old key in GET /v1/log/key for good, so receipts signed \
+                before the rotation keep verifying. Refused while an earlier rotation's overlap lasts.
+                --what signing: a new key and certificate from the data folder's CA (DATA/pki), the old pair kept as \
+                CODE.previous.{key,cert}.pem; the old certificate stays valid (bulletins it signed keep verifying) until \
+                it expires or you revoke it (pki revoke, pki crl) once the overlap is over.
+                Either takes effect when the gateway starts again (copy the new files to every node of a cluster first).
+                """)
+
+        @OptionGroup var options: GatewayOptions
+
+        @Option(help: "What to rotate: signing (the X.509 key and certificate) or log (the Ed25519 log key).")
+        var what: String
+
+        @Option(help: "Days the old log key signs beside the new one (--what log).")
+        var overlapDays: Int = 7
+
+        @Option(help: "Days the new certificate is valid (--what signing).")
+        var days: Int = 365
+
+        @Option(parsing: .singleValue, help: "A host name or address clients reach the gateway by, for its new TLS certificate (--what signing; repeat for several; default: localhost and 127.0.0.1).")
+        var serverName: [String] = []
+
+        func validate() throws {
+            guard what == "signing" || what == "log" else { throw ValidationError("--what must be signing or log") }
+            guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365") }
+            guard (1...3650).contains(days) else { throw ValidationError("--days must be between 1 and 3650") }
+        }
+
+        func run() throws {
+            try runReportingErrors("pki rotate") {
+                let setup = try GatewaySetup(options, requireLog: false)
+                let now = Int(Date().timeIntervalSince1970)
+                if what == "log" {
+                    try rotateLogKey(setup, now: now)
+                } else {
+                    try rotateSigningKey(setup, now: now)
+                }
+            }
+        }
+
+        private func rotateLogKey(_ setup: GatewaySetup, now: Int) throws(CLIError) {
+            let rotation: LogKeyHistory.Rotation
+            do {
+                rotation = try LogKeyHistory(logKeyPath: setup.logKeyPath).rotate(origin: setup.configuration.logOrigin, overlap: overlapDays * 86_400, now: now)
+            } catch where error.code == .internal {
+                throw CLIError.io(error.detail)
+            } catch {
+                throw CLIError.data(error.detail)
+            }
+            print("""
+                rotated the log key of \(setup.configuration.logOrigin)
+                  new:      \(rotation.current.text) (\(setup.logKeyPath))
+                  previous: \(rotation.previous.text) (kept in \(rotation.previousKeyPath))
+                checkpoints are signed with both until \(Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(rotation.overlapEnds)))); \
+                the previous key stays listed in GET /v1/log/key. Restart the gateway (every node, with these files) to put it in force.
+                """)
+        }
+
+        private func rotateSigningKey(_ setup: GatewaySetup, now: Int) throws(CLIError) {
+            let folder = try CAFolder(options.pki.path)
+            let authority = try folder.authority()
+            let code = setup.configuration.code
+            let old = setup.configuration.signingCertificate
+            let keyFile = URL(fileURLWithPath: setup.keyPath), certificateFile = URL(fileURLWithPath: setup.certPath)
+            let previousKey = keyFile.deletingLastPathComponent().appendingPathComponent("\(code).previous.key.pem")
+            let previousCertificate = certificateFile.deletingLastPathComponent().appendingPathComponent("\(code).previous.cert.pem")
+            let serial = folder.nextSerial()
+            let gateway = setup.configuration.participants.first { $0.code == code }
+            do {
+                let key = try PrivateKey.generate(setup.configuration.signingKey.algorithm)
+                let certificate = try authority.issue(commonName: gateway?.name ?? code, participant: code, subjectKey: key, serial: serial,
+                                                      notBefore: now - 300, notAfter: now + days * 86_400,
+                                                      serverNames: serverName.isEmpty ? ["localhost", "127.0.0.1"] : serverName)
+                let manager = FileManager.default
+                for file in [previousKey, previousCertificate] where manager.fileExists(atPath: file.path) { try manager.removeItem(at: file) }
+                // The old pair is copied aside first, then the new one replaces it (each a rename): never without a key.
+                try manager.copyItem(at: keyFile, to: previousKey)
+                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: previousKey.path)
+                try manager.copyItem(at: certificateFile, to: previousCertificate)
+                let stagedKey = keyFile.appendingPathExtension("new"), stagedCertificate = certificateFile.appendingPathExtension("new")
+                try Data(try key.pem()).write(to: stagedKey)
+                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: stagedKey.path)
+                try Data(try certificate.pem()).write(to: stagedCertificate)
+                guard rename(stagedKey.path, keyFile.path) == 0, rename(stagedCertificate.path, certificateFile.path) == 0 else {
+                    throw CLIError.io("cannot put the new key and certificate in place: \(String(cString: strerror(errno)))")
+                }
+            } catch let error as CLIError {
+                throw error
+            } catch {
+                throw CLIError.io("cannot rotate the signing key: \(error)")
+            }
+            try folder.append("\(serial)\t\(code)\t\(now + days * 86_400)", to: folder.issuedFile)
+            print("""
+                rotated the signing key of \(code): new certificate serial \(serial) (\(certificateFile.path))
+                the previous one (serial \(old.serialNumber.map(String.init) ?? "?"), kept as \(previousCertificate.path)) stays valid until \
+                \(Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(old.notAfter)))): what it signed keeps verifying; revoke it \
+                (pki revoke, pki crl) once every recipient has seen the new one. Restart the gateway to put it in force.
+                """)
+        }
+    }
+}
+
 extension Participant.Role: ExpressibleByArgument {}

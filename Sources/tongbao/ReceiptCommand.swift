@@ -19,7 +19,7 @@ struct ReceiptCommand: AsyncParsableCommand {
                 RECEIPT: CODE reason; exit 0 when every receipt verifies, 1 otherwise.
                 """)
 
-        @Option(help: "The log's verifier key: a file holding its C2SP vkey.")
+        @Option(help: "The log's verifier key: a file holding its C2SP vkey (and, after a rotation, those it rotated from, one per line).")
         var logKey: String?
 
         @Option(help: "The gateway's base URL (https://HOST:PORT), to fetch the log key from instead.")
@@ -44,7 +44,7 @@ struct ReceiptCommand: AsyncParsableCommand {
                 for path in receipts {
                     do {
                         let receipt = try LogReceipt(bytes: try readInput(path))
-                        let checkpoint = try receipt.verify(logKey: logKey)
+                        let checkpoint = try receipt.verify(logKeys: logKey)
                         print("\(path): ok position \(receipt.position) (\(receipt.issuer)/\(receipt.id), checkpoint size \(checkpoint.checkpoint.size))")
                     } catch let error as LogError {
                         print("\(path): \(error.code) \(error.message)")
@@ -55,18 +55,15 @@ struct ReceiptCommand: AsyncParsableCommand {
             }
         }
 
-        private func resolveKey() async throws -> NoteVerifierKey {
+        private func resolveKey() async throws -> [NoteVerifierKey] {
             if let logKey {
                 guard url == nil else { throw CLIError.usage("give --log-key or --url, not both") }
-                guard let key = NoteVerifierKey(text: String(decoding: try readInput(logKey), as: UTF8.self)) else {
-                    throw CLIError.data("\(logKey): not a C2SP verifier key (NAME+KEYID+BASE64)")
-                }
-                return key
+                return try LogKeyFile.read(logKey)
             }
             guard let url, let trust, let key, let cert else { throw CLIError.usage("give --log-key FILE, or --url with --trust, --key and --cert") }
             let store = try TrustStore(directory: trust)
             let client = try MutualTLSClient.make(keyPEM: try readInput(key), certificatePEM: try readInput(cert), trust: store)
-            let result = await SubmitCommand.logKey(url: url, client: client, trust: store)
+            let result = await SubmitCommand.logKeys(url: url, client: client, trust: store)
             try await client.shutdown()
             return try result.get()
         }
@@ -83,5 +80,23 @@ enum MutualTLSClient {
         tls.trustRoots = .certificates(try trust.roots.map { try NIOSSLCertificate(bytes: try $0.der(), format: .der) })
         tls.certificateVerification = .noHostnameVerification
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }
+}
+
+/// A file of log verifier keys, as `tongbao log key` prints them: one C2SP vkey per line, the current key
+/// first, then those the log rotated from.
+enum LogKeyFile {
+    static func read(_ path: String) throws(CLIError) -> [NoteVerifierKey] {
+        let lines = String(decoding: try readInput(path), as: UTF8.self).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var keys: [NoteVerifierKey] = []
+        for (number, line) in lines.enumerated() {
+            guard let key = NoteVerifierKey(text: line) else {
+                throw CLIError.data("\(path) line \(number + 1): not a C2SP verifier key (NAME+KEYID+BASE64)")
+            }
+            keys.append(key)
+        }
+        guard !keys.isEmpty else { throw CLIError.data("\(path): no C2SP verifier key in it") }
+        return keys
     }
 }

@@ -47,7 +47,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = try MutualTLSClient.make(keyPEM: keyPEM, certificatePEM: certPEM, trust: store)
         var worst = SubmitOutcome.accepted
         let reader = try BulletinReader()
-        switch await Self.logKey(url: url, client: client, trust: store) {
+        switch await Self.logKeys(url: url, client: client, trust: store) {
         case .success(let logKey):
             for path in files {
                 let outcome = await submit(path, client: client, key: privateKey, certificate: certificate, reader: reader, logKey: logKey)
@@ -61,9 +61,9 @@ struct SubmitCommand: AsyncParsableCommand {
         if worst.exitCode != 0 { throw ExitCode(worst.exitCode) }
     }
 
-    /// The gateway's log key, from `GET /v1/log/key`, once its binding to the gateway's certificate verifies
-    /// against `trust`.
-    static func logKey(url: String, client: HTTPClient, trust: TrustStore) async -> Result<NoteVerifierKey, CLIError> {
+    /// The gateway's log keys (the current one first, then those it rotated from), from `GET /v1/log/key`,
+    /// once each one's binding to the gateway's certificate verifies against `trust`.
+    static func logKeys(url: String, client: HTTPClient, trust: TrustStore) async -> Result<[NoteVerifierKey], CLIError> {
         let document: [UInt8]
         do {
             let response = try await client.execute(HTTPClientRequest(url: url + "/v1/log/key"), timeout: .seconds(30))
@@ -73,7 +73,7 @@ struct SubmitCommand: AsyncParsableCommand {
             return .failure(.io("the gateway at \(url) could not be reached: \(error)"))
         }
         do {
-            return .success(try LogKeyBinding.verify(document, trust: trust, now: Int(Date().timeIntervalSince1970)))
+            return .success(try LogKeyBinding.verifyAll(document, trust: trust, now: Int(Date().timeIntervalSince1970)))
         } catch {
             return .failure(.data("the gateway's log key does not verify: \(error)"))
         }
@@ -81,7 +81,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// Submits one file and prints its line; goes on whatever happens, returning the outcome.
     private func submit(_ path: String, client: HTTPClient, key: PrivateKey, certificate: Trust.Certificate, reader: BulletinReader,
-                        logKey: NoteVerifierKey) async -> SubmitOutcome {
+                        logKey: [NoteVerifierKey]) async -> SubmitOutcome {
         let body: [UInt8]
         let mediaType: String
         do {
@@ -116,7 +116,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         do {
             let receipt = try LogReceipt(bytes: answer)
-            let checkpoint = try receipt.verify(logKey: logKey)
+            let checkpoint = try receipt.verify(logKeys: logKey)
             // A resubmission's receipt is the original one: it states the digest of the bytes first accepted,
             // which differ from these when the retry was signed again.
             let sent = SHA256.hex(body)
@@ -125,7 +125,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 return .refused
             }
             let word = status == 201 ? "accepted" : "duplicate"
-            print("\(path): \(word) \(receipt.issuer)/\(receipt.id) sha256 \(receipt.sha256) log position \(receipt.position) (proved in the checkpoint of size \(checkpoint.checkpoint.size) signed by \(logKey.name))")
+            print("\(path): \(word) \(receipt.issuer)/\(receipt.id) sha256 \(receipt.sha256) log position \(receipt.position) (proved in the checkpoint of size \(checkpoint.checkpoint.size) signed by \(checkpoint.checkpoint.origin))")
             return .accepted
         } catch {
             print("\(path): receipt-invalid the receipt does not verify: \(Self.message(error))")

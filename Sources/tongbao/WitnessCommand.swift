@@ -55,11 +55,11 @@ struct WitnessCommand: AsyncParsableCommand {
 
     /// One round: verify, keep, cosign; the line to print.
     private func witness(client: HTTPClient, store: TrustStore, certificate: Trust.Certificate) async throws -> String {
-        let logKey = try await SubmitCommand.logKey(url: url, client: client, trust: store).get()
+        let logKey = try await SubmitCommand.logKeys(url: url, client: client, trust: store).get()
         let latest = try await fetch("/v1/log/checkpoint", client)
         let new: SignedCheckpoint
         do {
-            new = try SignedCheckpoint(text: String(decoding: latest, as: UTF8.self), logKey: logKey)
+            new = try SignedCheckpoint(text: String(decoding: latest, as: UTF8.self), logKeys: logKey)
         } catch {
             print("witness: the gateway's checkpoint does not verify: \(error)")
             throw ExitCode(1)
@@ -67,7 +67,7 @@ struct WitnessCommand: AsyncParsableCommand {
         if let kept = try? readInput(state) {
             let old: SignedCheckpoint
             do {
-                old = try SignedCheckpoint(text: String(decoding: kept, as: UTF8.self), logKey: logKey)
+                old = try SignedCheckpoint(text: String(decoding: kept, as: UTF8.self), logKeys: logKey)
             } catch {
                 throw CLIError.data("\(state): the kept checkpoint does not verify with the log key: \(error)")
             }
