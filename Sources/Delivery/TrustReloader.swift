@@ -2,6 +2,7 @@ import Foundation
 import Intake
 import Ledger
 import Logging
+import Scoring
 import ServiceLifecycle
 import StrictJSON
 import Synchronization
@@ -17,15 +18,42 @@ public struct TrustSources: Sendable {
     /// How often the files are looked at for a change.
     public var interval: Duration
     /// Configuration files recorded in the log as a `configuration` change when they differ from the last
-    /// recorded ones at start (rule packs, calendar); they are not reloaded.
+    /// recorded ones at start (rule packs, credit models); they are not reloaded.
     public var configuration: [ConfigurationFiles]
+    /// The working-day calendar's folder (one `YEAR.json` per year), reloaded with the trust files; nil: the
+    /// calendar stays as it was at start.
+    public var calendarFolder: String?
 
     /// Creates the sources.
-    public init(trustDirectory: String, participantsFile: String, interval: Duration = .seconds(2), configuration: [ConfigurationFiles] = []) {
+    public init(trustDirectory: String, participantsFile: String, interval: Duration = .seconds(2), configuration: [ConfigurationFiles] = [],
+                calendarFolder: String? = nil) {
         self.trustDirectory = trustDirectory
         self.participantsFile = participantsFile
         self.interval = interval
         self.configuration = configuration
+        self.calendarFolder = calendarFolder
+    }
+
+    /// The calendar's year files by name.
+    func calendarFiles() -> [String] {
+        guard let calendarFolder else { return [] }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: calendarFolder)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    }
+
+    /// The working-day calendar of ``calendarFolder``'s year files, or nil when there is no such folder; a
+    /// year that does not load is an error naming its file.
+    func loadCalendar() throws -> WorkingDayCalendar? {
+        guard let calendarFolder else { return nil }
+        var years: [WorkingDayCalendar.Year] = []
+        for name in calendarFiles() {
+            let path = calendarFolder + "/" + name
+            do {
+                years.append(try WorkingDayCalendar.loadYear(try Data(contentsOf: URL(fileURLWithPath: path)), source: path))
+            } catch {
+                throw ReloadError(file: path, reason: "\(error)")
+            }
+        }
+        return WorkingDayCalendar(years: years)
     }
 
     /// The trust store's files by name under ``trustDirectory`` (`roots/…`, `intermediates/…`, `crl/…`).
@@ -36,14 +64,20 @@ public struct TrustSources: Sendable {
         }
     }
 
-    /// The trust changes the files in force now make: the participants file and the trust store.
-    func trustChanges(cause: String) -> [ConfigurationChange] {
+    /// The changes the reloaded files in force now make: the participants file and the trust store (trust),
+    /// and the calendar (configuration).
+    func reloadedChanges(cause: String) -> [ConfigurationChange] {
         let participants = URL(fileURLWithPath: participantsFile)
-        return [
+        var changes = [
             ConfigurationChange(kind: .trust, what: "participants", cause: cause,
                                 files: ConfigurationChange.files(in: participants.deletingLastPathComponent().path, names: [participants.lastPathComponent])),
             ConfigurationChange(kind: .trust, what: "trust-store", cause: cause, files: ConfigurationChange.files(in: trustDirectory, names: trustStoreFiles())),
         ]
+        if let calendarFolder {
+            changes.append(ConfigurationChange(kind: .configuration, what: "calendar", cause: cause,
+                                               files: ConfigurationChange.files(in: calendarFolder, names: calendarFiles())))
+        }
+        return changes
     }
 }
 
@@ -84,6 +118,8 @@ public struct ConfigurationFiles: Sendable {
 public struct TrustReloader: Service {
     let sources: TrustSources
     let liveTrust: LiveTrust
+    /// Where a reloaded calendar is put in force (nil: the calendar is not reloaded).
+    let projection: FactProjection?
     let logger: Logger
     /// Whether to reload on SIGHUP (a process may trap a signal for one purpose only; tests run several gateways).
     let onHangUp: Bool
@@ -93,10 +129,11 @@ public struct TrustReloader: Service {
     private let unrecorded = Unrecorded()
 
     /// A reloader of `liveTrust` from `sources`, recording each change with `record`.
-    public init(sources: TrustSources, liveTrust: LiveTrust, onHangUp: Bool = true,
+    public init(sources: TrustSources, liveTrust: LiveTrust, projection: FactProjection? = nil, onHangUp: Bool = true,
                 record: (@Sendable (ConfigurationChange) async throws -> LogEntry?)? = nil, logger: Logger) {
         self.sources = sources
         self.liveTrust = liveTrust
+        self.projection = projection
         self.onHangUp = onHangUp
         self.record = record
         self.logger = logger
@@ -104,14 +141,14 @@ public struct TrustReloader: Service {
 
     public func run() async throws {
         let initial = fingerprint()
-        await recordChanges(sources.trustChanges(cause: "start") + sources.configuration.map {
+        await recordChanges(sources.reloadedChanges(cause: "start") + sources.configuration.map {
             ConfigurationChange(kind: .configuration, what: $0.what, cause: "start", files: ConfigurationChange.files(in: $0.folder, names: $0.names))
         })
         try await withThrowingDiscardingTaskGroup { group in
             if onHangUp {
                 group.addTask {
                     for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-                        logger.info("SIGHUP: reloading trust and participants")
+                        logger.info("SIGHUP: reloading trust, participants and calendar")
                         await reload(cause: "signal")
                     }
                 }
@@ -139,7 +176,7 @@ public struct TrustReloader: Service {
     public func reload(cause: String) async -> Bool {
         // The digests are taken before the files are read: a file replaced in between is seen at the next
         // look, reloaded and recorded again, so the log ends with what is in force.
-        let changes = sources.trustChanges(cause: cause)
+        let changes = sources.reloadedChanges(cause: cause)
         guard load() else { return false }
         await recordChanges(changes)
         return true
@@ -181,21 +218,23 @@ public struct TrustReloader: Service {
             } catch let error as JSONDecodingError {
                 throw ReloadError(file: sources.participantsFile, reason: "line \(error.line): \(error.pointer): \(error.message)")
             }
+            let calendar = projection == nil ? nil : try sources.loadCalendar()
             liveTrust.replace(with: LiveTrust.Snapshot(trust: trust, participants: participants))
+            if let calendar { projection?.replaceCalendar(calendar) }
             logger.info("trust reloaded", metadata: [
                 "roots": .stringConvertible(trust.roots.count), "crls": .stringConvertible(trust.revocationLists.count),
-                "participants": .stringConvertible(participants.count),
+                "participants": .stringConvertible(participants.count), "calendarYears": .stringConvertible(sources.calendarFiles().count),
             ])
             return true
         } catch {
-            logger.error("reload refused; the trust and participants in force stay", metadata: ["error": .string("\(error)")])
+            logger.error("reload refused; the trust, participants and calendar in force stay", metadata: ["error": .string("\(error)")])
             return false
         }
     }
 
     /// What identifies the files' current contents: each file's path, size and modification time.
     func fingerprint() -> [String] {
-        var files = [sources.participantsFile]
+        var files = [sources.participantsFile] + (sources.calendarFolder.map { folder in sources.calendarFiles().map { folder + "/" + $0 } } ?? [])
         let manager = FileManager.default
         for folder in ["roots", "intermediates", "crl"] {
             let path = sources.trustDirectory + "/" + folder

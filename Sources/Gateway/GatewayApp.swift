@@ -156,7 +156,7 @@ public enum GatewayApp {
         let follower = LogFollower(intake: intake, interval: settings.followInterval, logger: logger)
         var services: [any Service] = [api, delivery, follower]
         if let sources = settings.trustSources {
-            services.append(TrustReloader(sources: sources, liveTrust: intake.liveTrust, onHangUp: settings.reloadOnHangUp,
+            services.append(TrustReloader(sources: sources, liveTrust: intake.liveTrust, projection: intake.projection, onHangUp: settings.reloadOnHangUp,
                                           record: { change in try await intake.record(change) }, logger: logger))
         }
         if let scheduler { services.append(scheduler) }

@@ -14,14 +14,25 @@ public final class FactProjection: Sendable {
         /// How often each person's facts changed, and the shared facts: a person's answers stay valid while both stand still.
         var personVersions: [String: Int] = [:]
         var sharedVersion = 0
+        /// What folds the facts (its working-day calendar can be replaced while the gateway runs).
+        var scorer: Scorer
     }
 
-    private let state = Mutex(State())
-    private let scorer: Scorer
+    private let state: Mutex<State>
 
     /// Creates an empty projection folded with `scorer`.
     public init(scorer: Scorer) {
-        self.scorer = scorer
+        state = Mutex(State(scorer: scorer))
+    }
+
+    /// Puts `calendar` in force for every later fold (a year's official arrangement loaded while the gateway
+    /// runs): deadlines that were counted on weekdays past the old calendar's years, marked provisional,
+    /// are counted on it from now on, and every answer kept under an earlier stamp is stale.
+    public func replaceCalendar(_ calendar: WorkingDayCalendar) {
+        state.withLock { state in
+            state.scorer = Scorer(pack: state.scorer.pack, calendar: calendar)
+            state.sharedVersion += 1
+        }
     }
 
     /// Adds the fact of an accepted bulletin; a fact already added (same identity) is ignored, so that the
@@ -67,7 +78,8 @@ public final class FactProjection: Sendable {
     /// The person's state on `date`, with the history entries of the facts `history` includes (intake
     /// records only the fact it derives from, whatever the person's file holds).
     public func state(of person: String, on date: CalendarDate, history: HistoryScope, adding: Fact? = nil) throws(ScoringError) -> PersonState {
-        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared } + (adding.map { [$0] } ?? [])
+        let (known, scorer) = state.withLock { state in ((state.byPerson[person] ?? []) + state.shared, state.scorer) }
+        let facts = known + (adding.map { [$0] } ?? [])
         let evaluation = try scorer.evaluate(facts, asOf: date, history: history)
         return evaluation.persons.first { $0.person == person } ?? .unknown(person, asOf: date)
     }
@@ -76,7 +88,7 @@ public final class FactProjection: Sendable {
     /// `history` includes, and the state without it when one fold gave both (see
     /// ``Scorer/change(of:adding:to:asOf:history:)``): what intake derives its bulletins from.
     public func change(of person: String, on date: CalendarDate, adding fact: Fact, history: HistoryScope) throws(ScoringError) -> PersonChange {
-        let facts = state.withLock { state in (state.byPerson[person] ?? []) + state.shared }
+        let (facts, scorer) = state.withLock { state in ((state.byPerson[person] ?? []) + state.shared, state.scorer) }
         return try scorer.change(of: person, adding: fact, to: facts, asOf: date, history: history)
     }
 
@@ -96,13 +108,13 @@ public final class FactProjection: Sendable {
         state.withLock { Array($0.byID.values) }
     }
 
-    /// The scorer the projection folds with.
-    public var scoring: Scorer { scorer }
+    /// The scorer the projection folds with now.
+    public var scoring: Scorer { state.withLock { $0.scorer } }
 
     /// An institution's indicators for the year of `date` (folds every fact: an administrative query, not
     /// the settlement hot path).
     public func indicators(of institution: String, on date: CalendarDate) throws(ScoringError) -> InstitutionIndicators {
-        return try scorer.evaluate(allFacts(), asOf: date).institutions.first { $0.institution == institution }
+        return try scoring.evaluate(allFacts(), asOf: date).institutions.first { $0.institution == institution }
             ?? InstitutionIndicators(institution: institution, year: date.year, sanctionedPersonTimes: 0, registeredPersons: 0,
                                      overThreshold: false, keySupervision: false, fraudActs: [])
     }

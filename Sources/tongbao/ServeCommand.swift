@@ -93,9 +93,12 @@ struct ServeCommand: AsyncParsableCommand {
         settings.connectionLimits = ConnectionLimits(idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
         settings.requestsPerSecond = rateLimit == 0 ? nil : rateLimit
         let rules = setup.library.directory.path
-        settings.trustSources = TrustSources(trustDirectory: setup.trustPath, participantsFile: setup.participantsPath, configuration: [
-            ConfigurationFiles(what: "rules", folder: rules, extensions: ["json"]),
-        ])
+        // The calendar is reloaded (and recorded) on its own; the packs and credit models are recorded at start.
+        let packsAndModels = ConfigurationFiles(what: "rules", folder: rules, extensions: ["json"])
+        settings.trustSources = TrustSources(
+            trustDirectory: setup.trustPath, participantsFile: setup.participantsPath,
+            configuration: [ConfigurationFiles(what: "rules", folder: rules, names: packsAndModels.names.filter { !$0.hasPrefix("calendar/") })],
+            calendarFolder: setup.library.directory.appendingPathComponent("calendar").path)
         settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
             FileHandle.standardOutput.write(Data("""

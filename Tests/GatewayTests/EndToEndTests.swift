@@ -50,8 +50,9 @@ final class LiveGateway: Sendable {
     static let neighbour = Participant(code: "440900-INS-AGENCY", role: .insuranceAgency, region: "440900", name: "茂名市医疗保障事业管理中心")
 
     /// `configure` adjusts the settings before the gateway is made (limits, timeouts).
-    /// With `reloading`, the participants are also written to `participants.json` and the gateway reloads
-    /// them and its trust store when the files change (looked at every 200 ms).
+    /// With `reloading`, the participants are also written to `participants.json`, the calendar's years to
+    /// `calendar/`, and the gateway reloads them and its trust store when the files change (looked at every
+    /// 200 ms).
     static func start(store: GatewayStore = .sqlite, endpoints: (URL) async throws -> [String: String] = { _ in [:] }, reloading: Bool = false,
                       configure: (inout GatewaySettings) -> Void = { _ in }) async throws -> LiveGateway {
         let folder = try ExternalCommand.scratchFolder("tongbao-e2e")
@@ -108,7 +109,14 @@ final class LiveGateway: Sendable {
         if reloading {
             let file = folder.appendingPathComponent("participants.json")
             try Data(ParticipantsFile.text(participants).utf8).write(to: file)
-            settings.trustSources = TrustSources(trustDirectory: pki.trustDirectory.path, participantsFile: file.path, interval: .milliseconds(200))
+            // The calendar's years too, as the gateway started with them, in a folder the test may add a year to.
+            let calendar = folder.appendingPathComponent("calendar")
+            try FileManager.default.createDirectory(at: calendar, withIntermediateDirectories: true)
+            for year in [2025, 2026] {
+                try FileManager.default.copyItem(at: repository.appendingPathComponent("rules/calendar/\(year).json"), to: calendar.appendingPathComponent("\(year).json"))
+            }
+            settings.trustSources = TrustSources(trustDirectory: pki.trustDirectory.path, participantsFile: file.path, interval: .milliseconds(200),
+                                                 calendarFolder: calendar.path)
         }
         settings.reloadOnHangUp = false   // several gateways run in one test process
         configure(&settings)

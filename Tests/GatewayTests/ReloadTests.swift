@@ -77,11 +77,12 @@ struct ReloadTests {
         func digest(_ file: URL) throws -> String { SHA256Digest.hex(Array(try Data(contentsOf: file))) }
 
         // At start, the files in force differ from what the (empty) log recorded: one entry each.
-        #expect(try await Self.eventually { try await Self.changes(gateway).count == 2 })
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 3 })
         let atStart = try await Self.changes(gateway)
-        #expect(atStart.map(\.content.type).sorted() == ["participants", "trust-store"])
+        #expect(atStart.map(\.content.type).sorted() == ["calendar", "participants", "trust-store"])
         for entry in atStart {
-            #expect(entry.content.issuer == "440800-GATEWAY" && entry.leaf.kind == .trust && entry.sha256 == SHA256Digest.hex(entry.content.bytes))
+            #expect(entry.content.issuer == "440800-GATEWAY" && entry.sha256 == SHA256Digest.hex(entry.content.bytes))
+            #expect(entry.leaf.kind == (entry.content.type == "calendar" ? .configuration : .trust))
             #expect(Self.manifest(entry).contains("\ncause start\n"))
         }
         let storeAtStart = try #require(atStart.first { $0.content.type == "trust-store" })
@@ -95,7 +96,7 @@ struct ReloadTests {
         let now = Int(Date().timeIntervalSince1970)
         let crl = try authority.revocationList(revokedSerials: [900, 901], thisUpdate: now - 60, nextUpdate: now + 86_400 * 30)
         try Data(try crl.pem()).write(to: crlFile, options: .atomic)
-        #expect(try await Self.eventually { try await Self.changes(gateway).count == 3 }, "the CRL's change is recorded within 10 s")
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 4 }, "the CRL's change is recorded within 10 s")
         let crlChange = try #require(try await Self.changes(gateway).last)
         #expect(crlChange.content.type == "trust-store" && Self.manifest(crlChange).contains("\ncause file-change\n"))
         #expect(Self.manifest(crlChange).contains("\nfile crl/root.pem \(try digest(crlFile))\n"))
@@ -105,13 +106,13 @@ struct ReloadTests {
         let good = try Data(contentsOf: participantsFile)
         try Data(#"{"participants": [{"code": "broken"#.utf8).write(to: participantsFile, options: .atomic)
         try await Task.sleep(for: .milliseconds(1000))
-        #expect(try await Self.changes(gateway).count == 3)
+        #expect(try await Self.changes(gateway).count == 4)
 
         // The good file back, with a participant added: a participants entry with the new file's digest.
         let added = gateway.participants + [Participant(code: "440800-NOBODY", role: .insuranceAgency, region: "440800", name: "新的经办机构")]
         try Data(ParticipantsFile.text(added).utf8).write(to: participantsFile, options: .atomic)
         #expect(try Data(contentsOf: participantsFile) != good)
-        #expect(try await Self.eventually { try await Self.changes(gateway).count == 4 })
+        #expect(try await Self.eventually { try await Self.changes(gateway).count == 5 })
         let participantsChange = try #require(try await Self.changes(gateway).last)
         #expect(participantsChange.content.type == "participants")
         #expect(Self.manifest(participantsChange).contains("\nfile participants.json \(try digest(participantsFile))\n"))
@@ -120,10 +121,52 @@ struct ReloadTests {
         let same = ConfigurationChange(kind: .trust, what: "participants", cause: "start",
                                        files: [ConfigurationChange.File(name: "participants.json", bytes: Array(try Data(contentsOf: participantsFile)))])
         #expect(try await gateway.gateway.intake.record(same) == nil)
-        #expect(try await Self.changes(gateway).count == 4)
+        #expect(try await Self.changes(gateway).count == 5)
 
         // The log with its changes verifies against its tree and checkpoints.
         let report = try await TreeAudit.walk(gateway.log, logKey: gateway.gateway.intake.log.verifierKey) { _ in }
         #expect(report.isIntact, "\(String(describing: report.firstBroken))")
+    }
+
+    @Test("a calendar year added to the folder is in force within 10 s: a Referral's respondBy past the old years is provisional before and counted on the loaded year after, the runway warning clears, and a configuration entry records it; a broken year file is refused")
+    func calendarYearLoadedLive() async throws {
+        let gateway = try await LiveGateway.start(reloading: true)
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        /// The respondBy of the Referral a revocation decided on 2026-12-04 causes: 20 working days, into 2027.
+        func respondBy(_ id: String, person: String) async throws -> String {
+            let text = revocation(id: id, person: person, decidedOn: "2026-12-04")
+                .replacingOccurrences(of: "2025-05-21T15:00:00+08:00", with: "2026-12-04T08:00:00+08:00")
+                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2026〕\(id)号")
+            let answer = try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+            #expect(answer.status == 201, "\(answer.text)")
+            let entries = try await gateway.log.entries(after: 0, limit: 1000)
+            guard let referral = entries.last(where: { $0.content.type == "Referral" }) else { return "no referral" }
+            let payload = String(decoding: JWS.unverifiedPayload(referral.content.bytes) ?? referral.content.bytes, as: UTF8.self)
+            return payload.components(separatedBy: #""respondBy":"#).dropFirst().first.map { String($0.prefix(12)) + (payload.contains(#""respondByProvisional":true"#) ? " provisional" : "") } ?? payload
+        }
+        #expect(try await respondBy("H-CAL-1", person: "D440802002028") == #""2027-01-01" provisional"#, "counted on weekdays past 2026")
+        #expect(try await get(health, gateway, "/healthz").text.contains("calendar-runway"))
+        let calendarChanges = { try await Self.changes(gateway).filter { $0.content.type == "calendar" } }
+        #expect(try await Self.eventually { try await calendarChanges().count == 1 }, "the calendar in force at start is recorded")
+
+        // A broken 2027 file: refused, the calendar in force stays.
+        let year = gateway.folder.appendingPathComponent("calendar/2027.json")
+        try Data(#"{"year": 2027, "holidays": [{"name": "元旦", "from": "2027-01-01"#.utf8).write(to: year, options: .atomic)
+        try await Task.sleep(for: .milliseconds(1000))
+        #expect(try await respondBy("H-CAL-2", person: "D440802002029") == #""2027-01-01" provisional"#)
+        #expect(try await calendarChanges().count == 1)
+
+        // The year's arrangement (1 January a holiday): in force within 10 s, recorded in the log.
+        try Data("""
+            {"year": 2027, "source": "a test's arrangement", "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-03"}], "adjustedWorkdays": []}
+            """.utf8).write(to: year, options: .atomic)
+        #expect(try await Self.eventually { try await calendarChanges().count == 2 }, "the new year is loaded and recorded within 10 s")
+        let recorded = try #require(try await calendarChanges().last)
+        #expect(Self.manifest(recorded).contains("\nfile 2027.json \(SHA256Digest.hex(Array(try Data(contentsOf: year))))\n"))
+        #expect(try await respondBy("H-CAL-3", person: "D440802002030") == #""2027-01-04""#, "counted on the loaded year: 1 January is a holiday, not provisional")
+        let healthz = try await get(health, gateway, "/healthz")
+        #expect(!healthz.text.contains("calendar-runway"), "the calendar covers more than 60 days now: \(healthz.text)")
     }
 }
