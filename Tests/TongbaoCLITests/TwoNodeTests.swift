@@ -97,6 +97,65 @@ struct TwoNodeTests {
     }
 }
 
+@Suite("trust reloaded on several nodes of one PostgreSQL")
+struct TwoNodeReloadTests {
+    @Test("a CRL revoking a participant, written to the nodes' trust folder, is in force on both within 10 s on connections opened before, and the log records the change once")
+    func crlOnTwoNodes() async throws {
+        let database = try PostgresServer.shared().newDatabase()
+        let folder = try GatewayDataFolder("tongbao-two-nodes-reload")
+        try folder.writeParticipants(endpoints: [:])
+        let ports = [Int.random(in: 20_000...29_999), Int.random(in: 30_000...39_999)]
+        let nodes = ports.map { ServerProcess(data: folder.data, port: $0, extraArguments: ["--database", database]) }
+        for node in nodes { try node.start() }
+        defer { for node in nodes { node.stop() } }
+        let drug = try folder.client("440800-DRUG")
+        defer { _ = drug.shutdown() }
+        func status(_ port: Int) async throws -> (Int, String) {
+            let answer = try await drug.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/healthz"), timeout: .seconds(10))
+            return (Int(answer.status.code), String(buffer: try await answer.body.collect(upTo: 1 << 20)))
+        }
+        for port in ports {
+            var up = false
+            for _ in 0..<200 where !up {
+                up = (try? await status(port))?.0 == 200
+                if !up { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(up, "node on \(port) answers the drug department before the CRL")
+        }
+        let log = try await RunningStore.open(.postgres(url: database))
+        func trustStoreChanges() async throws -> Int {
+            try await log.entries(after: 0, limit: 10_000).filter { $0.content.outcome == .trust && $0.content.type == "trust-store" }.count
+        }
+        #expect(try await trustStoreChanges() == 1, "both nodes started on the same files: recorded once")
+
+        // The CA revokes the drug department's certificate; the CRL replaces the old one in the trust folder.
+        let authority = try CertificateAuthority(
+            key: try PrivateKey(pem: Array(try Data(contentsOf: folder.pki.appendingPathComponent("ca/root.key.pem")))),
+            certificatePEM: Array(try Data(contentsOf: folder.pki.appendingPathComponent("trust/roots/root.pem"))))
+        let serial = try #require(try folder.credentials("440800-DRUG").certificate.serialNumber)
+        let now = Int(Date().timeIntervalSince1970)
+        let crl = try authority.revocationList(revokedSerials: [serial], thisUpdate: now - 60, nextUpdate: now + 86_400 * 30)
+        try Data(try crl.pem()).write(to: folder.pki.appendingPathComponent("trust/crl/root.pem"), options: .atomic)
+        let deadline = Date().addingTimeInterval(10)
+        var refused = Set<Int>()
+        while refused.count < 2, Date() < deadline {
+            for port in ports where !refused.contains(port) {
+                let (code, body) = try await status(port)
+                if code == 403 && body.contains("certificate-revoked") { refused.insert(port) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(refused == Set(ports), "both nodes refuse the revoked certificate within 10 s")
+        var recorded = 0
+        for _ in 0..<50 where recorded < 2 {
+            recorded = try await trustStoreChanges()
+            if recorded < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try await Task.sleep(for: .seconds(2))   // the second node's look at the files has come by now
+        #expect(try await trustStoreChanges() == 2, "the new CRL is recorded once, whichever node put it in force first")
+    }
+}
+
 /// Whether the second node has been killed, shared by the submitting workers.
 final class KillSwitch: Sendable {
     let killed = Mutex(false)
