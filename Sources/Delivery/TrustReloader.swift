@@ -15,6 +15,8 @@ public struct TrustSources: Sendable {
     public var trustDirectory: String
     /// The participants file.
     public var participantsFile: String
+    /// The grace period the operator allows for stale CRLs, in seconds (``TrustStore/crlGrace``).
+    public var crlGrace: Int
     /// How often the files are looked at for a change.
     public var interval: Duration
     /// Configuration files recorded in the log as a `configuration` change when they differ from the last
@@ -25,8 +27,9 @@ public struct TrustSources: Sendable {
     public var calendarFolder: String?
 
     /// Creates the sources.
-    public init(trustDirectory: String, participantsFile: String, interval: Duration = .seconds(2), configuration: [ConfigurationFiles] = [],
-                calendarFolder: String? = nil) {
+    public init(trustDirectory: String, participantsFile: String, crlGrace: Int = 0, interval: Duration = .seconds(2),
+                configuration: [ConfigurationFiles] = [], calendarFolder: String? = nil) {
+        self.crlGrace = crlGrace
         self.trustDirectory = trustDirectory
         self.participantsFile = participantsFile
         self.interval = interval
@@ -211,7 +214,7 @@ public struct TrustReloader: Service {
     /// Loads the files and puts them in force, or keeps what is in force when they do not load.
     private func load() -> Bool {
         do {
-            let trust = try TrustStore(directory: sources.trustDirectory)
+            let trust = try TrustStore(directory: sources.trustDirectory, crlGrace: sources.crlGrace)
             let participants: [Participant]
             do {
                 participants = try ParticipantsFile.parse(Array(try Data(contentsOf: URL(fileURLWithPath: sources.participantsFile))))

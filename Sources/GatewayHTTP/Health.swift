@@ -10,7 +10,7 @@ import Trust
 public struct HealthReport: Sendable, Equatable {
     /// One finding: a stable name and what it means.
     public struct Finding: Sendable, Equatable {
-        /// `store-not-writable`, `disk-full`, `signing-key-unusable`, `crl-stale`, `crl-expiring`,
+        /// `store-not-writable`, `disk-full`, `signing-key-unusable`, `crl-stale`, `crl-expiring`, `crl-grace`,
         /// `disk-nearly-full`, `calendar-runway`.
         public var check: String
         /// What was found, for the operator.
@@ -78,10 +78,14 @@ public struct HealthCheck: Sendable {
         } catch {
             report.failures.append(.init(check: "signing-key-unusable", detail: "the gateway's signing key cannot sign: \(error.message)"))
         }
-        for list in intake.liveTrust.snapshot.trust.revocationLists {
+        let trust = intake.liveTrust.snapshot.trust
+        for list in trust.revocationLists {
             guard let next = list.nextUpdate else { continue }
             let when = Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(next)))
-            if next <= seconds {
+            if next <= seconds, seconds - next <= trust.crlGrace {
+                let ends = Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(next + trust.crlGrace)))
+                report.warnings.append(.init(check: "crl-grace", detail: "the CRL of \(list.issuerName) was due to be replaced at \(when); the operator's grace period keeps it in use until \(ends), then certificates it covers are refused"))
+            } else if next <= seconds {
                 report.failures.append(.init(check: "crl-stale", detail: "the CRL of \(list.issuerName) was due to be replaced at \(when); certificates it covers are refused until a fresh one is loaded"))
             } else if next - seconds <= crlWarning {
                 report.warnings.append(.init(check: "crl-expiring", detail: "the CRL of \(list.issuerName) must be replaced before \(when)"))

@@ -13,6 +13,9 @@ public final class TrustStore: @unchecked Sendable {
     public let intermediates: [Certificate]
     /// The CRLs, one per CA, checked for every certificate of a chain.
     public let revocationLists: [RevocationList]
+    /// Seconds after a CRL's `nextUpdate` in which it is still used, as the operator allowed explicitly
+    /// (gateway.md §7: fail closed unless a grace period is allowed); 0: a stale CRL refuses at once.
+    public let crlGrace: Int
     /// Chains that verified, by the DER of the certificate and the chain it came with, with the period in
     /// which that result holds: while every certificate of the verified chain is valid and every CRL of
     /// this store is current. The store and its CRLs never change, so nothing else can alter the result.
@@ -20,19 +23,24 @@ public final class TrustStore: @unchecked Sendable {
 
     private struct VerifiedChain {
         let codes: [String]
+        /// When the result holds (the certificates valid and every CRL current, or within the grace).
         let from: Int
         let until: Int
+        /// When every certificate of the chain is valid.
+        let certificatesFrom: Int
+        let certificatesUntil: Int
     }
 
     /// Creates a store.
-    public init(roots: [Certificate], intermediates: [Certificate] = [], revocationLists: [RevocationList] = []) {
+    public init(roots: [Certificate], intermediates: [Certificate] = [], revocationLists: [RevocationList] = [], crlGrace: Int = 0) {
         self.roots = roots
         self.intermediates = intermediates
         self.revocationLists = revocationLists
+        self.crlGrace = max(0, crlGrace)
     }
 
-    /// Loads `DIR/roots/*.pem`, `DIR/intermediates/*.pem` and `DIR/crl/*.pem`.
-    public convenience init(directory: String) throws(TrustError) {
+    /// Loads `DIR/roots/*.pem`, `DIR/intermediates/*.pem` and `DIR/crl/*.pem`; `crlGrace` as ``crlGrace``.
+    public convenience init(directory: String, crlGrace: Int = 0) throws(TrustError) {
         func files(_ folder: String) -> [URL] {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
@@ -54,7 +62,7 @@ public final class TrustStore: @unchecked Sendable {
         for url in files("intermediates") { intermediates += try Certificate.all(pem: try read(url)) }
         var lists: [RevocationList] = []
         for url in files("crl") { lists.append(try RevocationList(pem: try read(url))) }
-        self.init(roots: roots, intermediates: intermediates, revocationLists: lists)
+        self.init(roots: roots, intermediates: intermediates, revocationLists: lists, crlGrace: crlGrace)
     }
 
     /// Verifies that `certificate` (with `chain`, the other certificates the signer sent) chains to a root,
@@ -101,7 +109,10 @@ public final class TrustStore: @unchecked Sendable {
                 throw TrustError(code: .certificateRevoked, message: "the signer's certificate (or one above it) is revoked")
             case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID:
                 throw TrustError(code: .certificateExpired, message: "a certificate of the chain is not valid at that time: \(reason)")
-            case X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID:
+            case X509_V_ERR_CRL_HAS_EXPIRED:
+                if let graced = try verifyUnderGrace(certificate, chain: chain, at: time) { return graced }
+                throw TrustError(code: .crlStale, message: "revocation cannot be checked: \(reason); load a fresh CRL into the trust store")
+            case X509_V_ERR_CRL_NOT_YET_VALID:
                 throw TrustError(code: .crlStale, message: "revocation cannot be checked: \(reason); load a fresh CRL into the trust store")
             case X509_V_ERR_UNABLE_TO_GET_CRL:
                 throw TrustError(code: .untrustedSigner, message: "revocation cannot be checked: \(reason); update the CRLs of the trust store")
@@ -111,12 +122,16 @@ public final class TrustStore: @unchecked Sendable {
         }
         var from = Int.min
         var until = Int.max
+        var certificatesFrom = Int.min
+        var certificatesUntil = Int.max
         if let built = tongbao_x509_verified_chain(context) {
             for index in 0..<tongbao_x509_stack_count(built) {
                 guard let member = tongbao_x509_stack_value(built, index) else { continue }
-                from = max(from, Certificate.seconds(X509_get0_notBefore(member)))
-                until = min(until, Certificate.seconds(X509_get0_notAfter(member)))
+                certificatesFrom = max(certificatesFrom, Certificate.seconds(X509_get0_notBefore(member)))
+                certificatesUntil = min(certificatesUntil, Certificate.seconds(X509_get0_notAfter(member)))
             }
+            from = certificatesFrom
+            until = certificatesUntil
         } else {
             until = Int.min   // no chain to read: do not remember the result
         }
@@ -124,7 +139,23 @@ public final class TrustStore: @unchecked Sendable {
             from = max(from, list.thisUpdate)
             until = min(until, list.nextUpdate ?? Int.max)
         }
-        return VerifiedChain(codes: certificate.participantCodes, from: from, until: until)
+        return VerifiedChain(codes: certificate.participantCodes, from: from, until: until,
+                             certificatesFrom: certificatesFrom, certificatesUntil: certificatesUntil)
+    }
+
+    /// A chain whose CRLs went stale less than ``crlGrace`` ago: checked against the CRLs as they stood
+    /// the moment before the first of them went stale, and its certificates' validity at `time`; nil when
+    /// no grace covers `time`. The result holds only until the grace ends.
+    private func verifyUnderGrace(_ certificate: Certificate, chain: [Certificate], at time: Int) throws(TrustError) -> VerifiedChain? {
+        guard crlGrace > 0, let staleSince = revocationLists.compactMap(\.nextUpdate).filter({ $0 <= time }).min(),
+              time - staleSince <= crlGrace else { return nil }
+        let asTheyStood = try verifyChain(certificate, chain: chain, at: staleSince - 1)
+        guard asTheyStood.certificatesFrom <= time, time <= asTheyStood.certificatesUntil else {
+            throw TrustError(code: .certificateExpired, message: "a certificate of the chain is not valid at that time")
+        }
+        return VerifiedChain(codes: asTheyStood.codes, from: max(asTheyStood.certificatesFrom, staleSince),
+                             until: min(asTheyStood.certificatesUntil, staleSince + crlGrace),
+                             certificatesFrom: asTheyStood.certificatesFrom, certificatesUntil: asTheyStood.certificatesUntil)
     }
 
     /// The checks that depend on the use, not on the chain: `digitalSignature` and the participant binding.

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Requests per participant and second over mutual TLS, bursts of twice that; 0: unlimited.")
     var rateLimit: Int = 10_000
 
+    @Option(name: .customLong("crl-grace-hours"), help: "Hours a CRL past its nextUpdate is still used (an explicit, logged override; default 0: a stale CRL refuses the certificates it covers at once).")
+    var crlGraceHours: Int = 0
+
     @Option(name: .customLong("clock-skew"), help: "Seconds a bulletin's issuedAt may be ahead of the gateway's clock.")
     var clockSkew: Int = 300
 
@@ -75,8 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
         guard idleTimeout >= 1, maxConnections >= 1, rateLimit >= 0, clockSkew >= 0 else {
             throw CLIError.usage("--idle-timeout and --max-connections must be at least 1, --rate-limit and --clock-skew at least 0")
         }
+        guard (0...720).contains(crlGraceHours) else { throw CLIError.usage("--crl-grace-hours must be between 0 and 720") }
         var setup = try GatewaySetup(options, requireLog: false)
         setup.configuration.allowedClockSkew = clockSkew
+        if crlGraceHours > 0 {
+            setup.configuration.trust = try TrustStore(directory: setup.trustPath, crlGrace: crlGraceHours * 3600)
+            logger.warning("the operator allows stale CRLs: a CRL past its nextUpdate stays in use for this many hours (--crl-grace-hours); /healthz warns crl-grace meanwhile",
+                           metadata: ["hours": .stringConvertible(crlGraceHours)])
+        }
         let api = try Self.address(listen, flag: "--listen")
         let participantsFolder = pki.appendingPathComponent("participants").path
         let trustPath = setup.trustPath
@@ -96,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The calendar is reloaded (and recorded) on its own; the packs and credit models are recorded at start.
         let packsAndModels = ConfigurationFiles(what: "rules", folder: rules, extensions: ["json"])
         settings.trustSources = TrustSources(
-            trustDirectory: setup.trustPath, participantsFile: setup.participantsPath,
+            trustDirectory: setup.trustPath, participantsFile: setup.participantsPath, crlGrace: crlGraceHours * 3600,
             configuration: [ConfigurationFiles(what: "rules", folder: rules, names: packsAndModels.names.filter { !$0.hasPrefix("calendar/") })],
             calendarFolder: setup.library.directory.appendingPathComponent("calendar").path)
         settings.onAPIRunning = { port in

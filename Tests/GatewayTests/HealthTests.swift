@@ -43,6 +43,24 @@ struct HealthTests {
         #expect(metrics.contains("tongbao_certificate_not_after_seconds{participant=\"440800-GATEWAY\"} "))
     }
 
+    @Test("with the operator's grace period, a stale CRL is a crl-grace warning (200) until the grace ends, then 503 crl-stale")
+    func crlGrace() async throws {
+        let thisYear = Timestamps.chinaDate(Date()).year
+        let gateway = try await LiveGateway.start(configure: { settings in
+            settings.scorer = Scorer(pack: settings.scorer.pack, calendar: try? Self.weekdays(thisYear...(thisYear + 2)))
+            let trust = settings.gateway.trust
+            settings.gateway.trust = TrustStore(roots: trust.roots, intermediates: trust.intermediates, revocationLists: trust.revocationLists, crlGrace: 6 * 3600)
+        })
+        defer { gateway.stop() }
+        let next = try #require(gateway.gateway.intake.configuration.trust.revocationLists.first?.nextUpdate)
+        let check = gateway.server.health
+        let graced = check.report(intake: gateway.gateway.intake, now: Date(timeIntervalSince1970: TimeInterval(next + 3600)))
+        #expect(graced.status == 200 && graced.warnings.map(\.check) == ["crl-grace"], "\(graced)")
+        #expect(graced.warnings.first?.detail.contains("grace period keeps it in use until") == true)
+        let over = check.report(intake: gateway.gateway.intake, now: Date(timeIntervalSince1970: TimeInterval(next + 7 * 3600)))
+        #expect(over.status == 503 && over.failures.map(\.check) == ["crl-stale"], "\(over)")
+    }
+
     @Test("a CRL within 24 hours of nextUpdate is a warning (200); a stale one is 503 crl-stale; a full disk is 503 disk-full")
     func crlAndDisk() async throws {
         let thisYear = Timestamps.chinaDate(Date()).year

@@ -67,6 +67,27 @@ struct TrustStoreTests {
         #expect(code { try noCRL.verify(pki.leaf, at: Self.now) } == "untrusted-signer")
     }
 
+    @Test("a stale CRL is used within the grace period the operator allowed, with its revocations, and refused after it; a certificate expired meanwhile is still refused")
+    func crlGrace() throws {
+        let pki = try Self.pki(.ecdsa)
+        let key = try PrivateKey.generate(.ecdsa)
+        let revoked = try pki.authority.issue(commonName: "revoked", participant: "440800-HEALTH", subjectKey: key, serial: 99,
+                                              notBefore: Self.now - 10 * Self.day, notAfter: Self.now + 90 * Self.day)
+        let expiredMeanwhile = try pki.authority.issue(commonName: "expired an hour ago", participant: "440800-HEALTH", subjectKey: key, serial: 13,
+                                                       notBefore: Self.now - 10 * Self.day, notAfter: Self.now - 3600)
+        // The CRL went stale two hours ago.
+        let list = try pki.authority.revocationList(revokedSerials: [99], thisUpdate: Self.now - 30 * Self.day, nextUpdate: Self.now - 7200)
+        let strict = TrustStore(roots: [pki.authority.certificate], revocationLists: [list])
+        let lenient = TrustStore(roots: [pki.authority.certificate], revocationLists: [list], crlGrace: 6 * 3600)
+        let tooShort = TrustStore(roots: [pki.authority.certificate], revocationLists: [list], crlGrace: 3600)
+        #expect(code { try strict.verify(pki.leaf, at: Self.now) } == "crl-stale", "no grace: fail closed")
+        #expect(try lenient.verify(pki.leaf, at: Self.now, participant: "440800-HEALTH") == ["440800-HEALTH"], "within the 6 h grace")
+        #expect(code { try lenient.verify(revoked, at: Self.now) } == "certificate-revoked", "the stale CRL's revocations still count")
+        #expect(code { try lenient.verify(expiredMeanwhile, at: Self.now) } == "certificate-expired", "validity is checked now, not when the CRL was current")
+        #expect(code { try tooShort.verify(pki.leaf, at: Self.now) } == "crl-stale", "the 1 h grace is over")
+        #expect(code { try lenient.verify(pki.leaf, at: Self.now + 5 * 3600) } == "crl-stale", "remembered only until the grace ends")
+    }
+
     @Test("a verified chain is remembered only for the time it holds: certificate validity and CRL currency", arguments: KeyAlgorithm.allCases)
     func rememberedChains(algorithm: KeyAlgorithm) throws {
         let pki = try Self.pki(algorithm)
