@@ -130,6 +130,8 @@ public struct TrustReloader: Service {
     let record: (@Sendable (ConfigurationChange) async throws -> LogEntry?)?
     /// The changes that took effect but are not recorded yet.
     private let unrecorded = Unrecorded()
+    /// Reloads run one at a time.
+    private let serial = AsyncLock()
 
     /// A reloader of `liveTrust` from `sources`, recording each change with `record`.
     public init(sources: TrustSources, liveTrust: LiveTrust, projection: FactProjection? = nil, onHangUp: Bool = true,
@@ -173,16 +175,23 @@ public struct TrustReloader: Service {
         }
     }
 
-    /// Loads the files and puts them in force, then records the change in the log; or keeps what is in
-    /// force when they do not load.
+    /// Loads the files, records the change in the log, then puts them in force; or keeps what is in force
+    /// when they do not load. One reload at a time (a signal and a file change may come together), so an
+    /// older set of files never replaces a newer one.
     @discardableResult
     public func reload(cause: String) async -> Bool {
-        // The digests are taken before the files are read: a file replaced in between is seen at the next
-        // look, reloaded and recorded again, so the log ends with what is in force.
-        let changes = sources.reloadedChanges(cause: cause)
-        guard load() else { return false }
-        await recordChanges(changes)
-        return true
+        await serial.withLock { () async -> Bool in
+            // The digests are taken before the files are read: a file replaced in between is seen at the next
+            // look, reloaded and recorded again, so the log ends with what is in force.
+            let changes = sources.reloadedChanges(cause: cause)
+            guard let loaded = load() else { return false }
+            // Recorded first: the change's entry comes before any bulletin judged under it. A change the log
+            // cannot take now is put in force all the same (a revocation must not wait for the store) and
+            // recorded at the next look.
+            await recordChanges(changes)
+            apply(loaded)
+            return true
+        }
     }
 
     /// Records `changes` and those not recorded before; keeps what the log did not take for the next call.
@@ -211,8 +220,15 @@ public struct TrustReloader: Service {
         unrecorded.changes.withLock { pending in pending = failed.filter { old in !pending.contains { $0.what == old.what } } + pending }
     }
 
-    /// Loads the files and puts them in force, or keeps what is in force when they do not load.
-    private func load() -> Bool {
+    /// What a reload read, checked whole, before anything is put in force.
+    private struct Loaded {
+        let trust: TrustStore
+        let participants: [Participant]
+        let calendar: WorkingDayCalendar?
+    }
+
+    /// Reads and checks every file; nil (with a log line naming the file) when one does not load.
+    private func load() -> Loaded? {
         do {
             let trust = try TrustStore(directory: sources.trustDirectory, crlGrace: sources.crlGrace)
             let participants: [Participant]
@@ -222,17 +238,28 @@ public struct TrustReloader: Service {
                 throw ReloadError(file: sources.participantsFile, reason: "line \(error.line): \(error.pointer): \(error.message)")
             }
             let calendar = projection == nil ? nil : try sources.loadCalendar()
-            liveTrust.replace(with: LiveTrust.Snapshot(trust: trust, participants: participants))
-            if let calendar { projection?.replaceCalendar(calendar) }
-            logger.info("trust reloaded", metadata: [
-                "roots": .stringConvertible(trust.roots.count), "crls": .stringConvertible(trust.revocationLists.count),
-                "participants": .stringConvertible(participants.count), "calendarYears": .stringConvertible(sources.calendarFiles().count),
-            ])
-            return true
+            if let calendar, let folder = sources.calendarFolder, let inForce = projection?.scoring.calendar {
+                // A year's file gone missing is a mistake, not a decision: deadlines would silently turn provisional.
+                let dropped = Set(inForce.years.keys).subtracting(calendar.years.keys).sorted()
+                guard dropped.isEmpty else {
+                    throw ReloadError(file: folder, reason: "the year(s) \(dropped.map(String.init).joined(separator: ", ")) in force have no file any more; a reload never drops a year")
+                }
+            }
+            return Loaded(trust: trust, participants: participants, calendar: calendar)
         } catch {
             logger.error("reload refused; the trust, participants and calendar in force stay", metadata: ["error": .string("\(error)")])
-            return false
+            return nil
         }
+    }
+
+    /// Puts what was loaded in force, at once for every later request.
+    private func apply(_ loaded: Loaded) {
+        liveTrust.replace(with: LiveTrust.Snapshot(trust: loaded.trust, participants: loaded.participants))
+        if let calendar = loaded.calendar { projection?.replaceCalendar(calendar) }
+        logger.info("trust reloaded", metadata: [
+            "roots": .stringConvertible(loaded.trust.roots.count), "crls": .stringConvertible(loaded.trust.revocationLists.count),
+            "participants": .stringConvertible(loaded.participants.count), "calendarYears": .stringConvertible(loaded.calendar?.years.count ?? 0),
+        ])
     }
 
     /// What identifies the files' current contents: each file's path, size and modification time.

@@ -26,7 +26,7 @@ public struct PreviousLogKey: Sendable {
 /// - `CODE.log-key-history.txt`: one line per previous key, oldest first, `VKEY OVERLAP-ENDS DATE` (the
 ///   overlap's end in seconds since 1970, then the same as an RFC 3339 UTC time for the reader);
 /// - `CODE.log-key-KEYID.pem` (KEYID: the vkey's key ID in hex): the previous private key, owner-only,
-///   with which checkpoints are signed too until the overlap ends (it may be deleted after).
+///   with which checkpoints are signed too until the overlap ends; `tongbao serve` deletes it after.
 public struct LogKeyHistory: Sendable {
     /// The current log key's file.
     public let logKeyPath: String
@@ -101,7 +101,11 @@ public struct LogKeyHistory: Sendable {
         } catch {
             throw GatewayError(.internal, "\(logKeyPath): not an Ed25519 private key: \(error)")
         }
-        if let lasting = try previousKeys(now: now).first(where: { $0.overlapEnds > now }) {
+        // A rotation interrupted before its new key was in place recorded the current key already: it goes on
+        // from there. Any other overlap that lasts refuses.
+        let history = try previousKeys(now: now)
+        let resuming = history.last?.verifier == old.verifier
+        if !resuming, let lasting = history.first(where: { $0.overlapEnds > now }) {
             throw GatewayError(.duplicateConflict, "the previous rotation's overlap lasts until \(Self.utc(lasting.overlapEnds)) (\(lasting.verifier.text)); rotate again after it")
         }
         let fresh: Ed25519PrivateKey
@@ -114,16 +118,39 @@ public struct LogKeyHistory: Sendable {
         }
         guard let current = NoteSigner(name: origin, key: fresh) else { throw GatewayError(.internal, "the log origin \(origin) is not a valid key name") }
         let kept = previousKeyPath(keyID: old.verifier.keyID)
-        let ends = now + overlap
-        try Self.writeOwnerOnly(Array(pem), to: kept, exclusive: true)
-        try Self.append("\(old.verifier.text) \(ends) \(Self.utc(ends))\n", to: historyPath)
+        let ends = resuming ? (history.last?.overlapEnds ?? now + overlap) : now + overlap
+        if (try? Data(contentsOf: URL(fileURLWithPath: kept))) != pem {
+            try Self.writeOwnerOnly(Array(pem), to: kept, exclusive: true)
+        }
+        if !resuming { try Self.append("\(old.verifier.text) \(ends) \(Self.utc(ends))\n", to: historyPath) }
         let staged = logKeyPath + ".new"
         try? FileManager.default.removeItem(atPath: staged)
         try Self.writeOwnerOnly(freshPEM, to: staged, exclusive: true)
         guard rename(staged, logKeyPath) == 0 else {
             throw GatewayError(.internal, "cannot put the new log key in place at \(logKeyPath): \(String(cString: strerror(errno)))")
         }
+        Self.syncFolder(of: logKeyPath)
         return Rotation(previous: old.verifier, current: current.verifier, previousKeyPath: kept, overlapEnds: ends)
+    }
+
+    /// Deletes the private keys of previous keys whose overlap ended before `now` (their public keys stay in
+    /// the history): a key that signs nothing any more should not be there to be stolen. The paths deleted.
+    @discardableResult
+    public func removeEndedKeys(now: Int) throws(GatewayError) -> [String] {
+        var removed: [String] = []
+        for key in try previousKeys(now: now) where key.overlapEnds <= now {
+            let path = previousKeyPath(keyID: key.verifier.keyID)
+            if FileManager.default.fileExists(atPath: path), (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
+    }
+
+    /// Makes a rename in the folder of `path` durable.
+    private static func syncFolder(of path: String) {
+        let folder = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard folder >= 0 else { return }
+        _ = fsync(folder)
+        close(folder)
     }
 
     static func utc(_ seconds: Int) -> String {

@@ -180,8 +180,15 @@ public final class PostgresLedger: LedgerStore {
                 if version == nil {
                     _ = try await transaction.rows("INSERT INTO schema_version (version) VALUES (\(Self.schemaVersion))")
                 } else if let version, version < 3 {
-                    // 2 had no `trust` and `configuration` outcomes (the column's check is named by PostgreSQL's rule).
-                    _ = try await transaction.rows("ALTER TABLE log DROP CONSTRAINT IF EXISTS log_outcome_check")
+                    // 2 had no `trust` and `configuration` outcomes: every check on the outcome goes, whatever its name.
+                    _ = try await transaction.rows("""
+                        DO $$ DECLARE name text; BEGIN
+                          FOR name IN SELECT conname FROM pg_constraint
+                                      WHERE conrelid = 'log'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%outcome%' LOOP
+                            EXECUTE format('ALTER TABLE log DROP CONSTRAINT %I', name);
+                          END LOOP;
+                        END $$
+                        """)
                     _ = try await transaction.rows("""
                         ALTER TABLE log ADD CONSTRAINT log_outcome_check CHECK (outcome IN ('accepted', 'rejected', 'issued', 'trust', 'configuration'))
                         """)

@@ -117,10 +117,13 @@ public struct SignedCheckpoint: Sendable, Equatable {
         guard let note = SignedNote(text: text) else { throw LogError(.malformed, "not a signed note") }
         let checkpoint = try Checkpoint(body: note.body)
         guard let first = logKeys.first else { throw LogError(.signatureInvalid, "no log key to check the checkpoint with") }
-        guard logKeys.contains(where: { $0.name == checkpoint.origin }) else {
+        let ofThisLog = logKeys.filter { $0.name == checkpoint.origin }
+        guard !ofThisLog.isEmpty else {
             throw LogError(.signatureInvalid, "the checkpoint is of log \(checkpoint.origin), not \(first.name)")
         }
-        guard logKeys.contains(where: { note.isSigned(by: $0) }) else {
+        // The signature must be by a key of the checkpoint's own origin: a key of another log in the list
+        // vouches for nothing here.
+        guard ofThisLog.contains(where: { note.isSigned(by: $0) }) else {
             throw LogError(.signatureInvalid, "the checkpoint carries no valid signature of \(first.name) by \(logKeys.count == 1 ? "its key" : "any of its \(logKeys.count) keys")")
         }
         self.checkpoint = checkpoint

@@ -16,16 +16,23 @@ public enum LogKeyBinding {
     /// Every log key `document` binds, each binding verified as ``verify(_:trust:now:)`` does: its `vkey`
     /// first, then those of `previous` (the keys the log rotated from, newest first), whose checkpoints and
     /// receipts still verify.
+    /// Each previous key must be bound by the same gateway and named as the same log as the current one: a
+    /// relayed document cannot add a key bound by another participant's certificate.
     public static func verifyAll(_ document: [UInt8], trust: TrustStore, now: Int) throws(LogError) -> [NoteVerifierKey] {
         let (vkey, binding, previous) = try members(of: document)
-        var keys = [try verify(vkey: vkey, binding: binding, trust: trust, now: now)]
+        let (current, gateway) = try verifyBinding(vkey: vkey, binding: binding, trust: trust, now: now)
+        var keys = [current]
         for item in previous {
             guard case .object(let fields) = item.value,
                   case .string(let vkey)? = fields.first(where: { $0.key == "vkey" })?.node.value,
                   case .string(let binding)? = fields.first(where: { $0.key == "binding" })?.node.value else {
                 throw LogError(.malformed, #"a previous log key is not {"vkey","binding"}"#)
             }
-            keys.append(try verify(vkey: vkey, binding: binding, trust: trust, now: now))
+            let (key, boundBy) = try verifyBinding(vkey: vkey, binding: binding, trust: trust, now: now)
+            guard boundBy == gateway, key.name == current.name else {
+                throw LogError(.signatureInvalid, "a previous log key (\(key.name), bound by \(boundBy)) is not of the same log and gateway as \(current.name) (\(gateway))")
+            }
+            keys.append(key)
         }
         return keys
     }
@@ -45,6 +52,11 @@ public enum LogKeyBinding {
     }
 
     private static func verify(vkey: String, binding: String, trust: TrustStore, now: Int) throws(LogError) -> NoteVerifierKey {
+        try verifyBinding(vkey: vkey, binding: binding, trust: trust, now: now).key
+    }
+
+    /// The key of a binding statement and the gateway it names (the participant that signed it).
+    private static func verifyBinding(vkey: String, binding: String, trust: TrustStore, now: Int) throws(LogError) -> (key: NoteVerifierKey, gateway: String) {
         guard let key = NoteVerifierKey(text: vkey), key.type == NoteVerifierKey.ed25519 else {
             throw LogError(.malformed, #"not a log key document ({"origin","vkey","binding"} with an Ed25519 vkey)"#)
         }
@@ -63,6 +75,6 @@ public enum LogKeyBinding {
         guard verified.participants.contains(gateway) else {
             throw LogError(.signatureInvalid, "the binding statement names gateway \(gateway) but is signed by \(verified.participants.joined(separator: ", "))")
         }
-        return key
+        return (key, gateway)
     }
 }

@@ -124,8 +124,7 @@ extension PKICommand {
                     let certificate = try authority.issue(commonName: name ?? code, participant: code, subjectKey: key, serial: serial,
                                                           notBefore: now - 300, notAfter: now + days * 86_400)
                     try FileManager.default.createDirectory(at: outFolder, withIntermediateDirectories: true)
-                    try Data(try key.pem()).write(to: keyFile)
-                    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile.path)
+                    try writeOwnerOnly(try key.pem(), to: keyFile)
                     try Data(try certificate.pem()).write(to: certificateFile)
                 } catch {
                     throw CLIError.io("cannot issue the certificate: \(error)")
@@ -295,6 +294,8 @@ extension PKICommand {
             let previousCertificate = certificateFile.deletingLastPathComponent().appendingPathComponent("\(code).previous.cert.pem")
             let serial = folder.nextSerial()
             let gateway = setup.configuration.participants.first { $0.code == code }
+            // The serial is recorded before anything is installed, so that it is never issued twice.
+            try folder.append("\(serial)\t\(code)\t\(now + days * 86_400)", to: folder.issuedFile)
             do {
                 let key = try PrivateKey.generate(setup.configuration.signingKey.algorithm)
                 let certificate = try authority.issue(commonName: gateway?.name ?? code, participant: code, subjectKey: key, serial: serial,
@@ -302,13 +303,13 @@ extension PKICommand {
                                                       serverNames: serverName.isEmpty ? ["localhost", "127.0.0.1"] : serverName)
                 let manager = FileManager.default
                 for file in [previousKey, previousCertificate] where manager.fileExists(atPath: file.path) { try manager.removeItem(at: file) }
-                // The old pair is copied aside first, then the new one replaces it (each a rename): never without a key.
-                try manager.copyItem(at: keyFile, to: previousKey)
-                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: previousKey.path)
+                // The old pair is copied aside first, then the new one replaces it (each a rename): never without a
+                // key. Keys are created owner-only, never readable by others for a moment.
+                try writeOwnerOnly(Array(try Data(contentsOf: keyFile)), to: previousKey)
                 try manager.copyItem(at: certificateFile, to: previousCertificate)
                 let stagedKey = keyFile.appendingPathExtension("new"), stagedCertificate = certificateFile.appendingPathExtension("new")
-                try Data(try key.pem()).write(to: stagedKey)
-                try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: stagedKey.path)
+                for file in [stagedKey, stagedCertificate] where manager.fileExists(atPath: file.path) { try manager.removeItem(at: file) }
+                try writeOwnerOnly(try key.pem(), to: stagedKey)
                 try Data(try certificate.pem()).write(to: stagedCertificate)
                 guard rename(stagedKey.path, keyFile.path) == 0, rename(stagedCertificate.path, certificateFile.path) == 0 else {
                     throw CLIError.io("cannot put the new key and certificate in place: \(String(cString: strerror(errno)))")
@@ -318,7 +319,6 @@ extension PKICommand {
             } catch {
                 throw CLIError.io("cannot rotate the signing key: \(error)")
             }
-            try folder.append("\(serial)\t\(code)\t\(now + days * 86_400)", to: folder.issuedFile)
             print("""
                 rotated the signing key of \(code): new certificate serial \(serial) (\(certificateFile.path))
                 the previous one (serial \(old.serialNumber.map(String.init) ?? "?"), kept as \(previousCertificate.path)) stays valid until \
@@ -330,3 +330,12 @@ extension PKICommand {
 }
 
 extension Participant.Role: ExpressibleByArgument {}
+
+/// Writes a new file readable and writable by its owner only from its creation (a private key).
+func writeOwnerOnly(_ bytes: [UInt8], to url: URL) throws(CLIError) {
+    let descriptor = open(url.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { throw CLIError.io("cannot create \(url.path): \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    guard written == bytes.count, fsync(descriptor) == 0 else { throw CLIError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+}

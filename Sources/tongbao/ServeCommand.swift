@@ -81,6 +81,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...720).contains(crlGraceHours) else { throw CLIError.usage("--crl-grace-hours must be between 0 and 720") }
         var setup = try GatewaySetup(options, requireLog: false)
         setup.configuration.allowedClockSkew = clockSkew
+        do {
+            for path in try LogKeyHistory(logKeyPath: setup.logKeyPath).removeEndedKeys(now: Int(Date().timeIntervalSince1970)) {
+                logger.info("deleted a previous log key whose overlap has ended (its public key stays listed)", metadata: ["file": .string(path)])
+            }
+        } catch {
+            throw CLIError.data(error.detail)
+        }
         if crlGraceHours > 0 {
             setup.configuration.trust = try TrustStore(directory: setup.trustPath, crlGrace: crlGraceHours * 3600)
             logger.warning("the operator allows stale CRLs: a CRL past its nextUpdate stays in use for this many hours (--crl-grace-hours); /healthz warns crl-grace meanwhile",

@@ -81,6 +81,25 @@ struct KeyRotationTests {
         #expect(try CLI.run(["receipt", "verify", "--log-key", oldKeyFile, after]).status == 1, "the old key no longer signs")
         let allThree = try CLI.run(["receipt", "verify", "--url", url()] + credentials + [before, overlapping, after])
         #expect(allThree.status == 0, "\(allThree.stdout)\(allThree.stderr)")
+
+        // A relayed key document with one more "previous" key, bound by another participant's certificate: refused.
+        let client = try folder.client("440800-HEALTH")
+        let fetched = try await client.execute(HTTPClientRequest(url: url() + "/v1/log/key"), timeout: .seconds(10))
+        let document = Array(buffer: try await fetched.body.collect(upTo: 1 << 20))
+        try await client.shutdown()
+        let trust = try TrustStore(directory: folder.pki.appendingPathComponent("trust").path)
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(try LogKeyBinding.verifyAll(document, trust: trust, now: now).count == 2)
+        let intruder = try #require(NoteSigner(name: "tongbao/440800-GATEWAY", key: try Ed25519PrivateKey.generate()))
+        let health = try folder.credentials("440800-HEALTH")
+        let statement = #"{"origin":"tongbao/440800-GATEWAY","vkey":"\#(intruder.verifier.text)","gateway":"440800-HEALTH"}"#
+        let binding = try JWS().sign(Array(statement.utf8), key: health.key, chain: [health.certificate])
+        let text = String(decoding: document, as: UTF8.self)
+        let relayed = text.replacingOccurrences(of: #""previous":["#, with: #""previous":[{"vkey":"\#(intruder.verifier.text)","binding":"\#(binding)"},"#)
+        #expect(relayed != text)
+        #expect(throws: LogError.self, "a previous key bound by the health department is not the gateway's") {
+            try LogKeyBinding.verifyAll(Array(relayed.utf8), trust: trust, now: now)
+        }
         server.stop()
         let audit = try CLI.run(["log", "verify", "--data", folder.data.path, "--log-key", bothKeysFile, "--receipt", before, "--receipt", after])
         #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")

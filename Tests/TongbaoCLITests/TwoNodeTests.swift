@@ -126,6 +126,8 @@ struct TwoNodeReloadTests {
         func trustStoreChanges() async throws -> Int {
             try await log.entries(after: 0, limit: 10_000).filter { $0.content.outcome == .trust && $0.content.type == "trust-store" }.count
         }
+        for _ in 0..<50 where try await trustStoreChanges() == 0 { try await Task.sleep(for: .milliseconds(100)) }
+        try await Task.sleep(for: .seconds(1))   // both nodes' start-up records have come by now
         #expect(try await trustStoreChanges() == 1, "both nodes started on the same files: recorded once")
 
         // The CA revokes the drug department's certificate; the CRL replaces the old one in the trust folder.

@@ -33,6 +33,23 @@ struct SignedNoteTests {
         #expect(reread.publicKey == signer.key.publicKey)
     }
 
+    @Test("with several keys: a checkpoint signed by both of a rotation's keys verifies with either; one of log A signed only by log B's key is refused even when both keys are given")
+    func severalKeys() throws {
+        let old = try #require(NoteSigner(name: "tongbao/440800-GATEWAY", key: try Ed25519PrivateKey.generate()))
+        let new = try #require(NoteSigner(name: "tongbao/440800-GATEWAY", key: try Ed25519PrivateKey.generate()))
+        let checkpoint = Checkpoint(origin: "tongbao/440800-GATEWAY", size: 3, root: Array(repeating: 1, count: 32))
+        let both = try SignedCheckpoint(signing: checkpoint, with: new, overlapping: [old])
+        #expect(both.note.signatures.count == 2)
+        #expect(try SignedCheckpoint(text: both.text, logKey: old.verifier).checkpoint == checkpoint)
+        #expect(try SignedCheckpoint(text: both.text, logKey: new.verifier).checkpoint == checkpoint)
+        // Log A's checkpoint carrying only a signature by log B's key: B's key is in the list, but it is not A's.
+        let other = try #require(NoteSigner(name: "tongbao/440900-GATEWAY", key: try Ed25519PrivateKey.generate()))
+        let forged = SignedNote(body: checkpoint.body, signatures: try SignedCheckpoint(signing: Checkpoint(origin: other.verifier.name, size: 3,
+            root: Array(repeating: 1, count: 32)), with: other).note.signatures).text
+        let forgedBody = forged.replacingOccurrences(of: "tongbao/440900-GATEWAY\n3\n", with: "tongbao/440800-GATEWAY\n3\n")
+        #expect(throws: LogError.self) { try SignedCheckpoint(text: forgedBody, logKeys: [new.verifier, other.verifier]) }
+    }
+
     @Test("a witness's cosignature verifies with its key over the checkpoint, and a newer one replaces the older")
     func cosignatures() throws {
         let log = try #require(NoteSigner(name: "tongbao/440800-GATEWAY", key: try Ed25519PrivateKey.generate()))
