@@ -106,7 +106,7 @@ public struct LogKeyHistory: Sendable {
         let history = try previousKeys(now: now)
         let resuming = history.last?.verifier == old.verifier
         if !resuming, let lasting = history.first(where: { $0.overlapEnds > now }) {
-            throw GatewayError(.duplicateConflict, "the previous rotation's overlap lasts until \(Self.utc(lasting.overlapEnds)) (\(lasting.verifier.text)); rotate again after it")
+            throw GatewayError(.duplicateConflict, "the previous rotation's overlap lasts until \(Timestamps.chinaStandardTime(Date(timeIntervalSince1970: TimeInterval(lasting.overlapEnds)))) (\(lasting.verifier.text)); rotate again after it")
         }
         let fresh: Ed25519PrivateKey
         let freshPEM: [UInt8]

@@ -145,6 +145,45 @@ struct SubmitCommandTests {
         #expect(ids.count >= 150 && ids.count <= 400)
     }
 
+    @Test("backup of a PostgreSQL store under load (pg_dump, verified in a scratch database), restored into an empty database: log verify passes and every bulletin receipted before the backup is there")
+    func backupUnderLoadPostgres() async throws {
+        let postgres = try PostgresServer.shared()
+        let database = try postgres.newDatabase()
+        let folder = try GatewayDataFolder("tongbao-backup-pg")
+        try folder.writeParticipants(endpoints: [:])
+        let port = Int.random(in: 20_000...40_000)
+        let server = ServerProcess(data: folder.data, port: port, extraArguments: ["--database", database])
+        try server.start()
+        defer { server.stop() }
+        let client = try folder.client("440800-HEALTH")
+        defer { _ = client.shutdown() }
+        let signed = try signedRevocations(300, idPrefix: "PGB", personPrefix: "078", by: try folder.credentials("440800-HEALTH"))
+        for bulletin in signed.prefix(100) {
+            let answer = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" }
+            #expect(answer.status == 201 || answer.status == 200, "\(answer.body)")
+        }
+        let load = Task {
+            for bulletin in signed.dropFirst(100) { _ = try await submitUntilAnswered(bulletin, with: client) { _ in "https://127.0.0.1:\(port)/v1/bulletins" } }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let dump = folder.data.appendingPathComponent("backup.pgdump").path
+        let backup = try CLI.run(["backup", "--database", database, "--out", dump])
+        #expect(backup.status == 0 && backup.stdout.contains("restored into a scratch database: chain intact"), "\(backup.stdout)\(backup.stderr)")
+        try await load.value
+        #expect(try FileManager.default.attributesOfItem(atPath: dump)[.posixPermissions] as? Int == 0o600)
+        #expect(try CLI.run(["backup", "--database", database, "--out", dump]).status == 74, "never over an existing file")
+
+        let target = try postgres.newDatabase()
+        let restore = try CLI.run(["restore", "--in", dump, "--database", target])
+        #expect(restore.status == 0 && restore.stdout.contains("chain intact"), "\(restore.stdout)\(restore.stderr)")
+        #expect(try CLI.run(["restore", "--in", dump, "--database", target]).status == 65, "never over an existing store")
+        #expect(try CLI.run(["log", "verify", "--database", target]).status == 0)
+        let log = try await RunningStore.open(.postgres(url: target))
+        let ids = Set(try await log.entries(after: 0, limit: 10_000).filter { $0.content.outcome == .accepted }.map(\.content.id))
+        #expect((0..<100).allSatisfy { ids.contains("PGB-\($0)") }, "every bulletin receipted before the backup is in it")
+        #expect(ids.count >= 100 && ids.count <= 300)
+    }
+
     @Test("tongbao reload signals the running gateway, which reloads and goes on serving; a broken participants file is refused before anything is sent")
     func reloadCommand() async throws {
         let (folder, port, server, stderr, credentials) = try Self.startGateway("tongbao-reload")
