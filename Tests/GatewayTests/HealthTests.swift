@@ -126,4 +126,59 @@ struct HealthTests {
         #expect(try await submit("H-W-00002").status == 201)
         #expect(try await get(health, gateway, "/healthz").status == 200)
     }
+
+    /// Whether this machine lets the tests mount a small tmpfs (root in a container that allows it); where it
+    /// does not, the disk checks are covered by ``crlAndDisk()``'s threshold above the real free space.
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0, let folder = try? ExternalCommand.scratchFolder("tongbao-tmpfs-probe") else { return false }
+        guard (try? ExternalCommand.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", folder.path]))?.status == 0 else { return false }
+        _ = try? ExternalCommand.run("/bin/umount", [folder.path])
+        return true
+    }()
+
+    @Test("the store on a real file system that fills up (a 96 MiB tmpfs): 503 disk-full, then store-not-writable once a commit fails; 200 again after space is freed and a commit succeeds",
+          .enabled(if: canMountTmpfs, "mounting a tmpfs needs root"))
+    func fullDisk() async throws {
+        let mount = try ExternalCommand.scratchFolder("tongbao-full-disk")
+        #expect(try ExternalCommand.run("/bin/mount", ["-t", "tmpfs", "-o", "size=96m", "tmpfs", mount.path]).status == 0)
+        defer { _ = try? ExternalCommand.run("/bin/umount", ["-l", mount.path]) }
+        let gateway = try await LiveGateway.start(configure: { settings in
+            settings.ledger = .sqlite(path: mount.appendingPathComponent("tongbao.sqlite").path)
+            settings.health.storeFolder = nil   // the store's own folder, as tongbao serve has it
+        })
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        func submit(_ id: String) async throws -> Answer {
+            let text = revocation(id: id, person: "D4408020\(id.suffix(5))", decidedOn: "2025-05-20")
+                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
+            return try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+        }
+        #expect(try await submit("H-D-00001").status == 201)
+        #expect(try await get(health, gateway, "/healthz").status == 200)
+
+        // Another program fills the file system to the last byte.
+        let filler = mount.appendingPathComponent("filler")
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        let chunk = Data(repeating: 0xA5, count: 1 << 20)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        while (try? handle.write(contentsOf: Data(repeating: 0, count: 4096))) != nil {}
+        try? handle.close()
+        let full = try await get(health, gateway, "/healthz")
+        #expect(full.status == 503 && full.text.contains(#""check":"disk-full""#), "\(full.text)")
+        // A bulletin the store cannot write is refused (500), never receipted; the node says so.
+        var refused = false
+        for index in 2..<40 where !refused {
+            refused = try await submit("H-D-\(String(format: "%05d", index))").status == 500
+        }
+        #expect(refused, "the store refuses writes on a full disk")
+        let unwritable = try await get(health, gateway, "/healthz")
+        #expect(unwritable.status == 503 && unwritable.text.contains(#""check":"store-not-writable""#), "\(unwritable.text)")
+
+        // Space freed: the next commit succeeds and the node is healthy again.
+        try FileManager.default.removeItem(at: filler)
+        #expect(try await submit("H-D-00099").status == 201)
+        #expect(try await get(health, gateway, "/healthz").status == 200)
+    }
 }
