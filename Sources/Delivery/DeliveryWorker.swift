@@ -51,15 +51,29 @@ public struct RetryPolicy: Sendable, Equatable {
 /// order, recipients in parallel; records every attempt in the delivery log.
 public final class DeliveryWorker: Service, Sendable {
     let outbox: any LedgerStore
-    let endpoints: [String: String]
+    /// The push endpoints by participant code, as they stand at each pass (the participants file is reloaded
+    /// while the gateway runs).
+    let endpoints: @Sendable () -> [String: String]
     let policy: RetryPolicy
     let client: HTTPClient
     let logger: Logger
 
     /// Creates a worker for the participants that have an `endpoint`; it presents `certificatePEM` as its
     /// client certificate and trusts the servers that chain to `rootsPEM`.
-    public init(outbox: any LedgerStore, endpoints: [String: String], policy: RetryPolicy, certificatePEM: String, keyPEM: String,
-                rootsPEM: [String], logger: Logger) throws {
+    public convenience init(outbox: any LedgerStore, endpoints: [String: String], policy: RetryPolicy, certificatePEM: String, keyPEM: String,
+                            rootsPEM: [String], logger: Logger) throws {
+        try self.init(outbox: outbox, endpoints: { endpoints }, policy: policy, certificatePEM: certificatePEM, keyPEM: keyPEM, rootsPEM: rootsPEM, logger: logger)
+    }
+
+    /// A worker whose endpoints are `routing`'s push endpoints at each pass.
+    public convenience init(outbox: any LedgerStore, routing: OutboundRouting, policy: RetryPolicy, certificatePEM: String, keyPEM: String,
+                            rootsPEM: [String], logger: Logger) throws {
+        try self.init(outbox: outbox, endpoints: { routing.pushEndpoints }, policy: policy, certificatePEM: certificatePEM, keyPEM: keyPEM,
+                      rootsPEM: rootsPEM, logger: logger)
+    }
+
+    init(outbox: any LedgerStore, endpoints: @escaping @Sendable () -> [String: String], policy: RetryPolicy, certificatePEM: String, keyPEM: String,
+         rootsPEM: [String], logger: Logger) throws {
         self.outbox = outbox
         self.endpoints = endpoints
         self.policy = policy
@@ -84,6 +98,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// One pass: every due delivery is attempted once. Returns the number attempted.
     public func deliverDue(now: Date = Date()) async -> Int {
         let due: [OutboundMessage]
+        let endpoints = endpoints()
         do {
             due = try await outbox.due(to: Set(endpoints.keys), now: Self.milliseconds(now), limit: 1000)
         } catch {

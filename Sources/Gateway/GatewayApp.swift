@@ -148,7 +148,7 @@ public enum GatewayApp {
             await onAPIRunning(channel.localAddress?.port ?? 0)
         }
         let delivery = try DeliveryWorker(
-            outbox: ledger, endpoints: OutboundRouting(participants: settings.gateway.participants, homeRegion: settings.gateway.region).pushEndpoints,
+            outbox: ledger, routing: OutboundRouting(live: intake.liveTrust, homeRegion: settings.gateway.region),
             policy: settings.pushPolicy, certificatePEM: settings.certificatePEM, keyPEM: settings.keyPEM, rootsPEM: settings.rootsPEM, logger: logger)
         let scheduler = settings.schedulerInterval.map { interval in
             PeriodicScheduler(intake: intake, length: settings.bulletinPeriod, creditModel: settings.creditModel, interval: interval, logger: logger)

@@ -53,7 +53,9 @@ public final class BulletinIntake: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
-        let committer = try Committer(configuration: configuration, ledger: ledger, projection: projection, logger: logger)
+        let liveTrust = LiveTrust(LiveTrust.Snapshot(trust: configuration.trust, participants: configuration.participants))
+        self.liveTrust = liveTrust
+        let committer = try Committer(configuration: configuration, ledger: ledger, projection: projection, liveTrust: liveTrust, logger: logger)
         self.committer = committer
         log = try VerifiableLog(ledger: ledger, configuration: configuration)
         commits = GroupCommit(commit: { items in
@@ -62,7 +64,6 @@ public final class BulletinIntake: Sendable {
         }, unanswered: { .failure(GatewayError(.internal, "the group commit gave no outcome")) })
         verifier = SignedBulletinVerifier(trust: configuration.trust, reader: try BulletinReader(), allowedClockSkew: configuration.allowedClockSkew)
         reader = try BulletinReader()
-        liveTrust = LiveTrust(LiveTrust.Snapshot(trust: configuration.trust, participants: configuration.participants))
         // The bulletins accepted ones cause are signed in the group commit: with an ECDSA key, their nonces
         // are computed ahead, when the cores are idle.
         if configuration.precomputesSigningNonces { configuration.signingKey.precomputeSigningNonces(keeping: Self.precomputedNonces) }

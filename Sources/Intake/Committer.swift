@@ -80,7 +80,7 @@ final class Committer: Sendable {
     /// holds a cooperative thread.
     private let signingThreads: NIOThreadPool
 
-    init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, logger: Logger,
+    init(configuration: GatewayConfiguration, ledger: any LedgerStore, projection: FactProjection, liveTrust: LiveTrust, logger: Logger,
          signingThreads: NIOThreadPool = .singleton) throws {
         self.configuration = configuration
         self.ledger = ledger
@@ -89,7 +89,7 @@ final class Committer: Sendable {
         self.signingThreads = signingThreads
         directory = Directory()
         derivation = DerivedBulletins(
-            routing: OutboundRouting(participants: configuration.participants, homeRegion: configuration.region),
+            routing: OutboundRouting(live: liveTrust, homeRegion: configuration.region),
             projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
         signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
         treeHead = TreeHeadSigner(signer: try configuration.logSigner, previous: configuration.previousLogKeys)

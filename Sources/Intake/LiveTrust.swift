@@ -11,11 +11,14 @@ public final class LiveTrust: Sendable {
         public let trust: TrustStore
         /// The participants, by code.
         public let participants: [String: Participant]
+        /// The participants in the file's order (the order recipients are routed in).
+        public let listed: [Participant]
 
         /// Creates a snapshot.
         public init(trust: TrustStore, participants: [Participant]) {
             self.trust = trust
             self.participants = Dictionary(participants.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+            listed = participants
         }
     }
 

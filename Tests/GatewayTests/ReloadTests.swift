@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+@testable import Delivery
 import Foundation
 import Gateway
 import Ledger
@@ -168,5 +169,33 @@ struct ReloadTests {
         #expect(try await respondBy("H-CAL-3", person: "D440802002030") == #""2027-01-04""#, "counted on the loaded year: 1 January is a holiday, not provisional")
         let healthz = try await get(health, gateway, "/healthz")
         #expect(!healthz.text.contains("calendar-runway"), "the calendar covers more than 60 days now: \(healthz.text)")
+    }
+
+    @Test("routing follows the participants file: a health department added while the gateway runs receives the next Referral of its region, with its push endpoint")
+    func routingFollowsReload() async throws {
+        let gateway = try await LiveGateway.start(reloading: true)
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        func referralRecipients(_ id: String, person: String) async throws -> [String] {
+            let text = revocation(id: id, person: person)
+                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
+            let answer = try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+            #expect(answer.status == 201, "\(answer.text)")
+            let entries = try await gateway.log.entries(after: 0, limit: 1000)
+            guard let referral = entries.last(where: { $0.content.type == "Referral" }) else { return [] }
+            return try await gateway.log.deliveries(ofBulletin: referral.content.issuer, id: referral.content.id).map(\.recipient).sorted()
+        }
+        let before = try await referralRecipients("H-RT-1", person: "D440802003001")
+        #expect(!before.isEmpty && !before.contains("440800-HEALTHB"), "\(before)")
+
+        let file = gateway.folder.appendingPathComponent("participants.json")
+        let added = gateway.participants + [Participant(code: "440800-HEALTHB", role: .health, region: "440800", name: "湛江市卫生健康局（二）",
+                                                        endpoint: "https://127.0.0.1:9/inbox")]
+        try Data(ParticipantsFile.text(added).utf8).write(to: file, options: .atomic)
+        #expect(try await Self.eventually { try await Self.changes(gateway).filter { $0.content.type == "participants" }.count == 2 })
+        let after = try await referralRecipients("H-RT-2", person: "D440802003002")
+        #expect(after == (before + ["440800-HEALTHB"]).sorted(), "\(after)")
+        #expect(gateway.gateway.delivery.endpoints()["440800-HEALTHB"] == "https://127.0.0.1:9/inbox", "the push worker has its endpoint")
     }
 }
