@@ -22,9 +22,10 @@ struct ReloadTests {
         return try await check()
     }
 
-    @Test("a CRL revoking a participant is applied without a restart, on a keep-alive connection opened before; an added participant connects; a broken participants file is refused")
-    func reloadWhileRunning() async throws {
-        let gateway = try await LiveGateway.start(reloading: true)
+    @Test("a CRL revoking a participant is applied without a restart, on a keep-alive connection opened before; an added participant connects; a broken participants file is refused",
+          arguments: GatewayStore.allCases)
+    func reloadWhileRunning(store: GatewayStore) async throws {
+        let gateway = try await LiveGateway.start(store: store, reloading: true)
         defer { gateway.stop() }
         let drug = try gateway.client("440800-DRUG")
         defer { _ = drug.shutdown() }

@@ -1,5 +1,7 @@
 import Foundation
+import Ledger
 import Testing
+import TongbaoTestSupport
 import Trust
 
 @Suite("tongbao pki init")
@@ -91,5 +93,61 @@ struct PKILifecycleTests {
         #expect(try store.verify(other, at: now, participant: "440900-DRUG") == ["440900-DRUG"], "the others stay trusted")
         #expect(try CLI.run(["pki", "revoke", "--ca", folder.path, CLI.repository.appendingPathComponent("certs/test-trust/roots/root.pem").path]).status == 65,
                 "a certificate of another CA")
+    }
+
+    @Test("against a running gateway: pki issue, the participant added to the file submits within 10 s; pki revoke, pki crl and tongbao reload, and its next submission is refused")
+    func lifecycleOnARunningGateway() async throws {
+        let (folder, port, server, _, _) = try SubmitCommandTests.startGateway("tongbao-pki-running")
+        defer { server.stop() }
+        let url = "https://127.0.0.1:\(port)"
+        let issuedFolder = folder.data.appendingPathComponent("issued")
+        let issued = try CLI.run(["pki", "issue", "--ca", folder.pki.path, "--code", "440800-HEALTHC", "--role", "health", "--region", "440800",
+                                  "--name", "湛江市卫生健康局（三）", "--out", issuedFolder.path])
+        #expect(issued.status == 0, "\(issued.stdout)\(issued.stderr)")
+        // The line pki issue prints, added to the participants file.
+        let line = try #require(issued.lines.first { $0.hasPrefix("add to the participants file: ") }).dropFirst("add to the participants file: ".count)
+        let file = folder.pki.appendingPathComponent("participants.json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let closing = try #require(text.range(of: "]", options: .backwards))
+        try Data(text.replacingCharacters(in: closing, with: ",\n    \(line)\n  ]").utf8).write(to: file, options: .atomic)
+
+        let credentials = ["--key", issuedFolder.appendingPathComponent("440800-HEALTHC.key.pem").path,
+                           "--cert", issuedFolder.appendingPathComponent("440800-HEALTHC.cert.pem").path, "--trust", folder.pki.appendingPathComponent("trust").path]
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        let issuedAt = formatter.string(from: Date().addingTimeInterval(-60))   // the new certificate is valid from a few minutes ago
+        func bulletin(_ id: String) throws -> String {
+            let text = #"{"id":"\#(id)","type":"LicenceRevocation","issuer":"440800-HEALTHC","issuedAt":"\#(issuedAt)","region":"440800","rules":"guangdong","body":{"decisionNo":"湛卫医罚〔2025〕\#(id)号","decidedOn":"2025-05-20","person":{"code":"D440802009\#(id.suffix(3))","category":"physician","responsibility":"main"},"institutions":["H44080200001"],"certificate":{"kind":"practising","number":"119\#(id.suffix(3))"},"action":"revoked"}}"#
+            return try CLI.file(text, name: "\(id).json")
+        }
+        var accepted = false
+        let deadline = Date().addingTimeInterval(10)
+        let first = try bulletin("HC-001")
+        while !accepted, Date() < deadline {
+            accepted = try CLI.run(["submit", "--url", url] + credentials + [first], retryingUntilServerIsUp: true).status == 0
+            if !accepted { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        let last = try CLI.run(["submit", "--url", url] + credentials + [first])
+        let written = try String(contentsOf: file, encoding: .utf8)
+        #expect(accepted, "the new participant submits within 10 s of being added to the file: \(last.stdout)\(last.stderr) \(written)")
+
+        // Revoked, a fresh CRL in the trust store, the gateway told: its next submission is refused.
+        #expect(try CLI.run(["pki", "revoke", "--ca", folder.pki.path, issuedFolder.appendingPathComponent("440800-HEALTHC.cert.pem").path]).status == 0)
+        #expect(try CLI.run(["pki", "crl", "--ca", folder.pki.path, "--out", folder.pki.appendingPathComponent("trust/crl/root.pem").path]).status == 0)
+        #expect(try CLI.run(["reload", "--data", folder.data.path]).status == 0)
+        var refused = false
+        let second = try bulletin("HC-002")
+        let until = Date().addingTimeInterval(10)
+        var said = ""
+        while !refused, Date() < until {
+            let answer = try CLI.run(["submit", "--url", url] + credentials + [second])
+            said = answer.stdout + answer.stderr
+            refused = answer.status != 0 && said.contains("403")
+            if !refused { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        #expect(refused, "the revoked participant is refused (403 on its first request): \(said)")
+        let log = try await RunningStore(try await SQLiteLedger.open(path: folder.data.appendingPathComponent("tongbao.sqlite").path))
+        let ids = try await log.entries(after: 0, limit: 1000).filter { $0.content.outcome == .accepted }.map(\.content.id)
+        #expect(ids.contains("HC-001") && !ids.contains("HC-002"))
     }
 }
