@@ -199,4 +199,28 @@ struct ReloadTests {
         #expect(after == (before + ["440800-HEALTHB"]).sorted(), "\(after)")
         #expect(gateway.gateway.delivery.endpoints()["440800-HEALTHB"] == "https://127.0.0.1:9/inbox", "the push worker has its endpoint")
     }
+
+    @Test("a CRL that went stale is in force as such: bulletins its certificates sign are refused crl-stale, and /healthz on the internal listener is 503 crl-stale")
+    func staleCRLRefuses() async throws {
+        let gateway = try await LiveGateway.start(reloading: true)
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        defer { _ = health.shutdown() }
+        let authority = try CertificateAuthority(
+            key: try PrivateKey(pem: Array(try Data(contentsOf: gateway.folder.appendingPathComponent("ca/root.key.pem")))),
+            certificatePEM: Array(try Data(contentsOf: gateway.folder.appendingPathComponent("trust/roots/root.pem"))))
+        let now = Int(Date().timeIntervalSince1970)
+        let stale = try authority.revocationList(revokedSerials: [900], thisUpdate: now - 2 * 86_400, nextUpdate: now - 60)
+        try Data(try stale.pem()).write(to: gateway.folder.appendingPathComponent("trust/crl/root.pem"), options: .atomic)
+        let plain = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = plain.shutdown() }
+        #expect(try await Self.eventually {
+            let answer = try await plain.execute(HTTPClientRequest(url: "http://127.0.0.1:\(gateway.internalPort)/healthz"), timeout: .seconds(10))
+            let body = String(buffer: try await answer.body.collect(upTo: 1 << 20))
+            return answer.status.code == 503 && body.contains(#""check":"crl-stale""#)
+        }, "the stale CRL is in force within 10 s, and health says so")
+        let text = revocation(id: "H-STALE-1", person: "D440802004001").replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕H-STALE-1号")
+        let refused = try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+        #expect(refused.status == 403 && refused.text.contains("crl-stale"), "\(refused.text)")
+    }
 }
