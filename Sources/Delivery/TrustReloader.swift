@@ -145,8 +145,11 @@ public struct TrustReloader: Service {
     }
 
     public func run() async throws {
+        // The files are read again once their fingerprint is taken: a change made between the gateway reading
+        // its configuration and this moment would otherwise never be seen (the fingerprint already has it).
         let initial = fingerprint()
-        await recordChanges(sources.reloadedChanges(cause: "start") + sources.configuration.map {
+        await reload(cause: "start")
+        await recordChanges(sources.configuration.map {
             ConfigurationChange(kind: .configuration, what: $0.what, cause: "start", files: ConfigurationChange.files(in: $0.folder, names: $0.names))
         })
         try await withThrowingDiscardingTaskGroup { group in

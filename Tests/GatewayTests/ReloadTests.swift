@@ -195,6 +195,8 @@ struct ReloadTests {
                                                         endpoint: "https://127.0.0.1:9/inbox")]
         try Data(ParticipantsFile.text(added).utf8).write(to: file, options: .atomic)
         #expect(try await Self.eventually { try await Self.changes(gateway).filter { $0.content.type == "participants" }.count == 2 })
+        // The change is recorded first, then put in force: routing has it a moment after the entry.
+        #expect(try await Self.eventually { gateway.gateway.intake.liveTrust.snapshot.participants["440800-HEALTHB"] != nil })
         let after = try await referralRecipients("H-RT-2", person: "D440802003002")
         #expect(after == (before + ["440800-HEALTHB"]).sorted(), "\(after)")
         #expect(gateway.gateway.delivery.endpoints()["440800-HEALTHB"] == "https://127.0.0.1:9/inbox", "the push worker has its endpoint")
