@@ -58,11 +58,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Delivery: the push worker, the periodic-bulletin scheduler and the log follower, as services.
+        // Delivery: the push worker, the periodic-bulletin scheduler, the log follower and the trust reloader,
+        // as services; and the log witness a participant runs.
         .target(
             name: "Delivery",
             dependencies: [
-                "Intake", "Ledger", "Trust", "StrictJSON",
+                "Intake", "Ledger", "Trust", "StrictJSON", "TransparencyLog",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -128,7 +129,8 @@ let package = Package(
         .target(
             name: "TongbaoTestReceiver",
             dependencies: [
-                "Gateway", "Bulletins", "Trust",
+                "Gateway", "Bulletins", "Trust", "TransparencyLog",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -32,12 +32,15 @@ public final class TestReceiver: Sendable {
     public let port: Int
     private let shared: SharedState
     private let task: Task<Void, any Error>
+    /// Its witness of the gateway's log (``witness(gateway:folder:)``).
+    let witnessState: WitnessState
 
-    private init(code: String, port: Int, shared: SharedState, task: Task<Void, any Error>) {
+    private init(code: String, port: Int, shared: SharedState, task: Task<Void, any Error>, witnessState: WitnessState) {
         self.code = code
         self.port = port
         self.shared = shared
         self.task = task
+        self.witnessState = witnessState
     }
 
     /// The URL to put in the participants file.
@@ -78,7 +81,7 @@ public final class TestReceiver: Sendable {
             bound = value
             break
         }
-        return TestReceiver(code: code, port: bound, shared: shared, task: task)
+        return TestReceiver(code: code, port: bound, shared: shared, task: task, witnessState: try WitnessState())
     }
 
     /// Stops listening.

@@ -64,18 +64,10 @@ struct SubmitCommand: AsyncParsableCommand {
     /// The gateway's log keys (the current one first, then those it rotated from), from `GET /v1/log/key`,
     /// once each one's binding to the gateway's certificate verifies against `trust`.
     static func logKeys(url: String, client: HTTPClient, trust: TrustStore) async -> Result<[NoteVerifierKey], CLIError> {
-        let document: [UInt8]
         do {
-            let response = try await client.execute(HTTPClientRequest(url: url + "/v1/log/key"), timeout: .seconds(30))
-            document = Array(buffer: try await response.body.collect(upTo: 1 << 20))
-            guard response.status.code == 200 else { return .failure(.data("GET /v1/log/key answered \(response.status.code)")) }
+            return .success(try await LogWitness(url: url, client: client, trust: trust).logKeys())
         } catch {
-            return .failure(.io("the gateway at \(url) could not be reached: \(error)"))
-        }
-        do {
-            return .success(try LogKeyBinding.verifyAll(document, trust: trust, now: Int(Date().timeIntervalSince1970)))
-        } catch {
-            return .failure(.data("the gateway's log key does not verify: \(error)"))
+            return .failure(error.unreachable ? .io(error.description) : .data(error.description))
         }
     }
 

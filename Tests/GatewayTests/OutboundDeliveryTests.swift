@@ -9,6 +9,7 @@ import StrictJSON
 import Synchronization
 import Testing
 import TongbaoTestReceiver
+import TransparencyLog
 import Trust
 
 /// A pharmacy principal's penalty (penalty.art40, main responsibility: 12 points under guangdong → terminated).
@@ -158,7 +159,7 @@ struct OutboundDeliveryTests {
         await drug.stop()
     }
 
-    @Test("a receiver failing its first requests gets the bulletin later, with backoff in the delivery log; a dead one is retried by an operator")
+    @Test("a receiver failing its first requests gets the bulletin later, with backoff in the delivery log; a dead one is retried by an operator; the receiver witnesses the log as it grows, and refuses a forked history")
     func retriesAndDeadLetters() async throws {
         let receivers = Mutex<[String: TestReceiver]>([:])
         let gateway = try await LiveGateway.start { folder in
@@ -187,6 +188,12 @@ struct OutboundDeliveryTests {
         #expect(backoffs.count == 2)
         #expect((20...40).contains(backoffs[0]) && (40...80).contains(backoffs[1]), "\(backoffs)")
 
+        // The receiving department witnesses the log: it keeps the checkpoint it cosigns.
+        guard case .consistent(let witnessed) = try await health.witness(gateway: gateway.url, folder: gateway.folder) else {
+            Issue.record("the receiver's first look at the log is not consistent")
+            return
+        }
+
         // The drug endpoint goes away: attempts run out and the referral becomes a dead letter.
         await drug.stop()
         let penalty = try signedJSON(pharmacyPenalty(id: "A-P-1"), as: "440800-INS-ADMIN", gateway)
@@ -197,6 +204,25 @@ struct OutboundDeliveryTests {
         let deadSequence = try #require(dead.first?.sequence)
         #expect(try await gateway.log.attempts(of: deadSequence).last?.outcome == .dead)
         #expect(drug.received.bulletins.isEmpty)
+
+        // The log grew: the witness is proved the new checkpoint extends the kept one, and cosigns it.
+        guard case .consistent(let grown) = try await health.witness(gateway: gateway.url, folder: gateway.folder) else {
+            Issue.record("the grown log is not consistent with what the receiver kept")
+            return
+        }
+        #expect(grown.checkpoint.size > witnessed.checkpoint.size)
+        let stored = try #require(try await gateway.log.checkpoints(from: grown.checkpoint.size, limit: 1).first)
+        #expect(stored.size == grown.checkpoint.size && stored.note.contains("— \(health.witnessName) "), "\(stored.note)")
+        // Fed another history (a checkpoint of the same log key over other entries), it refuses and does not cosign.
+        let logKey = try Ed25519PrivateKey(pem: Array(try Data(contentsOf: gateway.folder.appendingPathComponent("participants/440800-GATEWAY.log-key.pem"))))
+        let signer = try #require(NoteSigner(name: grown.checkpoint.origin, key: logKey))
+        let fork = try SignedCheckpoint(signing: Checkpoint(origin: signer.verifier.name, size: grown.checkpoint.size - 1, root: Array(repeating: 9, count: 32)), with: signer)
+        health.keepForWitnessing(fork.text)
+        guard case .inconsistent(let kept, _, let reason) = try await health.witness(gateway: gateway.url, folder: gateway.folder) else {
+            Issue.record("a forked history was accepted")
+            return
+        }
+        #expect(kept.size == grown.checkpoint.size - 1 && reason.contains("consistency proof"), "\(reason)")
 
         // Back up; the operator retries; it arrives exactly once.
         let drugAgain = try await drug.restarted(folder: gateway.folder)
