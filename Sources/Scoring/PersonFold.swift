@@ -90,8 +90,13 @@ struct PersonFold {
 
         if points.statusEffects.contains(.terminate) {
             let banUntil = date.adding(years: pack.institutionEvents.terminationBanYears)
-            sanctioned = terminate(Termination(on: date, banUntil: banUntil, oneTime: false)) || sanctioned
-            outcome.append("terminated with the institution's agreement, ban until \(banUntil)")
+            if terminate(Termination(on: date, banUntil: banUntil, oneTime: false)) {
+                sanctioned = true
+                outcome.append("terminated with the institution's agreement, ban until \(banUntil)")
+            } else {
+                // A running ban that ends later stands (scoring.md §7): say so, not the shorter one.
+                outcome.append("the institution's agreement is terminated; the ban already running until \(termination.map { "\($0.banUntil)" } ?? "-") stands")
+            }
             keys.append("institutionEvents.terminationBanYears")
         } else if points.statusEffects.contains(.suspend) {
             if termination == nil {
@@ -191,11 +196,10 @@ struct PersonFold {
         guard let rule = pack.repair.categories[repair.category] else {
             return reject(repair.id, "repair-not-applicable", "repair category \"\(repair.category.rawValue)\" does not exist under the \(pack.name) rules")
         }
+        // Only the year of the one-time act is barred (scoring.md §8, 一次记满12分的，不予修复); a later year's
+        // points can be repaired, and a one-time termination is never shortened by it (``shortenSanction``).
         guard !repairBarred else {
             return reject(repair.id, "repair-barred", "a one-time score of \(pack.repair.barOneTimeScore) or more this year cannot be repaired")
-        }
-        if let current = termination, current.oneTime {
-            return reject(repair.id, "repair-barred", "a termination from a one-time score cannot be repaired")
         }
         guard total > 0 else {
             return reject(repair.id, "nothing-to-repair", "no points to repair in \(date.year) (repairs cannot be banked)")

@@ -98,6 +98,22 @@ struct RepairTests {
         #expect(try diagnostics(scorer, banked, asOf: "2025-03-01") == ["R1": "nothing-to-repair"])
     }
 
+    @Test("only the year of a one-time 12 is barred: a later year's points are repaired, and the one-time ban is not shortened", arguments: Fixtures.allPacks)
+    func laterYearAfterOneTimeTwelve(packName: String) throws {
+        let scorer = Scorer(pack: try Fixtures.pack(packName))
+        // Terminated in 2025 by a one-time 12; in 2027 (past half of the ban) 6 new points, then a repair.
+        let facts = [act("A1", on: "2025-02-03", [.otherT4]), act("A2", on: "2027-02-01", [.otherT2])]
+        let unrepaired = try scorer.state(facts, asOf: "2027-03-31")
+        let repaired = facts + [repair("R1", on: "2027-03-01", .publicity)]
+        #expect(try diagnostics(scorer, repaired, asOf: "2027-03-31").isEmpty, "the repair of 2027 is accepted")
+        let state = try scorer.state(repaired, asOf: "2027-03-31")
+        #expect(state.points == unrepaired.points - 1, "2027's total is repaired")
+        #expect(state.status == .terminated && state.until == unrepaired.until, "the one-time ban runs on unchanged")
+        // In 2025 itself the repair stays barred.
+        let sameYear = [act("A1", on: "2025-02-03", [.otherT4]), repair("R1", on: "2025-09-01", .publicity)]
+        #expect(try diagnostics(scorer, sameYear, asOf: "2025-09-30") == ["R1": "repair-barred"])
+    }
+
     @Test("guangdong/national/shandong: half the sanction must have run; table shortening recomputes from the cumulative column",
           arguments: ["guangdong", "national", "shandong"])
     func gdHalfPeriodAndTable(packName: String) throws {

@@ -39,6 +39,17 @@ struct TimelineTests {
         #expect(running.year == 2026)
     }
 
+    @Test("an agreement termination during a longer one-time ban: the explanation names the ban that stands, the one reported")
+    func agreementTerminationDuringALongerBan() throws {
+        let facts = [act("A1", on: "2025-02-03", [.otherT4]), act("A2", on: "2025-05-01", [.agreementTerminated])]
+        let state = try guangdong.state(facts, asOf: "2025-06-01")
+        let ban = try #require(state.until)
+        #expect(state.status == .terminated && ban > d("2027-01-01"), "the one-time ban of February stands: \(ban)")
+        let entry = try #require(state.history.first { $0.fact.id == "A2" })
+        #expect(entry.outcome.contains("the ban already running until \(ban) stands"), "\(entry.outcome)")
+        #expect(!entry.outcome.contains("ban until 2026"), "\(entry.outcome)")
+    }
+
     @Test("acts scored after the as-of date do not count")
     func asOf() throws {
         let facts = [act("A1", on: "2025-03-03", [.otherT2]), act("A2", on: "2025-05-06", [.otherT2])]
