@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Gateway
 @testable import GatewayHTTP
@@ -10,6 +11,14 @@ import Trust
 /// warnings for what an operator must act on soon.
 @Suite("health that tells the truth", .serialized)
 struct HealthTests {
+    /// Posts a licence revocation with its own id and decision number (so that each is a new decision), as
+    /// the health department.
+    static func submitRevocation(_ id: String, by health: HTTPClient, to gateway: LiveGateway) async throws -> Answer {
+        let text = revocation(id: id, person: "D4408020\(id.suffix(5))", decidedOn: "2025-05-20")
+            .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
+        return try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+    }
+
     /// A calendar of plain weekdays for `years` (what a loaded State Council arrangement looks like to the checks).
     static func weekdays(_ years: ClosedRange<Int>) throws -> WorkingDayCalendar {
         WorkingDayCalendar(years: try years.map { year in
@@ -110,11 +119,7 @@ struct HealthTests {
         defer { gateway.stop() }
         let health = try gateway.client("440800-HEALTH")
         defer { _ = health.shutdown() }
-        func submit(_ id: String) async throws -> Answer {
-            let text = revocation(id: id, person: "D4408020\(id.suffix(5))", decidedOn: "2025-05-20")
-                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
-            return try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
-        }
+        func submit(_ id: String) async throws -> Answer { try await Self.submitRevocation(id, by: health, to: gateway) }
         #expect(try await submit("H-W-00001").status == 201)
         // The database refuses every new log row (a real refusal of the store, as a full or read-only disk gives).
         _ = try PostgresServer.shared().psql("ALTER TABLE log ADD CONSTRAINT refuse_writes CHECK (position < 0) NOT VALID", database: database)
@@ -149,11 +154,7 @@ struct HealthTests {
         defer { gateway.stop() }
         let health = try gateway.client("440800-HEALTH")
         defer { _ = health.shutdown() }
-        func submit(_ id: String) async throws -> Answer {
-            let text = revocation(id: id, person: "D4408020\(id.suffix(5))", decidedOn: "2025-05-20")
-                .replacingOccurrences(of: "湛卫医罚〔2025〕12号", with: "湛卫医罚〔2025〕\(id)号")
-            return try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
-        }
+        func submit(_ id: String) async throws -> Answer { try await Self.submitRevocation(id, by: health, to: gateway) }
         #expect(try await submit("H-D-00001").status == 201)
         #expect(try await get(health, gateway, "/healthz").status == 200)
 
