@@ -30,6 +30,11 @@ enum GatewayStore: String, CaseIterable, CustomTestStringConvertible {
     }
 }
 
+/// A gateway that ended without an error before both its listeners were up.
+struct GatewayStartFailure: Error, CustomStringConvertible {
+    var description: String { "the gateway stopped before both listeners were up" }
+}
+
 /// A real gateway on random loopback ports (mutual-TLS API and internal listener), with a generated PKI,
 /// assembled by ``GatewayApp`` as `tongbao serve` assembles it, driven over real mutual TLS.
 final class LiveGateway: Sendable {
@@ -121,11 +126,19 @@ final class LiveGateway: Sendable {
         settings.reloadOnHangUp = false   // several gateways run in one test process
         configure(&settings)
         let gateway = try await GatewayApp.makeGateway(settings, logger: Logger(label: "test"))
-        let task = Task { try await gateway.run() }
+        // A gateway that stops before it listens (its store did not answer, say) ends the wait for its ports.
+        let task = Task {
+            defer { continuation.finish() }
+            try await gateway.run()
+        }
         var ports: [Int] = []
         for await bound in stream {
             ports.append(bound)
             if ports.count == 2 { break }
+        }
+        guard ports.count == 2 else {
+            try await task.value
+            throw GatewayStartFailure()
         }
         return LiveGateway(folder: folder, port: ports.first { $0 > 0 } ?? 0, internalPort: -(ports.first { $0 < 0 } ?? 0), task: task,
                            gateway: gateway, participants: participants)
