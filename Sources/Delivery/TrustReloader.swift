@@ -67,6 +67,12 @@ public struct TrustSources: Sendable {
         }
     }
 
+    /// Every file a reload reads, by path: the participants file, the trust store's, the calendar's years.
+    func watchedFiles() -> [String] {
+        [participantsFile] + trustStoreFiles().map { trustDirectory + "/" + $0 }
+            + (calendarFolder.map { folder in calendarFiles().map { folder + "/" + $0 } } ?? [])
+    }
+
     /// The changes the reloaded files in force now make: the participants file and the trust store (trust),
     /// and the calendar (configuration).
     func reloadedChanges(cause: String) -> [ConfigurationChange] {
@@ -100,10 +106,11 @@ public struct ConfigurationFiles: Sendable {
         self.names = names
     }
 
-    /// Every regular file below `folder` whose name ends in one of `extensions`, by relative name.
-    public init(what: String, folder: String, extensions: Set<String>) {
+    /// Every file below `folder`'s subfolders `under` whose name ends in one of `extensions`, by relative name.
+    public init(what: String, folder: String, under subfolders: [String], extensions: Set<String>) {
         let names = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
-            .filter { extensions.contains(URL(fileURLWithPath: $0).pathExtension) }.sorted()
+            .filter { name in subfolders.contains { name.hasPrefix($0 + "/") } && extensions.contains(URL(fileURLWithPath: name).pathExtension) }
+            .sorted()
         self.init(what: what, folder: folder, names: names)
     }
 }
@@ -267,13 +274,8 @@ public struct TrustReloader: Service {
 
     /// What identifies the files' current contents: each file's path, size and modification time.
     func fingerprint() -> [String] {
-        var files = [sources.participantsFile] + (sources.calendarFolder.map { folder in sources.calendarFiles().map { folder + "/" + $0 } } ?? [])
         let manager = FileManager.default
-        for folder in ["roots", "intermediates", "crl"] {
-            let path = sources.trustDirectory + "/" + folder
-            files += ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted().map { path + "/" + $0 }
-        }
-        return files.map { file in
+        return sources.watchedFiles().map { file in
             let attributes = try? manager.attributesOfItem(atPath: file)
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             return "\(file) \(attributes?[.size] as? Int ?? -1) \(modified)"

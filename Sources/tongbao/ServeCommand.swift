@@ -110,10 +110,9 @@ struct ServeCommand: AsyncParsableCommand {
         settings.requestsPerSecond = rateLimit == 0 ? nil : rateLimit
         let rules = setup.library.directory.path
         // The calendar is reloaded (and recorded) on its own; the packs and credit models are recorded at start.
-        let packsAndModels = ConfigurationFiles(what: "rules", folder: rules, extensions: ["json"])
         settings.trustSources = TrustSources(
             trustDirectory: setup.trustPath, participantsFile: setup.participantsPath, crlGrace: crlGraceHours * 3600,
-            configuration: [ConfigurationFiles(what: "rules", folder: rules, names: packsAndModels.names.filter { !$0.hasPrefix("calendar/") })],
+            configuration: [ConfigurationFiles(what: "rules", folder: rules, under: ["packs", "credit"], extensions: ["json"])],
             calendarFolder: setup.library.directory.appendingPathComponent("calendar").path)
         settings.onAPIRunning = { port in
             // Unbuffered, so that the lines show at once even when stdout is a file or a pipe.
