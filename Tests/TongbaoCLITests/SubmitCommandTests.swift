@@ -184,7 +184,7 @@ struct SubmitCommandTests {
         #expect(ids.count >= 100 && ids.count <= 300)
     }
 
-    @Test("tongbao reload signals the running gateway, which reloads and goes on serving; a broken participants file is refused before anything is sent")
+    @Test("tongbao reload signals the running gateway, which reloads and goes on serving; a broken participants file is refused before anything is sent; the files in force are in the log, and a restart on the same files adds nothing")
     func reloadCommand() async throws {
         let (folder, port, server, stderr, credentials) = try Self.startGateway("tongbao-reload")
         defer { server.stop() }
@@ -206,5 +206,29 @@ struct SubmitCommandTests {
         let refused = try CLI.run(["reload", "--data", folder.data.path])
         #expect(refused.status == 65 && refused.stderr.contains("participants.json"), "\(refused.stderr)")
         try good.write(to: participants)
+
+        // The files in force at start are in the log: the trust, the calendar and the rule packs; a restart on
+        // the same files records nothing more.
+        func changes() async throws -> [String: String] {
+            let log = try await RunningStore(try await SQLiteLedger.open(path: folder.data.appendingPathComponent("tongbao.sqlite").path))
+            let entries = try await log.entries(after: 0, limit: 10_000).filter { $0.content.outcome.isChange }
+            return Dictionary(entries.map { ($0.content.type, String(decoding: $0.content.bytes, as: UTF8.self)) }, uniquingKeysWith: { $1 })
+        }
+        try await Task.sleep(for: .seconds(3))   // the file written back has been looked at
+        let recorded = try await changes()
+        #expect(Set(recorded.keys) == ["participants", "trust-store", "calendar", "rules"], "\(recorded.keys)")
+        #expect(recorded["rules"]?.contains("\nfile packs/guangdong.json ") == true && recorded["rules"]?.contains("calendar/") == false)
+        #expect(recorded["calendar"]?.contains("\nfile 2026.json ") == true)
+        server.stop()
+        let before = try await RunningStore(try await SQLiteLedger.open(path: folder.data.appendingPathComponent("tongbao.sqlite").path))
+            .entries(after: 0, limit: 10_000).filter { $0.content.outcome.isChange }.count
+        let again = ServerProcess(data: folder.data, port: port, standardError: stderr)
+        try again.start()
+        defer { again.stop() }
+        #expect(try CLI.run(["submit", "--url", "https://127.0.0.1:\(port)"] + credentials + [revocation], retryingUntilServerIsUp: true).status == 0)
+        try await Task.sleep(for: .seconds(1))
+        let after = try await RunningStore(try await SQLiteLedger.open(path: folder.data.appendingPathComponent("tongbao.sqlite").path))
+            .entries(after: 0, limit: 10_000).filter { $0.content.outcome.isChange }.count
+        #expect(after == before, "a restart on unchanged files records no change")
     }
 }
