@@ -46,7 +46,12 @@ extension Bulletin {
         case .registration(let body):
             return .registration(RegistrationFact(
                 id: id, person: body.person.code, institution: body.institution.code, action: body.action, on: body.on))
-        case .practiceNotice, .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
+        case .practiceNotice(let body):
+            return .practice(PracticeNoticeFact(
+                id: id, person: body.person.code, event: body.event, decisionNo: body.decisionNo, decidedOn: body.decidedOn,
+                effectiveFrom: body.effectiveFrom, effectiveUntil: body.effectiveUntil, institutions: body.institutions,
+                certificate: body.certificate.map { PracticeCertificate(kind: $0.kind.rawValue, number: $0.number) }))
+        case .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
             return nil
         }
     }

@@ -39,12 +39,13 @@ public enum BulletinType: String, Sendable, Hashable, CaseIterable {
     case scoreNotice = "ScoreNotice"
     case receipt = "Receipt"
 
-    /// Whether bulletins of this type are scoring facts (`replay` applies them).
+    /// Whether bulletins of this type are facts the core folds (`replay` applies them). A `PracticeNotice`
+    /// is one although it never scores: it bars eligibility while in force and is on the person's file.
     public var isScoringFact: Bool {
         switch self {
         case .penaltyDecision, .agreementHandling, .licenceRevocation, .repairDecision, .restorationDecision,
-             .finalScoreDecision, .correction, .registration: true
-        case .practiceNotice, .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt: false
+             .finalScoreDecision, .correction, .registration, .practiceNotice: true
+        case .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt: false
         }
     }
 }

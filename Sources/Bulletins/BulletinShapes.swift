@@ -144,9 +144,7 @@ public enum BulletinShapes {
         FieldShape("decidedOn", .date),
         FieldShape("person", .object(person)),
         FieldShape("institutions", institutionCodes),
-        FieldShape("event", .enumeration(name: "PracticeEvent", values: [
-            "practice-suspended", "assessment-failed", "registration-changed", "registration-cancelled",
-        ])),
+        FieldShape("event", values(PracticeEvent.self, "PracticeEvent")),
         FieldShape("effectiveFrom", .date),
         FieldShape("effectiveUntil", .date, required: false),
         FieldShape("certificate", .object(certificate), required: false),

@@ -12,13 +12,8 @@ public struct DecisionRef: Sendable, Equatable {
 
 /// The body of a `PracticeNotice`: a practice event about a person from the health or drug regulator.
 public struct PracticeNoticeBody: Sendable, Equatable {
-    /// What happened.
-    public enum Event: String, Sendable, Hashable, CaseIterable {
-        case practiceSuspended = "practice-suspended"
-        case assessmentFailed = "assessment-failed"
-        case registrationChanged = "registration-changed"
-        case registrationCancelled = "registration-cancelled"
-    }
+    /// What happened (the core's vocabulary: whether it bars eligibility is a pack setting).
+    public typealias Event = PracticeEvent
 
     /// The decision's document number (文号).
     public var decisionNo: String

@@ -210,12 +210,11 @@ public struct GatewayServer: Sendable {
             let stamp = projection.stamp(of: code)   // before the fold: a fact arriving meanwhile makes the answer stale, never wrong
             return (200, "application/json", try eligibilityAnswers.answer(person: code, on: date, stamp: stamp) {
                 let state = try projection.state(of: code, on: date)
-                let eligible = state.status == .normal
-                let reason = eligible ? "normal" : state.status == .terminated ? "terminated" : (state.until == nil ? "suspended-open-ended" : "suspended")
+                let eligibility = state.eligibility
                 return JSONText.object([
-                    ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligible ? "true" : "false"),
+                    ("person", JSONText.quoted(code)), ("date", JSONText.quoted(date.description)), ("eligible", eligibility.eligible ? "true" : "false"),
                     ("status", JSONText.quoted(state.status.rawValue)), ("until", state.until.map { JSONText.quoted($0.description) } ?? "null"),
-                    ("points", String(state.points)), ("reason", JSONText.quoted(reason)),
+                    ("points", String(state.points)), ("reason", JSONText.quoted(eligibility.reason)),
                 ])
             })
         } catch {

@@ -8,7 +8,8 @@ import Trust
 /// What an accepted bulletin causes besides its fact: who it is forwarded to, and the bulletins the
 /// gateway issues because of it. Appended with the bulletin in one transaction (the outbox pattern).
 public struct Consequences: Sendable, Equatable {
-    /// Recipients of the received bulletin itself (PracticeNotice and SuspectedViolation → the agency).
+    /// Recipients of the received bulletin itself (a PracticeNotice → the insurance departments concerned,
+    /// a SuspectedViolation → the agency).
     public var forwardTo: [String] = []
     /// Bulletins the gateway issues: a `ScoreNotice` per person of each act, a `Referral` per new sanction.
     public var drafts: [OutboundDraft] = []
@@ -34,8 +35,10 @@ public struct DerivedBulletins: Sendable {
     /// The consequences of `bulletin` carrying `fact`, issued at `issuedAt`.
     public func consequences(of bulletin: Bulletin, fact: Fact?, issuedAt: String) throws(ScoringError) -> Consequences {
         var result = Consequences()
-        switch bulletin.type {
-        case .practiceNotice, .suspectedViolation:
+        switch bulletin.body {
+        case .practiceNotice(let notice):
+            result.forwardTo = practiceNoticeRecipients(person: notice.person.code, region: bulletin.region)
+        case .suspectedViolation:
             result.forwardTo = routing.recipients(.insuranceAgency, region: bulletin.region)
         default:
             break
@@ -127,6 +130,16 @@ public struct DerivedBulletins: Sendable {
                 body: JSONText.object(referral), recipients: routing.recipients(routing.regulator(for: kind), region: region)))
         }
         return drafts
+    }
+
+    /// Decision D37: the insurance agency and the insurance admin of the notice's region (JN 三(二)(三),
+    /// SH 第七条), and the agency of every other region where the person works (JN 四(六) 跨区域联动), in that
+    /// order, each once.
+    func practiceNoticeRecipients(person: String, region: String) -> [String] {
+        let elsewhere = Set(directory.workplaces(of: person).flatMap { directory.regions(ofInstitution: $0) }).subtracting([region]).sorted()
+        let recipients = routing.recipients(.insuranceAgency, region: region) + routing.recipients(.insuranceAdmin, region: region)
+            + elsewhere.flatMap { routing.recipients(.insuranceAgency, region: $0) }
+        return orderedUnion(recipients, [])
     }
 
     /// The institution kind that decides the regulator: the first known kind of the act's institutions,

@@ -31,6 +31,12 @@ public struct PersonState: Sendable, Equatable {
     public var history: [HistoryEntry]
     /// With an `overdue-restoration` item: the day the suspension ended (the restoration was due by then).
     public var suspensionEnded: CalendarDate?
+    /// The practice notices on the person's file (decided on or before the as-of date, not withdrawn), by
+    /// decision date and id; each says whether it bars billing on the as-of date.
+    public var practice: [PracticeRecord] = []
+    /// The blocking practice event in force on the as-of date that decides the reason when the status does
+    /// not (the first of the pack's `practice.blockingEvents` in force); nil when none is.
+    public var practiceBar: PracticeEvent?
 
     /// Creates a state.
     public init(person: String, year: Int, points: Int, status: RegistrationStatus, until: CalendarDate?,
@@ -45,6 +51,42 @@ public struct PersonState: Sendable, Equatable {
         self.items = items
         self.history = history
     }
+}
+
+extension PersonState {
+    /// Whether the person may bill the fund on the as-of date, and why: the status decides first
+    /// (`terminated`, `suspended`, `suspended-open-ended`), then a blocking practice notice
+    /// (`practice-suspended`, `registration-cancelled`), else `normal` (exchange-flows.md §8 precedence).
+    /// `status`, `until` and `points` are never changed by a practice notice.
+    public var eligibility: Eligibility {
+        switch status {
+        case .terminated: Eligibility(eligible: false, reason: "terminated")
+        case .suspended: Eligibility(eligible: false, reason: until == nil ? "suspended-open-ended" : "suspended")
+        case .normal: practiceBar.map { Eligibility(eligible: false, reason: $0.rawValue) } ?? Eligibility(eligible: true, reason: "normal")
+        }
+    }
+}
+
+/// What a settlement system asks: may this person bill the fund on a date, and the reason.
+public struct Eligibility: Sendable, Equatable {
+    /// Whether the person may bill the fund.
+    public var eligible: Bool
+    /// `normal`, a status reason or a practice reason (``PersonState/eligibility``).
+    public var reason: String
+
+    /// Creates an answer.
+    public init(eligible: Bool, reason: String) {
+        self.eligible = eligible
+        self.reason = reason
+    }
+}
+
+/// A practice notice on a person's file, and whether it bars billing on the as-of date.
+public struct PracticeRecord: Sendable, Equatable {
+    /// The notice.
+    public var notice: PracticeNoticeFact
+    /// Whether its event is one of the pack's blocking events and it is in force on the as-of date.
+    public var blocking: Bool
 }
 
 /// One person's state with a new fact, and without it when the fold could give both at once
@@ -92,6 +134,8 @@ public enum FactKind: UInt8, Sendable, Comparable, CaseIterable {
     case agreementResumed
     case repair
     case restoration
+    /// A practice notice: on the person's file, never a scoring event.
+    case practice
 
     /// The name in `--explain` and the person file (`act`, `agreement-resumed`, …).
     public var name: String {
@@ -101,6 +145,7 @@ public enum FactKind: UInt8, Sendable, Comparable, CaseIterable {
         case .agreementResumed: "agreement-resumed"
         case .repair: "repair"
         case .restoration: "restoration"
+        case .practice: "practice"
         }
     }
 

@@ -239,6 +239,75 @@ public struct RegistrationFact: Sendable, Hashable {
     }
 }
 
+/// A practice event reported by a health or drug regulator (`PracticeNotice`, exchange-flows.md §8).
+public enum PracticeEvent: String, Sendable, Hashable, CaseIterable {
+    /// 暂停执业 / 责令暂停执业活动.
+    case practiceSuspended = "practice-suspended"
+    /// 定期考核不合格.
+    case assessmentFailed = "assessment-failed"
+    /// A change of the practice registration.
+    case registrationChanged = "registration-changed"
+    /// A non-punitive 注销 (retirement, for example).
+    case registrationCancelled = "registration-cancelled"
+}
+
+/// A certificate a practice notice names.
+public struct PracticeCertificate: Sendable, Hashable {
+    /// The kind (`practising`, `qualification` or `pharmacist-registration`).
+    public var kind: String
+    /// Its number.
+    public var number: String
+
+    /// Creates a certificate reference.
+    public init(kind: String, number: String) {
+        self.kind = kind
+        self.number = number
+    }
+}
+
+/// A regulator's practice notice about a person. It never scores and never changes a status: a punitive
+/// 注销/吊销/撤销 arrives as a `LicenceRevocation` (GD 第二十条(二)). While a blocking event is in force the
+/// person is not eligible to bill the fund (Decision D38), and the notice is on the person's file.
+public struct PracticeNoticeFact: Sendable, Hashable {
+    /// The fact's identity.
+    public var id: FactID
+    /// The person.
+    public var person: String
+    /// What happened.
+    public var event: PracticeEvent
+    /// The regulator's document number.
+    public var decisionNo: String
+    /// The decision date: the notice is on the person's file from it.
+    public var decidedOn: CalendarDate
+    /// The first day the event applies.
+    public var effectiveFrom: CalendarDate
+    /// The first day it no longer applies; nil when open-ended.
+    public var effectiveUntil: CalendarDate?
+    /// The institutions the notice names.
+    public var institutions: [String]
+    /// The certificate concerned (`kind`, `number`), when the notice names one.
+    public var certificate: PracticeCertificate?
+
+    /// Creates a practice notice.
+    public init(id: FactID, person: String, event: PracticeEvent, decisionNo: String, decidedOn: CalendarDate, effectiveFrom: CalendarDate,
+                effectiveUntil: CalendarDate? = nil, institutions: [String], certificate: PracticeCertificate? = nil) {
+        self.id = id
+        self.person = person
+        self.event = event
+        self.decisionNo = decisionNo
+        self.decidedOn = decidedOn
+        self.effectiveFrom = effectiveFrom
+        self.effectiveUntil = effectiveUntil
+        self.institutions = institutions
+        self.certificate = certificate
+    }
+
+    /// Whether the event applies on `date`.
+    public func inForce(on date: CalendarDate) -> Bool {
+        effectiveFrom <= date && effectiveUntil.map { date < $0 } ?? true
+    }
+}
+
 /// Any fact the core folds.
 public enum Fact: Sendable, Hashable {
     case act(ScoringAct)
@@ -248,6 +317,7 @@ public enum Fact: Sendable, Hashable {
     case finalDecision(FinalScoreDecision)
     case correction(CorrectionDecision)
     case registration(RegistrationFact)
+    case practice(PracticeNoticeFact)
 
     /// The fact's identity.
     public var id: FactID {
@@ -259,6 +329,7 @@ public enum Fact: Sendable, Hashable {
         case .finalDecision(let fact): fact.id
         case .correction(let fact): fact.id
         case .registration(let fact): fact.id
+        case .practice(let fact): fact.id
         }
     }
 
@@ -269,6 +340,7 @@ public enum Fact: Sendable, Hashable {
         case .repair(let repair): [repair.person]
         case .restoration(let restoration): [restoration.person]
         case .registration(let registration): [registration.person]
+        case .practice(let notice): [notice.person]
         case .resumption, .finalDecision, .correction: []
         }
     }

@@ -36,6 +36,8 @@ struct PersonFold {
     private(set) var diagnostics: [Diagnostic] = []
     /// (institution, year) of every act that put the person into a sanction.
     private(set) var sanctionedAt: [(institution: String, year: Int)] = []
+    /// The practice notices applied, in timeline order (on the file; no scoring effect).
+    private(set) var practice: [PracticeNoticeFact] = []
 
     init(code: String, pack: RulePack, calendar: WorkingDayCalendar?, historyScope: HistoryScope) {
         self.code = code
@@ -71,6 +73,7 @@ struct PersonFold {
         case .restoration(let restoration): applyRestoration(restoration)
         case .resumption(let resumption): applyResumption(resumption)
         case .registration(let registration): applyRegistration(registration)
+        case .practice(let notice): practice.append(notice)
         case .finalDecision, .correction: break  // never a person's event
         }
     }
@@ -366,9 +369,15 @@ struct PersonFold {
         } else {
             status = .normal
         }
-        return PersonState(
+        var state = PersonState(
             person: code, year: asOf.year, points: points, status: status, until: until,
             actions: settled.lastActions, items: items, history: settled.history, suspensionEnded: suspensionEnded)
+        if !practice.isEmpty {
+            let blocking = pack.practice.blockingEvents
+            state.practice = practice.map { PracticeRecord(notice: $0, blocking: blocking.contains($0.event) && $0.inForce(on: asOf)) }
+            state.practiceBar = blocking.first { event in state.practice.contains { $0.blocking && $0.notice.event == event } }
+        }
+        return state
     }
 
     // MARK: Helpers

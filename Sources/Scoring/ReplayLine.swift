@@ -17,6 +17,7 @@ public enum ReplayLine {
         if explain {
             members.append(("items", JSONText.array(person.items)))
             members.append(("explain", "[" + person.history.map(entry).joined(separator: ",") + "]"))
+            members.append(("practice", "[" + person.practice.map(practice).joined(separator: ",") + "]"))
         }
         return JSONText.object(members)
     }
@@ -33,6 +34,23 @@ public enum ReplayLine {
             }
             return text
         }
+    }
+
+    /// A practice notice on the file (exchange-flows.md §8): what the regulator decided, when it applies,
+    /// and whether it bars billing on the as-of date.
+    private static func practice(_ record: PracticeRecord) -> String {
+        let notice = record.notice
+        return JSONText.object([
+            ("notice", JSONText.object([("issuer", JSONText.quoted(notice.id.issuer)), ("id", JSONText.quoted(notice.id.id))])),
+            ("event", JSONText.quoted(notice.event.rawValue)),
+            ("decisionNo", JSONText.quoted(notice.decisionNo)),
+            ("decidedOn", JSONText.quoted(notice.decidedOn.description)),
+            ("effectiveFrom", JSONText.quoted(notice.effectiveFrom.description)),
+            ("effectiveUntil", notice.effectiveUntil.map { JSONText.quoted($0.description) } ?? "null"),
+            ("institutions", JSONText.array(notice.institutions)),
+            ("certificate", notice.certificate.map { JSONText.object([("kind", JSONText.quoted($0.kind)), ("number", JSONText.quoted($0.number))]) } ?? "null"),
+            ("blocking", record.blocking ? "true" : "false"),
+        ])
     }
 
     private static func entry(_ entry: HistoryEntry) -> String {

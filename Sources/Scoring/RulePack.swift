@@ -35,6 +35,8 @@ public struct RulePack: Sendable, Equatable {
     public var restoration: RestorationRules
     /// Working-day deadlines of the notification workflow, by step name.
     public var deadlines: [String: Int]
+    /// What practice notices do to eligibility (`practice`, Decision D38 of exchange-flows.md).
+    public var practice: PracticeRules = PracticeRules()
 
     /// The rule for a situation (every situation has one after validation).
     public func rule(for situation: SituationCode) -> SituationRule {
@@ -168,6 +170,19 @@ public struct InstitutionEventRules: Sendable, Equatable {
 }
 
 /// Institution indicator settings (scoring.md §7).
+/// What the regulators' practice notices do (Decision D38): the events that bar billing the fund while in
+/// force. The others are recorded on the person's file only. Scores and statuses are never touched.
+public struct PracticeRules: Sendable, Equatable {
+    /// The events that make a person not eligible while in force, in the order their reasons take
+    /// precedence when two apply on one day.
+    public var blockingEvents: [PracticeEvent]
+
+    /// The rules, by default the two events D38 names.
+    public init(blockingEvents: [PracticeEvent] = [.practiceSuspended, .registrationCancelled]) {
+        self.blockingEvents = blockingEvents
+    }
+}
+
 public struct IndicatorRules: Sendable, Equatable {
     /// The share of registered persons that sanctioned person-times must exceed.
     public var overThresholdShare: Double

@@ -26,7 +26,7 @@ public enum RulePackLoader {
     private static let topKeys: Set<String> = [
         "$schema", "pack", "title", "tiers", "responsibility", "adjustments", "scale", "situations",
         "fraudSituations", "scoreDate", "sanctions", "notices", "institutionEvents", "indicators", "repair",
-        "restoration", "deadlines",
+        "restoration", "deadlines", "practice",
     ]
 
     private static func decode(_ root: JSONNode) throws(JSONDecodingError) -> RulePack {
@@ -71,7 +71,7 @@ public enum RulePackLoader {
             fraud.insert(try JSONObject.enumeration(element.node, pointer: element.pointer, as: SituationCode.self))
         }
 
-        return RulePack(
+        var pack = RulePack(
             name: name, title: title, tiers: tiers, responsibilityOffsets: offsets, adjustments: adjustments,
             scale: scale, situations: situations, fraudSituations: fraud,
             scoreDate: try object.enumeration("scoreDate"),
@@ -88,6 +88,18 @@ public enum RulePackLoader {
             ])),
             restoration: try restoration(try object.object("restoration", allowedKeys: ["windowWorkingDays", "automatic"])),
             deadlines: try deadlines(object))
+        if let practice = try object.optionalObject("practice", allowedKeys: ["blockingEvents"]) {
+            var events: [PracticeEvent] = []
+            for element in try practice.array("blockingEvents", maxCount: PracticeEvent.allCases.count) {
+                let event = try JSONObject.enumeration(element.node, pointer: element.pointer, as: PracticeEvent.self)
+                guard !events.contains(event) else {
+                    throw JSONDecodingError(pointer: element.pointer, line: element.node.line, message: "\"\(event.rawValue)\" is listed twice")
+                }
+                events.append(event)
+            }
+            pack.practice = PracticeRules(blockingEvents: events)
+        }
+        return pack
     }
 
     private static func range(_ object: JSONObject, _ key: String) throws(JSONDecodingError) -> ClosedRange<Int> {

@@ -236,6 +236,10 @@ public struct Scorer: Sendable {
                 part.registrations.append(registration)
                 part.add(PersonEvent(date: registration.on, phase: .registration, fact: index), for: registration.person)
             }
+        case .practice(let notice):
+            if notice.decidedOn <= asOf {
+                part.add(PersonEvent(date: notice.decidedOn, phase: .practice, fact: index), for: notice.person)
+            }
         case .finalDecision, .correction:
             break
         }

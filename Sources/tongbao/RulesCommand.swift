@@ -109,6 +109,8 @@ enum RulePackListing {
         for (step, days) in pack.deadlines.sorted(by: { $0.key < $1.key }) {
             lines.append("deadlines.\(step) = \(days) working day(s)")
         }
+        let blocking = pack.practice.blockingEvents.map(\.rawValue).joined(separator: ", ")
+        lines.append("practice.blockingEvents = \(blocking.isEmpty ? "none (practice notices are recorded only)" : blocking)")
         return lines
     }
 }

@@ -53,6 +53,11 @@ struct OpenAPIConformanceTests {
         let receipt = try await post(health, gateway, Array(try JWS().sign(Array(try reissued("practice-notice", issuer: "440800-HEALTH", id: "X-2").utf8),
                                                                           key: credentials.key, chain: [credentials.certificate]).utf8), type: "application/jose+json")
         try record("Receipt", receipt, "receipt.json")
+        // The practice notice is on that person's file and bars eligibility while in force.
+        try record("PersonFile", try await get(health, gateway, "/v1/persons/D440802000321?date=2025-09-01"), "practice-file.json")
+        let barred = try await get(health, gateway, "/v1/persons/D440802000321/eligibility?date=2025-09-01")
+        #expect(barred.text.contains(#""reason":"practice-suspended""#), "\(barred.text)")
+        try record("Eligibility", barred, "practice-suspended.json")
         // The verifiable log.
         try record("LogKey", try await get(health, gateway, "/v1/log/key"), "log-key.json")
         let size = try await gateway.log.count()

@@ -254,4 +254,37 @@ struct OutboundDeliveryTests {
         try await healthClient.shutdown()
         try await agencyClient.shutdown()
     }
+
+    @Test("a practice notice (D37, D38): forwarded to the agency and admin of its region and to the agency of another region where the person works; it bars eligibility while in force and is on the person file")
+    func practiceNotice() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        let admin = try gateway.client("440800-INS-ADMIN")
+        let neighbour = try gateway.client(LiveGateway.neighbour.code)
+        // The person also works in 茂名 (440900): that agency registers them there first.
+        let registration = try reissued("registration", issuer: LiveGateway.neighbour.code, id: "440900-REG-1")
+            .replacingOccurrences(of: #""region": "440800""#, with: #""region": "440900""#)
+            .replacingOccurrences(of: "D440802000123", with: "D440802000321").replacingOccurrences(of: "H44080200001", with: "H44090000001")
+        #expect(try await post(neighbour, gateway, try signedJSON(registration, as: LiveGateway.neighbour.code, gateway), type: "application/jose+json").status == 201)
+        let notice = try signedJSON(try reissued("practice-notice", issuer: "440800-HEALTH", id: "H-PN-37"), as: "440800-HEALTH", gateway)
+        let accepted = try await post(health, gateway, notice, type: "application/jose+json")
+        #expect(accepted.status == 201, "\(accepted.text)")
+
+        for client in [admin, neighbour] {
+            let inbox = try await pullInbox(client, gateway)
+            #expect(inbox.contains { $0.type == "PracticeNotice" && $0.bulletin.id == "H-PN-37" && $0.bulletin.issuer == "440800-HEALTH" }, "\(inbox.map(\.type))")
+        }
+        // The §8 example's dates: in force 2025-08-15 up to (not including) 2026-02-15; status and points untouched.
+        for (date, eligible, reason) in [("2025-08-14", true, "normal"), ("2025-08-15", false, "practice-suspended"), ("2026-02-15", true, "normal")] {
+            let answer = try await get(admin, gateway, "/v1/persons/D440802000321/eligibility?date=\(date)")
+            #expect(answer.status == 200)
+            #expect(answer.text.contains(#""eligible":\#(eligible)"#) && answer.text.contains(#""status":"normal""#)
+                    && answer.text.contains(#""points":0"#) && answer.text.contains(#""reason":"\#(reason)""#), "\(date): \(answer.text)")
+        }
+        let file = try await get(admin, gateway, "/v1/persons/D440802000321?date=2025-09-01")
+        #expect(file.text.contains(#""practice":[{"notice":{"issuer":"440800-HEALTH","id":"H-PN-37"},"event":"practice-suspended""#)
+                && file.text.contains(#""blocking":true"#), "\(file.text)")
+        for client in [health, admin, neighbour] { try await client.shutdown() }
+    }
 }

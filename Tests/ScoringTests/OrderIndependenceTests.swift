@@ -18,7 +18,7 @@ struct OrderIndependenceTests {
         for index in 0..<count {
             let id = "F\(index)"
             let person = persons.randomElement(using: &random) ?? "D1"
-            switch Int.random(in: 0..<10, using: &random) {
+            switch Int.random(in: 0..<11, using: &random) {
             case 0..<5:
                 let findings = (0..<Int.random(in: 1...2, using: &random)).map { number in
                     Finding(violation: "V\(number)", situations: [situations.randomElement(using: &random) ?? .otherT1],
@@ -48,6 +48,12 @@ struct OrderIndependenceTests {
                         facts.append(.correction(CorrectionDecision(id: FactID(issuer: issuer, id: id), decidedOn: d(date()), target: target)))
                     }
                 }
+            case 9:
+                let from = d(date())
+                facts.append(.practice(PracticeNoticeFact(
+                    id: FactID(issuer: "440800-HEALTH", id: id), person: person, event: PracticeEvent.allCases.randomElement(using: &random) ?? .practiceSuspended,
+                    decisionNo: "N\(index)", decidedOn: from, effectiveFrom: from,
+                    effectiveUntil: Bool.random(using: &random) ? d(date()) : nil, institutions: [institutions.randomElement(using: &random) ?? "H1"])))
             default:
                 facts.append(.registration(RegistrationFact(id: FactID(issuer: "440800-INS-AGENCY", id: id), person: person,
                                                             institution: institutions.randomElement(using: &random) ?? "H1",
@@ -187,6 +193,11 @@ extension Fact {
         case .registration(let registration):
             return .registration(RegistrationFact(id: id(registration.id), person: registration.person + suffix,
                                                   institution: registration.institution + suffix, action: registration.action, on: registration.on))
+        case .practice(var notice):
+            notice.id = id(notice.id)
+            notice.person += suffix
+            notice.institutions = notice.institutions.map { $0 + suffix }
+            return .practice(notice)
         }
     }
 }

@@ -134,6 +134,7 @@ extension Fact {
         case .registration(let registration): registration.on
         case .finalDecision(let decision): decision.decidedOn
         case .correction(let correction): correction.decidedOn
+        case .practice(let notice): notice.decidedOn
         }
     }
 }

@@ -32,6 +32,22 @@ struct RulePackLoaderTests {
         #expect(shandong == national)
     }
 
+    @Test("practice.blockingEvents: optional with the D38 default; an unknown or repeated event is refused with its pointer")
+    func practiceBlockingEvents() throws {
+        let shipped = try shipped("guangdong")
+        let key = "\"practice\": {\n    \"blockingEvents\": [\"practice-suspended\", \"registration-cancelled\"]\n  }"
+        #expect(shipped.contains(key))
+        let withoutKey = shipped.replacingOccurrences(of: ",\n  " + key, with: "")
+        #expect(withoutKey != shipped)
+        #expect(try RulePackLoader.load(Array(withoutKey.utf8), source: "default.json").practice.blockingEvents == [.practiceSuspended, .registrationCancelled])
+        let none = shipped.replacingOccurrences(of: #"["practice-suspended", "registration-cancelled"]"#, with: "[]")
+        #expect(try RulePackLoader.load(Array(none.utf8), source: "none.json").practice.blockingEvents.isEmpty)
+        let unknown = try #require(loadError(shipped.replacingOccurrences(of: #""registration-cancelled"]"#, with: #""retired"]"#)))
+        #expect(unknown.code == .rulesInvalid && unknown.field == "/practice/blockingEvents/1", "\(unknown)")
+        let twice = try #require(loadError(shipped.replacingOccurrences(of: #""registration-cancelled"]"#, with: #""practice-suspended"]"#)))
+        #expect(twice.field == "/practice/blockingEvents/1" && twice.message.contains("listed twice"), "\(twice)")
+    }
+
     @Test("an unknown key names file, pointer and line")
     func unknownKey() throws {
         let text = try shipped("guangdong").replacingOccurrences(of: "\"overlap\"", with: "\"overlapp\"")

@@ -50,9 +50,11 @@ struct FormatCommandTests {
     @Test("replay reads XML bulletins through the same model, and says which bulletins are not scoring facts")
     func replayXML() throws {
         let result = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", penaltyXML,
-                                  CLI.example("examples/bulletins/practice-notice.xml")])
+                                  CLI.example("examples/bulletins/practice-notice.xml"), CLI.example("examples/bulletins/suspected-violation.xml")])
         #expect(result.status == 0)
         #expect(result.lines.first == #"{"person":"D440802000123","year":2025,"points":6,"status":"normal","until":null,"actions":["agency-talk","internal-bulletin","training"]}"#)
-        #expect(result.stderr.contains("a PracticeNotice is not a scoring fact"))
+        #expect(result.lines.contains(#"{"person":"D440802000321","year":2025,"points":0,"status":"normal","until":null,"actions":[]}"#),
+                "a practice notice is applied (it never scores): \(result.lines)")
+        #expect(result.stderr.contains("a SuspectedViolation is not a scoring fact"))
     }
 }

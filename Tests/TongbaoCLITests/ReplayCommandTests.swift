@@ -112,13 +112,13 @@ struct ReplayCommandTests {
 
     @Test("a bulletin that is no scoring fact is noted and skipped; after 50 problems nothing more is read or said")
     func ignoredAndProblemCap() throws {
-        let notice = try String(contentsOfFile: CLI.example("examples/bulletins/practice-notice.json"), encoding: .utf8)
+        let notice = try String(contentsOfFile: CLI.example("examples/bulletins/suspected-violation.json"), encoding: .utf8)
         // The pretty-printed example on one line (no string in it spans or starts a line).
         let noticeLine = notice.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined()
         let first = try String(contentsOfFile: scenario, encoding: .utf8).split(separator: "\n").map(String.init)[0]
         let ignored = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31", try CLI.file(first + "\n" + noticeLine)])
         #expect(ignored.status == 0, "\(ignored.stderr)")
-        #expect(ignored.stderr.contains(":2: a PracticeNotice is not a scoring fact"))
+        #expect(ignored.stderr.contains(":2: a SuspectedViolation is not a scoring fact"))
 
         let broken = (0..<55).map { _ in first.replacingOccurrences(of: "\"legalBasis\"", with: "\"legalbasis\"") }
         let capped = try CLI.run(["replay", "--rules", "guangdong", "--as-of", "2025-12-31",
@@ -225,5 +225,6 @@ struct WorkdaysAndRulesTests {
         #expect(result.lines.contains("scoreDate = final-decision"))
         #expect(result.lines.contains("repair.shortening = fixed 1 month(s), once per year"))
         #expect(result.lines.contains("restoration.windowWorkingDays = 10"))
+        #expect(result.lines.contains("practice.blockingEvents = practice-suspended, registration-cancelled"))
     }
 }
