@@ -4,10 +4,13 @@ extension Bulletin {
     /// The scoring fact this bulletin carries, checked against the rule pack it is applied under; nil for
     /// the types that are not scoring facts (``BulletinType/isScoringFact``).
     ///
+    /// `receivedAt` is when the gateway accepted the bulletin (its log entry's timestamp): a referral reply
+    /// meets its deadline on that day. Without it (bulletins read from files) the issue date stands in.
+    ///
     /// - Throws: `rules-invalid` when the bulletin names another pack, or uses a situation or repair
     ///   category the pack does not have, with the JSON pointer of the offending value. `line` is the
     ///   line to report (the bulletin's first line when no finer position is known).
-    public func fact(under pack: RulePack, line: Int = 1) throws(BulletinError) -> Fact? {
+    public func fact(under pack: RulePack, line: Int = 1, receivedAt: String? = nil) throws(BulletinError) -> Fact? {
         if let rules, rules != pack.name {
             throw BulletinError(code: .rulesInvalid, pointer: "/rules", line: line,
                                 message: "bulletin is issued under \"\(rules)\" but is being applied under \"\(pack.name)\"")
@@ -51,7 +54,22 @@ extension Bulletin {
                 id: id, person: body.person.code, event: body.event, decisionNo: body.decisionNo, decidedOn: body.decidedOn,
                 effectiveFrom: body.effectiveFrom, effectiveUntil: body.effectiveUntil, institutions: body.institutions,
                 certificate: body.certificate.map { PracticeCertificate(kind: $0.kind.rawValue, number: $0.number) }))
-        case .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
+        case .referral(let body):
+            guard let issuedOn = Timestamp.chinaDate(of: issuedAt) else {
+                throw BulletinError(code: .schemaInvalid, pointer: "/issuedAt", line: line, message: "\"\(issuedAt)\" is not an RFC 3339 timestamp")
+            }
+            return .referral(ReferralFact(
+                id: id, person: body.person.code, sanction: body.sanction, from: body.from, until: body.until, issuedOn: issuedOn,
+                respondBy: body.respondBy, region: region, cause: FactID(issuer: body.cause.issuer, id: body.cause.id)))
+        case .referralReply(let body):
+            guard let acceptedOn = Timestamp.chinaDate(of: receivedAt ?? issuedAt) else {
+                throw BulletinError(code: .schemaInvalid, pointer: "/issuedAt", line: line, message: "\"\(issuedAt)\" is not an RFC 3339 timestamp")
+            }
+            return .referralReply(ReferralReplyFact(
+                id: id, referral: FactID(issuer: body.referral.issuer, id: body.referral.id), stage: body.stage, result: body.result,
+                decidedOn: body.decidedOn, decisionNo: body.decisionNo, expectedBy: body.expectedBy, acceptedOn: acceptedOn,
+                related: body.related.map { FactID(issuer: $0.issuer, id: $0.id) }))
+        case .suspectedViolation, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
             return nil
         }
     }

@@ -34,18 +34,20 @@ public enum BulletinType: String, Sendable, Hashable, CaseIterable {
     case practiceNotice = "PracticeNotice"
     case suspectedViolation = "SuspectedViolation"
     case referral = "Referral"
+    case referralReply = "ReferralReply"
     case scoreBulletin = "ScoreBulletin"
     case creditRating = "CreditRating"
     case scoreNotice = "ScoreNotice"
     case receipt = "Receipt"
 
-    /// Whether bulletins of this type are facts the core folds (`replay` applies them). A `PracticeNotice`
-    /// is one although it never scores: it bars eligibility while in force and is on the person's file.
+    /// Whether bulletins of this type are facts the core folds (`replay` applies them). A `PracticeNotice`,
+    /// a `Referral` and a `ReferralReply` are facts although they never score: they are on the person's
+    /// file, and a practice notice bars eligibility while in force.
     public var isScoringFact: Bool {
         switch self {
         case .penaltyDecision, .agreementHandling, .licenceRevocation, .repairDecision, .restorationDecision,
-             .finalScoreDecision, .correction, .registration, .practiceNotice: true
-        case .suspectedViolation, .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt: false
+             .finalScoreDecision, .correction, .registration, .practiceNotice, .referral, .referralReply: true
+        case .suspectedViolation, .scoreBulletin, .creditRating, .scoreNotice, .receipt: false
         }
     }
 }
@@ -63,6 +65,7 @@ public enum BulletinBody: Sendable, Equatable {
     case practiceNotice(PracticeNoticeBody)
     case suspectedViolation(SuspectedViolationBody)
     case referral(ReferralBody)
+    case referralReply(ReferralReplyBody)
     case scoreBulletin(ScoreBulletinBody)
     case creditRating(CreditRatingBody)
     case scoreNotice(ScoreNoticeBody)

@@ -56,6 +56,30 @@ extension BulletinJSONDecoder {
             respondByProvisional: try body.optionalBool("respondByProvisional"))
     }
 
+    static func referralReply(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> ReferralReplyBody {
+        let body = try JSONObject(node, pointer: pointer, allowedKeys: keys(BulletinShapes.referralReply))
+        let stage: ReferralReplyBody.Stage = try body.enumeration("stage")
+        let result: ReferralReplyBody.Result = try body.enumeration("result")
+        let decidedOn = try date(body, "decidedOn")
+        let expectedBy = try optionalDate(body, "expectedBy")
+        switch stage {
+        case .interim:
+            guard let expectedBy else { throw body.error("expectedBy", "an interim reply says when the final one will come (expectedBy)") }
+            guard decidedOn < expectedBy else { throw body.error("expectedBy", "\(expectedBy) is not after decidedOn \(decidedOn)") }
+        case .final:
+            if expectedBy != nil { throw body.error("expectedBy", "only an interim reply has expectedBy") }
+            if result == .investigating { throw body.error("result", "\"investigating\" is an interim result; a final reply says what was done") }
+        }
+        var related: [BulletinRef] = []
+        for element in try body.optionalArray("related", maxCount: 20) ?? [] {
+            related.append(try bulletinReference(try JSONObject(element.node, pointer: element.pointer, allowedKeys: referenceKeys)))
+        }
+        return ReferralReplyBody(
+            referral: try bulletinReference(try body.object("referral", allowedKeys: referenceKeys)), stage: stage, decidedOn: decidedOn,
+            decisionNo: try body.optionalString("decisionNo", maxLength: 512), result: result, expectedBy: expectedBy, related: related,
+            detail: try body.optionalString("detail", maxLength: 8000))
+    }
+
     static func scoreBulletin(_ node: JSONNode, pointer: String) throws(JSONDecodingError) -> ScoreBulletinBody {
         let body = try JSONObject(node, pointer: pointer, allowedKeys: keys(BulletinShapes.scoreBulletin))
         let from = try date(body, "periodFrom")

@@ -141,6 +141,7 @@ public struct BulletinJSONDecoder: Sendable {
         case .practiceNotice: return .practiceNotice(try practiceNotice(node, pointer: pointer))
         case .suspectedViolation: return .suspectedViolation(try suspectedViolation(node, pointer: pointer))
         case .referral: return .referral(try referral(node, pointer: pointer))
+        case .referralReply: return .referralReply(try referralReply(node, pointer: pointer))
         case .scoreBulletin: return .scoreBulletin(try scoreBulletin(node, pointer: pointer))
         case .creditRating: return .creditRating(try creditRating(node, pointer: pointer))
         case .scoreNotice: return .scoreNotice(try scoreNotice(node, pointer: pointer))
@@ -288,10 +289,14 @@ public struct BulletinJSONDecoder: Sendable {
     }
 
     static func reference(_ body: JSONObject) throws(JSONDecodingError) -> BulletinRef {
-        let target = try body.object("target", allowedKeys: Self.referenceKeys)
-        return BulletinRef(
-            issuer: try code(target, "issuer", pattern: "participant code", maxLength: 64),
-            id: try code(target, "id", pattern: "bulletin id", maxLength: 128))
+        try bulletinReference(try body.object("target", allowedKeys: Self.referenceKeys))
+    }
+
+    /// A `BulletinRef` object: an issuer and a bulletin id.
+    static func bulletinReference(_ object: JSONObject) throws(JSONDecodingError) -> BulletinRef {
+        BulletinRef(
+            issuer: try code(object, "issuer", pattern: "participant code", maxLength: 64),
+            id: try code(object, "id", pattern: "bulletin id", maxLength: 128))
     }
 
     static func isPersonCode(_ code: String) -> Bool {

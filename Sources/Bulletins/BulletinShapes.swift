@@ -163,6 +163,18 @@ public enum BulletinShapes {
         FieldShape("replyBy", .date, required: false),
     ])
 
+    /// A sector regulator's answer to a referral (移送处理反馈): interim while handling goes on, then final.
+    static let referralReply = ObjectShape("ReferralReplyBody", [
+        FieldShape("referral", .object(reference)),
+        FieldShape("stage", values(ReferralReplyFact.Stage.self, "ReplyStage")),
+        FieldShape("decidedOn", .date),
+        FieldShape("decisionNo", decisionNo, required: false),
+        FieldShape("result", values(ReferralReplyFact.Result.self, "ReplyResult")),
+        FieldShape("expectedBy", .date, required: false),
+        FieldShape("related", .array(.object(reference), element: "bulletin", minItems: 0, maxItems: 20), required: false),
+        FieldShape("detail", .text(maxLength: 2000), required: false),
+    ])
+
     // MARK: From the gateway
 
     /// A sanction referred to the sector regulator for follow-up (移送).
@@ -265,7 +277,7 @@ public enum BulletinShapes {
         ("RestorationDecision", restorationDecision), ("FinalScoreDecision", finalScoreDecision),
         ("Correction", correction), ("Registration", registration),
         ("PracticeNotice", practiceNotice), ("SuspectedViolation", suspectedViolation),
-        ("Referral", referral), ("ScoreBulletin", scoreBulletin), ("CreditRating", creditRating),
+        ("Referral", referral), ("ReferralReply", referralReply), ("ScoreBulletin", scoreBulletin), ("CreditRating", creditRating),
         ("ScoreNotice", scoreNotice), ("Receipt", receipt),
     ]
 

@@ -59,9 +59,7 @@ public struct SuspectedViolationBody: Sendable, Equatable {
 public struct ReferralBody: Sendable, Equatable {
     /// The sanction referred: a new or changed suspension or termination, or `lifted` when a correction
     /// withdrew the decision a referral was made for (the follow-up ends).
-    public enum Sanction: String, Sendable, Hashable, CaseIterable {
-        case suspended, terminated, lifted
-    }
+    public typealias Sanction = ReferralFact.Sanction
 
     /// The person concerned.
     public var person: PersonRef
@@ -88,6 +86,31 @@ public struct ReferralBody: Sendable, Equatable {
     /// True when `respondBy` was counted through a year the working-day calendar did not hold yet
     /// (weekdays only): the day may move once the State Council's arrangement for that year is loaded.
     public var respondByProvisional: Bool?
+}
+
+/// The body of a `ReferralReply`: a sector regulator's answer to a referral (移送处理反馈, GD 第六条, JN 三).
+public struct ReferralReplyBody: Sendable, Equatable {
+    /// Interim (handling under way) or final.
+    public typealias Stage = ReferralReplyFact.Stage
+    /// What the regulator did.
+    public typealias Result = ReferralReplyFact.Result
+
+    /// The referral answered (its issuer is the gateway).
+    public var referral: BulletinRef
+    /// Interim or final.
+    public var stage: Stage
+    /// The date of the result or of the interim report.
+    public var decidedOn: CalendarDate
+    /// The regulator's handling document.
+    public var decisionNo: String?
+    /// The result (`investigating` with an interim reply only).
+    public var result: Result
+    /// With an interim reply: when the final one will come (after `decidedOn`).
+    public var expectedBy: CalendarDate?
+    /// Bulletins carrying the result as facts (a `LicenceRevocation`, a `PracticeNotice`).
+    public var related: [BulletinRef]
+    /// Further detail in words.
+    public var detail: String?
 }
 
 /// One person in a `ScoreBulletin`.

@@ -48,6 +48,15 @@ extension Bulletin {
 }
 
 extension Timestamp {
+    /// The date in China (UTC+8) of an RFC 3339 timestamp with offset: a bulletin's issue date, an entry's
+    /// acceptance date.
+    static func chinaDate(of text: String) -> CalendarDate? {
+        secondsSince1970(text).map { seconds in
+            let shifted = seconds + 8 * 3600
+            return CalendarDate(dayNumber: shifted >= 0 ? shifted / 86_400 : (shifted - 86_399) / 86_400)
+        }
+    }
+
     /// Seconds since 1970 (UTC) of an RFC 3339 timestamp with offset; fractions are dropped.
     static func secondsSince1970(_ text: String) -> Int? {
         guard isRFC3339WithOffset(text) else { return nil }

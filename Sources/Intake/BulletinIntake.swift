@@ -122,7 +122,7 @@ public final class BulletinIntake: Sendable {
             guard RegionCode.contains(sender.region, bulletin.region) else {
                 throw GatewayError(.notAuthorized, "\(sender.code) acts for region \(sender.region); the bulletin concerns region \(bulletin.region), which is not within it")
             }
-            let fact = try scoringFact(of: bulletin)
+            let fact = try scoringFact(of: bulletin, receivedAt: receivedAt)
             let entry = NewEntry(issuer: bulletin.issuer, id: bulletin.id, type: bulletin.type.rawValue, sender: sender.code,
                                  receivedAt: receivedAt, outcome: .accepted, bytes: bytes)
             let committed = try await commit(PendingAppend(entry: entry, bulletin: bulletin, fact: fact, encoding: encoding, now: now)).get()
@@ -233,13 +233,13 @@ public final class BulletinIntake: Sendable {
         }
     }
 
-    private func scoringFact(of bulletin: Bulletin) throws(GatewayError) -> Fact? {
+    private func scoringFact(of bulletin: Bulletin, receivedAt: String) throws(GatewayError) -> Fact? {
         let name = bulletin.rules ?? configuration.defaultPack
         guard let pack = configuration.packs[name] else {
             throw GatewayError(.rulesInvalid, "the gateway has no rule pack \"\(name)\"")
         }
         do {
-            return try bulletin.fact(under: pack)
+            return try bulletin.fact(under: pack, receivedAt: receivedAt)
         } catch {
             throw GatewayError(.rulesInvalid, "\(error.location): \(error.message)")
         }

@@ -57,6 +57,8 @@ final class Committer: Sendable {
     /// The first id of every accepted decision, so that one sent again under a new id is refused.
     let decisionRegister = DecisionRegister()
     let derivation: DerivedBulletins
+    /// The checks of a referral reply against its referral, in the batch's order.
+    let referralReplies: ReferralReplyRules
     let signer: OutboundSigner
     /// Signs the checkpoints and makes the receipts.
     let treeHead: TreeHeadSigner
@@ -89,8 +91,8 @@ final class Committer: Sendable {
         self.signingThreads = signingThreads
         directory = Directory()
         derivation = DerivedBulletins(
-            routing: OutboundRouting(live: liveTrust, homeRegion: configuration.region),
-            projection: projection, directory: directory, referralResponseWorkingDays: configuration.referralResponseWorkingDays)
+            routing: OutboundRouting(live: liveTrust, homeRegion: configuration.region), projection: projection, directory: directory)
+        referralReplies = ReferralReplyRules(projection: projection, ledger: ledger)
         signer = OutboundSigner(code: configuration.code, key: configuration.signingKey, certificate: configuration.signingCertificate)
         treeHead = TreeHeadSigner(signer: try configuration.logSigner, previous: configuration.previousLogKeys)
         reader = try BulletinReader()
@@ -223,6 +225,7 @@ final class Committer: Sendable {
                 if let (identity, earlierID) = decisionRegister.earlier(of: bulletin) {
                     throw GatewayError(.duplicateDecision, "\(bulletin.issuer) sent decision \(identity.decisionNo) as \(bulletin.issuer)/\(earlierID) before; send a Correction to amend it", reason: earlierID)
                 }
+                if case .referralReply(let reply)? = item.fact { _ = try await referralReplies.check(reply, sender: item.entry.sender) }
                 let (forwardTo, issuing) = try consequences(of: item)
                 acceptedInBatch[key] = index
                 let changes = decisionRegister.apply(bulletin)
@@ -269,6 +272,7 @@ final class Committer: Sendable {
         }
         let written = try await write.append(rows)
         guard written.count == rows.count else { throw LedgerError.storageFailure("the log did not write the whole batch") }
+        try projectIssuedReferrals(written, added: added)
         try await write.enqueue(zip(written, recipients).filter { !$0.1.isEmpty }.map {
             DeliveryToQueue(position: $0.0.position, recipients: $0.1, timestamp: $0.0.content.receivedAt)
         })
@@ -304,6 +308,18 @@ final class Committer: Sendable {
             }
         }
         return results
+    }
+
+    /// Puts the referrals just written on their persons' files, read back from the entries exactly as a
+    /// rebuild from the log reads them (their replies are checked against them).
+    private func projectIssuedReferrals(_ written: [LogEntry], added: borrowing Mutex<BatchAdditions>) throws {
+        for entry in written where entry.content.outcome == .issued && entry.content.type == BulletinType.referral.rawValue {
+            guard let (bulletin, fact) = try ProjectionBuilder.read(entry, reader: reader, packs: configuration.packs, defaultPack: configuration.defaultPack),
+                  let fact else { continue }
+            directory.learn(bulletin)
+            projection.add(fact)
+            added.withLock { $0.facts.append(fact.id) }
+        }
     }
 
     /// Whom to forward an item to and the bulletins it causes.

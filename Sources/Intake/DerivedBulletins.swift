@@ -21,15 +21,12 @@ public struct DerivedBulletins: Sendable {
     let routing: OutboundRouting
     let projection: FactProjection
     let directory: Directory
-    /// Working days the sector regulator is asked to answer a referral in (our setting; no document fixes one).
-    let referralResponseWorkingDays: Int
 
     /// Creates the derivation.
-    public init(routing: OutboundRouting, projection: FactProjection, directory: Directory, referralResponseWorkingDays: Int = 20) {
+    public init(routing: OutboundRouting, projection: FactProjection, directory: Directory) {
         self.routing = routing
         self.projection = projection
         self.directory = directory
-        self.referralResponseWorkingDays = referralResponseWorkingDays
     }
 
     /// The consequences of `bulletin` carrying `fact`, issued at `issuedAt`.
@@ -40,6 +37,12 @@ public struct DerivedBulletins: Sendable {
             result.forwardTo = practiceNoticeRecipients(person: notice.person.code, region: bulletin.region)
         case .suspectedViolation:
             result.forwardTo = routing.recipients(.insuranceAgency, region: bulletin.region)
+        case .referralReply(let reply):
+            // Signed as received, to the insurance departments of the referral's region (SH 第七条).
+            if case .referral(let referral)? = projection.fact(FactID(issuer: reply.referral.issuer, id: reply.referral.id)) {
+                result.forwardTo = orderedUnion(routing.recipients(.insuranceAgency, region: referral.region),
+                                                routing.recipients(.insuranceAdmin, region: referral.region))
+            }
         default:
             break
         }
@@ -111,8 +114,10 @@ public struct DerivedBulletins: Sendable {
         let wasSanctioned = before.status == .suspended || before.status == .terminated
         let changed = before.status != after.status || before.until != after.until
         if changed, (applied != nil && sanctioned) || (withdrawal && wasSanctioned) {
-            // Never dropped: past the loaded calendar years it is counted on weekdays and marked provisional.
-            let respondBy = projection.scoring.calendar?.countWorkingDays(referralResponseWorkingDays, from: date)
+            // Counted from the day the gateway issues it (D13), and never dropped: past the loaded calendar
+            // years it is counted on weekdays and marked provisional. A lifted sanction asks for no reply (D14).
+            let issuedOn = CalendarDate(iso: String(issuedAt.prefix(10))) ?? date
+            let respondBy = sanctioned ? ReferralFollowUp.replyDue(issuedOn: issuedOn, pack: pack, calendar: projection.scoring.calendar) : nil
             var referral: [(String, String)] = [
                 ("person", JSONText.object(directory.personMembers(person))), ("institutions", JSONText.array(workplaces)),
                 ("sanction", JSONText.quoted(sanctioned ? after.status.rawValue : "lifted")), ("from", JSONText.quoted(date.description)),

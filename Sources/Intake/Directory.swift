@@ -81,7 +81,7 @@ public final class Directory: Sendable {
                 person(body.person)
             case .suspectedViolation(let body):
                 institution(body.institution)
-            case .referral, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
+            case .referral, .referralReply, .scoreBulletin, .creditRating, .scoreNotice, .receipt:
                 break
             }
             state.decisions[bulletin.factID] = (bulletin.region, decisionNo)

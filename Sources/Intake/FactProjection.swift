@@ -16,6 +16,16 @@ public final class FactProjection: Sendable {
         var sharedVersion = 0
         /// What folds the facts (its working-day calendar can be replaced while the gateway runs).
         var scorer: Scorer
+
+        /// The persons whose file `fact` is on: those it names, and for a reply the person of its referral
+        /// (projected before it: the gateway issued the referral before anyone could answer it).
+        func persons(of fact: Fact) -> [String] {
+            if case .referralReply(let reply) = fact {
+                if case .referral(let referral)? = byID[reply.referral] { return [referral.person] }
+                return []
+            }
+            return fact.personCodes
+        }
     }
 
     private let state: Mutex<State>
@@ -45,7 +55,7 @@ public final class FactProjection: Sendable {
                 state.shared.append(fact)
                 state.sharedVersion += 1
             default:
-                for person in Set(fact.personCodes) {
+                for person in Set(state.persons(of: fact)) {
                     state.byPerson[person, default: []].append(fact)
                     state.personVersions[person, default: 0] += 1
                 }
@@ -57,11 +67,13 @@ public final class FactProjection: Sendable {
     public func remove(_ ids: [FactID]) {
         guard !ids.isEmpty else { return }
         state.withLock { state in
+            // The persons first: a reply's person is found through its referral, which may go too.
+            let persons = Set(ids.compactMap { state.byID[$0] }.flatMap { state.persons(of: $0) })
             let removed = ids.compactMap { state.byID.removeValue(forKey: $0) }
             let identities = Set(removed.map(\.id))
             state.shared.removeAll { identities.contains($0.id) }
             state.sharedVersion += 1
-            for person in Set(removed.flatMap(\.personCodes)) {
+            for person in persons {
                 state.byPerson[person]?.removeAll { identities.contains($0.id) }
                 state.personVersions[person, default: 0] += 1
             }
@@ -96,6 +108,11 @@ public final class FactProjection: Sendable {
     /// computed under one stamp holds as long as the stamp is the same.
     public func stamp(of person: String) -> ProjectionStamp {
         state.withLock { ProjectionStamp(person: $0.personVersions[person] ?? 0, shared: $0.sharedVersion) }
+    }
+
+    /// The facts on `person`'s file (not the shared ones), in the order added.
+    public func facts(of person: String) -> [Fact] {
+        state.withLock { $0.byPerson[person] } ?? []
     }
 
     /// The fact with this identity.

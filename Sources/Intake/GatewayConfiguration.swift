@@ -30,8 +30,6 @@ public struct GatewayConfiguration: Sendable {
     public var defaultPack: String
     /// The largest bulletin accepted.
     public var maxBodyBytes: Int
-    /// Working days a sector regulator is asked to answer a `Referral` in.
-    public var referralResponseWorkingDays = 20
     /// Whether an ECDSA signing key computes its signatures' nonces ahead, on idle cores (``PrivateKey/precomputeSigningNonces(keeping:)``):
     /// on by default; off to measure what the pool is worth (`GatewayBenchmark --no-nonce-pool`).
     public var precomputesSigningNonces = true

@@ -14,7 +14,7 @@ public struct Participant: Sendable, Equatable {
             switch self {
             case .insuranceAdmin: [.penaltyDecision, .correction]
             case .insuranceAgency: [.agreementHandling, .repairDecision, .restorationDecision, .finalScoreDecision, .registration, .correction]
-            case .health, .drug: [.licenceRevocation, .practiceNotice, .suspectedViolation, .correction]
+            case .health, .drug: [.licenceRevocation, .practiceNotice, .suspectedViolation, .referralReply, .correction]
             case .gateway: []
             }
         }

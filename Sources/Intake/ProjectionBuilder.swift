@@ -15,7 +15,8 @@ public enum ProjectionBuilder {
         return facts
     }
 
-    /// Calls `body` with every accepted bulletin of `log` and its scoring fact, in log order.
+    /// Calls `body` with every accepted bulletin of `log` and its scoring fact, and every referral the
+    /// gateway issued, in log order.
     public static func forEachAccepted(in log: any LedgerStore, packs: [String: RulePack], defaultPack: String,
                                        _ body: (Bulletin, Fact?) throws -> Void) async throws {
         let reader = try BulletinReader()
@@ -31,11 +32,18 @@ public enum ProjectionBuilder {
         }
     }
 
-    /// The bulletin and scoring fact of an accepted entry; nil for rejected and issued entries.
+    /// The bulletin and fact of an accepted entry, or of a `Referral` the gateway issued (a fact of the
+    /// person's file and of the deadlines); nil for rejected entries and the other issued ones.
     static func read(_ entry: LogEntry, reader: BulletinReader, packs: [String: RulePack], defaultPack: String) throws -> (Bulletin, Fact?)? {
-        guard entry.content.outcome == .accepted else { return nil }
+        switch entry.content.outcome {
+        case .accepted: break
+        case .issued where entry.content.type == BulletinType.referral.rawValue: break
+        default: return nil
+        }
         let bulletin = try self.bulletin(of: entry, reader: reader)
-        return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in try bulletin.fact(under: pack) })
+        return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in
+            try bulletin.fact(under: pack, receivedAt: entry.content.receivedAt)
+        })
     }
 
     /// The signed content of a logged entry, read again (its bytes were verified before they were logged).

@@ -11,9 +11,14 @@ public struct DeadlineItem: Sendable, Equatable {
         case overdue
         /// Due date passed; the step is done outside the gateway, which cannot see it (informational).
         case passed
+        /// Done after the due date.
+        case late
+        /// No longer owed: what it belonged to was replaced or withdrawn.
+        case cancelled
     }
 
-    /// The act (or, for `overdue-restoration`, nil).
+    /// The bulletin the step belongs to: the act, or for `referral-reply` and `referral-final` the referral
+    /// (nil for `overdue-restoration`).
     public var act: FactID?
     /// The person (for `overdue-restoration` and acts of one person).
     public var persons: [String]
@@ -28,9 +33,10 @@ public struct DeadlineItem: Sendable, Equatable {
     public var provisional: Bool = false
 }
 
-/// Every act's workflow deadlines and every open restoration on a date (scoring.md §9–§10, issue 6):
-/// the gateway tracks what it can see done — a Shanghai act's final decision (`final-without-objection`)
-/// and a suspended person's restoration; the other steps happen outside it and are listed as `passed`.
+/// Every act's workflow deadlines, every open restoration and every referral's reply deadlines on a date
+/// (scoring.md §9–§10, exchange-flows.md §2.3): the gateway tracks what it can see done — a Shanghai act's
+/// final decision (`final-without-objection`), a suspended person's restoration, a regulator's reply to a
+/// referral; the other steps happen outside it and are listed as `passed`.
 public enum DeadlineReport {
     /// The items on `today`, sorted by due date, step and act; only `overdue` ones when `overdueOnly`.
     public static func items(facts: [Fact], scorer: Scorer, on today: CalendarDate, overdueOnly: Bool) throws(ScoringError) -> [DeadlineItem] {
@@ -61,8 +67,16 @@ public enum DeadlineReport {
                 }
             }
         }
-        for person in try scorer.evaluate(facts, asOf: today).persons where person.items.contains("overdue-restoration") {
-            items.append(DeadlineItem(act: nil, persons: [person.person], step: "overdue-restoration", due: person.suspensionEnded ?? today, state: .overdue))
+        for person in try scorer.evaluate(facts, asOf: today).persons {
+            if person.items.contains("overdue-restoration") {
+                items.append(DeadlineItem(act: nil, persons: [person.person], step: "overdue-restoration", due: person.suspensionEnded ?? today, state: .overdue))
+            }
+            for record in person.referrals {
+                for deadline in record.deadlines {
+                    items.append(DeadlineItem(act: record.referral.id, persons: [person.person], step: deadline.step, due: deadline.due,
+                                              state: deadline.state, provisional: deadline.provisional))
+                }
+            }
         }
         return items
             .filter { !overdueOnly || $0.state == .overdue }

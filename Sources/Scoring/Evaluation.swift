@@ -37,6 +37,8 @@ public struct PersonState: Sendable, Equatable {
     /// The blocking practice event in force on the as-of date that decides the reason when the status does
     /// not (the first of the pack's `practice.blockingEvents` in force); nil when none is.
     public var practiceBar: PracticeEvent?
+    /// The referrals of the person issued by the as-of date, with their replies and where each stands.
+    public var referrals: [ReferralRecord] = []
 
     /// Creates a state.
     public init(person: String, year: Int, points: Int, status: RegistrationStatus, until: CalendarDate?,
@@ -136,6 +138,8 @@ public enum FactKind: UInt8, Sendable, Comparable, CaseIterable {
     case restoration
     /// A practice notice: on the person's file, never a scoring event.
     case practice
+    /// A referral or a reply to one: on the person's file, never a scoring event.
+    case referral
 
     /// The name in `--explain` and the person file (`act`, `agreement-resumed`, …).
     public var name: String {
@@ -146,6 +150,7 @@ public enum FactKind: UInt8, Sendable, Comparable, CaseIterable {
         case .repair: "repair"
         case .restoration: "restoration"
         case .practice: "practice"
+        case .referral: "referral"
         }
     }
 

@@ -318,6 +318,8 @@ public enum Fact: Sendable, Hashable {
     case correction(CorrectionDecision)
     case registration(RegistrationFact)
     case practice(PracticeNoticeFact)
+    case referral(ReferralFact)
+    case referralReply(ReferralReplyFact)
 
     /// The fact's identity.
     public var id: FactID {
@@ -330,6 +332,8 @@ public enum Fact: Sendable, Hashable {
         case .correction(let fact): fact.id
         case .registration(let fact): fact.id
         case .practice(let fact): fact.id
+        case .referral(let fact): fact.id
+        case .referralReply(let fact): fact.id
         }
     }
 
@@ -341,7 +345,9 @@ public enum Fact: Sendable, Hashable {
         case .restoration(let restoration): [restoration.person]
         case .registration(let registration): [registration.person]
         case .practice(let notice): [notice.person]
-        case .resumption, .finalDecision, .correction: []
+        case .referral(let referral): [referral.person]
+        // A reply names its referral, not the person: whoever folds it looks the person up there.
+        case .resumption, .finalDecision, .correction, .referralReply: []
         }
     }
 }

@@ -38,6 +38,9 @@ struct PersonFold {
     private(set) var sanctionedAt: [(institution: String, year: Int)] = []
     /// The practice notices applied, in timeline order (on the file; no scoring effect).
     private(set) var practice: [PracticeNoticeFact] = []
+    /// The referrals of the person and the replies to them (on the file; no scoring effect).
+    private(set) var referrals: [ReferralFact] = []
+    private(set) var referralReplies: [ReferralReplyFact] = []
 
     init(code: String, pack: RulePack, calendar: WorkingDayCalendar?, historyScope: HistoryScope) {
         self.code = code
@@ -74,6 +77,8 @@ struct PersonFold {
         case .resumption(let resumption): applyResumption(resumption)
         case .registration(let registration): applyRegistration(registration)
         case .practice(let notice): practice.append(notice)
+        case .referral(let referral): referrals.append(referral)
+        case .referralReply(let reply): referralReplies.append(reply)
         case .finalDecision, .correction: break  // never a person's event
         }
     }
@@ -376,6 +381,9 @@ struct PersonFold {
             let blocking = pack.practice.blockingEvents
             state.practice = practice.map { PracticeRecord(notice: $0, blocking: blocking.contains($0.event) && $0.inForce(on: asOf)) }
             state.practiceBar = blocking.first { event in state.practice.contains { $0.blocking && $0.notice.event == event } }
+        }
+        if !referrals.isEmpty {
+            state.referrals = ReferralFollowUp.records(referrals, replies: referralReplies, asOf: asOf, pack: pack, calendar: calendar)
         }
         return state
     }

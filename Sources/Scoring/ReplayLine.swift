@@ -18,6 +18,7 @@ public enum ReplayLine {
             members.append(("items", JSONText.array(person.items)))
             members.append(("explain", "[" + person.history.map(entry).joined(separator: ",") + "]"))
             members.append(("practice", "[" + person.practice.map(practice).joined(separator: ",") + "]"))
+            members.append(("referrals", "[" + person.referrals.map(referral).joined(separator: ",") + "]"))
         }
         return JSONText.object(members)
     }
@@ -50,6 +51,29 @@ public enum ReplayLine {
             ("institutions", JSONText.array(notice.institutions)),
             ("certificate", notice.certificate.map { JSONText.object([("kind", JSONText.quoted($0.kind)), ("number", JSONText.quoted($0.number))]) } ?? "null"),
             ("blocking", record.blocking ? "true" : "false"),
+        ])
+    }
+
+    /// A referral on the file (exchange-flows.md §2.3): the sanction referred, the reply due date, where it
+    /// stands, and the regulator's replies.
+    private static func referral(_ record: ReferralRecord) -> String {
+        let referral = record.referral
+        func date(_ value: CalendarDate?) -> String { value.map { JSONText.quoted($0.description) } ?? "null" }
+        return JSONText.object([
+            ("referral", JSONText.object([("issuer", JSONText.quoted(referral.id.issuer)), ("id", JSONText.quoted(referral.id.id))])),
+            ("sanction", JSONText.quoted(referral.sanction.rawValue)),
+            ("from", date(referral.from)),
+            ("until", date(referral.until)),
+            ("respondBy", date(record.respondBy)),
+            ("state", JSONText.quoted(record.state.rawValue)),
+            ("replies", "[" + record.replies.map { reply in
+                JSONText.object([
+                    ("issuer", JSONText.quoted(reply.id.issuer)), ("id", JSONText.quoted(reply.id.id)),
+                    ("stage", JSONText.quoted(reply.stage.rawValue)), ("result", JSONText.quoted(reply.result.rawValue)),
+                    ("decidedOn", date(reply.decidedOn)), ("decisionNo", reply.decisionNo.map(JSONText.quoted) ?? "null"),
+                    ("acceptedOn", date(reply.acceptedOn)),
+                ])
+            }.joined(separator: ",") + "]"),
         ])
     }
 

@@ -37,6 +37,8 @@ public struct RulePack: Sendable, Equatable {
     public var deadlines: [String: Int]
     /// What practice notices do to eligibility (`practice`, Decision D38 of exchange-flows.md).
     public var practice: PracticeRules = PracticeRules()
+    /// How long a regulator has to answer a referral (`referral`, Decisions D12 and D13).
+    public var referral: ReferralRules = ReferralRules()
 
     /// The rule for a situation (every situation has one after validation).
     public func rule(for situation: SituationCode) -> SituationRule {
@@ -180,6 +182,18 @@ public struct PracticeRules: Sendable, Equatable {
     /// The rules, by default the two events D38 names.
     public init(blockingEvents: [PracticeEvent] = [.practiceSuspended, .registrationCancelled]) {
         self.blockingEvents = blockingEvents
+    }
+}
+
+/// The follow-up of referrals: the working days a regulator has to answer one, counted from the day the
+/// gateway issued it (D12, D13). No seed sets a period; 20 is the longest answer period in them (SH 第十八条).
+public struct ReferralRules: Sendable, Equatable {
+    /// Working days from the referral's issue date to its `referral-reply` due date.
+    public var replyWorkingDays: Int
+
+    /// The rules, by default 20 working days.
+    public init(replyWorkingDays: Int = 20) {
+        self.replyWorkingDays = replyWorkingDays
     }
 }
 

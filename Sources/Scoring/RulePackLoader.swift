@@ -26,7 +26,7 @@ public enum RulePackLoader {
     private static let topKeys: Set<String> = [
         "$schema", "pack", "title", "tiers", "responsibility", "adjustments", "scale", "situations",
         "fraudSituations", "scoreDate", "sanctions", "notices", "institutionEvents", "indicators", "repair",
-        "restoration", "deadlines", "practice",
+        "restoration", "deadlines", "practice", "referral",
     ]
 
     private static func decode(_ root: JSONNode) throws(JSONDecodingError) -> RulePack {
@@ -98,6 +98,9 @@ public enum RulePackLoader {
                 events.append(event)
             }
             pack.practice = PracticeRules(blockingEvents: events)
+        }
+        if let referral = try object.optionalObject("referral", allowedKeys: ["replyWorkingDays"]) {
+            pack.referral = ReferralRules(replyWorkingDays: try referral.int("replyWorkingDays", in: 1...365))
         }
         return pack
     }

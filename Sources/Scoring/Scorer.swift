@@ -75,12 +75,13 @@ public struct Scorer: Sendable {
         var diagnostics: [Diagnostic] = []
         let withdrawn = Self.withdrawnFacts(unique, asOf: asOf, diagnostics: &diagnostics)
         let finals = Self.finalDecisions(unique, asOf: asOf, withdrawn: withdrawn)
+        let referralPersons = Self.referralPersons(unique)
 
         // 1. Every piece of the facts is sorted into per-person (and per-institution) shards, on every core.
         let gathered = Parallel.map(pieces: shards) { [self] piece in
             var part = GatheredFacts(shards: shards)
             for index in Parallel.range(of: piece, count: unique.count, pieces: shards) {
-                gather(unique[index], at: index, withdrawn: withdrawn, finals: finals, asOf: asOf, into: &part)
+                gather(unique[index], at: index, withdrawn: withdrawn, finals: finals, referralPersons: referralPersons, asOf: asOf, into: &part)
             }
             return part
         }
@@ -194,7 +195,8 @@ public struct Scorer: Sendable {
     }
 
     /// Sorts one fact, the one at `index` of the deduplicated facts, into the piece's shards.
-    private func gather(_ fact: Fact, at index: Int, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], asOf: CalendarDate, into part: inout GatheredFacts) {
+    private func gather(_ fact: Fact, at index: Int, withdrawn: Set<FactID>, finals: [FactID: FinalOutcome], referralPersons: [FactID: String],
+                        asOf: CalendarDate, into part: inout GatheredFacts) {
         let persons = fact.personCodes
         for person in persons { part.known[part.shard(of: person)].append(person) }
         guard withdrawn.isEmpty || !withdrawn.contains(fact.id) else { return }
@@ -240,9 +242,32 @@ public struct Scorer: Sendable {
             if notice.decidedOn <= asOf {
                 part.add(PersonEvent(date: notice.decidedOn, phase: .practice, fact: index), for: notice.person)
             }
+        case .referral(let referral):
+            if referral.issuedOn <= asOf {
+                part.add(PersonEvent(date: referral.issuedOn, phase: .referral, fact: index), for: referral.person)
+            }
+        case .referralReply(let reply):
+            // A reply to a referral the facts do not hold belongs to no one's file.
+            if reply.acceptedOn <= asOf, let person = referralPersons[reply.referral] {
+                part.add(PersonEvent(date: reply.acceptedOn, phase: .referral, fact: index), for: person)
+            }
         case .finalDecision, .correction:
             break
         }
+    }
+
+    /// The person of each referral among `facts`, to file the replies under (empty when there are no replies).
+    private static func referralPersons(_ facts: [Fact]) -> [FactID: String] {
+        var replies = false
+        var persons: [FactID: String] = [:]
+        for fact in facts {
+            switch fact {
+            case .referral(let referral): persons[referral.id] = referral.person
+            case .referralReply: replies = true
+            default: continue
+            }
+        }
+        return replies ? persons : [:]
     }
 
     /// Whether the act acts on its institutions' agreements (and so links its persons to them).

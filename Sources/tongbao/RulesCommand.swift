@@ -111,6 +111,7 @@ enum RulePackListing {
         }
         let blocking = pack.practice.blockingEvents.map(\.rawValue).joined(separator: ", ")
         lines.append("practice.blockingEvents = \(blocking.isEmpty ? "none (practice notices are recorded only)" : blocking)")
+        lines.append("referral.replyWorkingDays = \(pack.referral.replyWorkingDays) working day(s) from the referral's issue date")
         return lines
     }
 }

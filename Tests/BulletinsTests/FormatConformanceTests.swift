@@ -49,7 +49,7 @@ enum ExternalValidators {
 struct FormatConformanceTests {
     static let types = [
         "penalty-decision", "agreement-handling", "licence-revocation", "repair-decision", "restoration-decision",
-        "final-score-decision", "correction", "registration", "practice-notice", "suspected-violation", "referral",
+        "final-score-decision", "correction", "registration", "practice-notice", "suspected-violation", "referral", "referral-reply",
         "score-bulletin", "credit-rating", "score-notice", "receipt",
     ]
 

@@ -288,3 +288,80 @@ struct OutboundDeliveryTests {
         for client in [health, admin, neighbour] { try await client.shutdown() }
     }
 }
+
+/// A `ReferralReply` from `issuer` to the gateway's referral `referral` (JSON text).
+func referralReply(id: String, issuer: String = "440800-HEALTH", referral: String, stage: String = "final", result: String,
+                   expectedBy: String? = nil, related: [(String, String)] = []) -> String {
+    let extra = (expectedBy.map { #", "expectedBy": "\#($0)""# } ?? "")
+        + (related.isEmpty ? "" : #", "related": ["# + related.map { #"{"issuer": "\#($0.0)", "id": "\#($0.1)"}"# }.joined(separator: ", ") + "]")
+    return """
+    {"id": "\(id)", "type": "ReferralReply", "issuer": "\(issuer)", "issuedAt": "2025-06-10T10:00:00+08:00", "region": "440800",
+     "body": {"referral": {"issuer": "440800-GATEWAY", "id": "\(referral)"}, "stage": "\(stage)", "decidedOn": "2025-06-09",
+              "decisionNo": "湛卫医监〔2025〕9号", "result": "\(result)"\(extra)}}
+    """
+}
+
+@Suite("referral replies over mutual TLS", .serialized)
+struct ReferralReplyTests {
+    @Test("a referral reply (§2): only the referral's recipient answers; a licence-revoked result names its revocation; one final reply; forwarded to the agency and admin; meets referral-reply; on the person file, also as rebuilt from the log")
+    func replyFlow() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        let drug = try gateway.client("440800-DRUG")
+        let agency = try gateway.client("440800-INS-AGENCY")
+        let admin = try gateway.client("440800-INS-ADMIN")
+        func submit(_ text: String, as name: String, _ client: HTTPClient) async throws -> Answer {
+            try await post(client, gateway, try signedJSON(text, as: name, gateway), type: "application/jose+json")
+        }
+        #expect(try await submit(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", health).status == 201)
+        let referral = try #require(try await pullInbox(health, gateway).first { $0.type == "Referral" }?.bulletin)
+        guard case .referral(let referred) = referral.body else { Issue.record("not a referral"); return }
+        let today = Timestamps.chinaDate(Date())
+        #expect(referred.respondBy == ReferralFollowUp.replyDue(issuedOn: today, pack: try #require(gateway.gateway.intake.configuration.packs["guangdong"]), calendar: gateway.gateway.intake.projection.scoring.calendar)?.date,
+                "counted from the day it was issued (D13)")
+
+        let refusals: [(String, String, HTTPClient, Int, String)] = [
+            (referralReply(id: "DRUG-R-1", issuer: "440800-DRUG", referral: referral.id, result: "education"), "440800-DRUG", drug, 403, #""code":"not-authorized""#),
+            (referralReply(id: "AG-R-1", issuer: "440800-INS-AGENCY", referral: referral.id, result: "education"), "440800-INS-AGENCY", agency, 403,
+             "may not submit ReferralReply"),
+            (referralReply(id: "H-R-0", referral: "REF-NONE", result: "education"), "440800-HEALTH", health, 422, #""reason":"unknown-referral""#),
+            (referralReply(id: "H-R-1", referral: referral.id, result: "licence-revoked"), "440800-HEALTH", health, 422, #""reason":"related-missing""#),
+        ]
+        for (text, name, client, status, mark) in refusals {
+            let answer = try await submit(text, as: name, client)
+            #expect(answer.status == status && answer.text.contains(mark), "\(answer.status) \(answer.text)")
+        }
+        let final = referralReply(id: "H-R-2", referral: referral.id, result: "licence-revoked", related: [("440800-HEALTH", "440800-HEALTH-2025-0012")])
+        let accepted = try await submit(final, as: "440800-HEALTH", health)
+        #expect(accepted.status == 201, "\(accepted.text)")
+        let again = try await submit(referralReply(id: "H-R-3", referral: referral.id, result: "warning"), as: "440800-HEALTH", health)
+        #expect(again.status == 422 && again.text.contains(#""reason":"already-decided""#), "\(again.text)")
+
+        for client in [agency, admin] {
+            let inbox = try await pullInbox(client, gateway)
+            #expect(inbox.contains { $0.type == "ReferralReply" && $0.bulletin.id == "H-R-2" && $0.bulletin.issuer == "440800-HEALTH" }, "\(inbox.map(\.type))")
+        }
+        let deadlines = try await get(agency, gateway, "/v1/deadlines?date=\(today)")
+        #expect(deadlines.text.contains(#""step":"referral-reply","due":"\#(referred.respondBy?.description ?? "")","state":"met","act":{"issuer":"440800-GATEWAY","id":"\#(referral.id)"}"#),
+                "\(deadlines.text)")
+        let file = try await get(agency, gateway, "/v1/persons/D440802000789?date=\(today)")
+        #expect(file.text.contains(#""referrals":[{"referral":{"issuer":"440800-GATEWAY","id":"\#(referral.id)"},"sanction":"terminated""#)
+                && file.text.contains(#""state":"closed","replies":[{"issuer":"440800-HEALTH","id":"H-R-2","stage":"final","result":"licence-revoked""#), "\(file.text)")
+
+        // The log alone gives the same referral and reply facts as the projection intake kept.
+        let configuration = gateway.gateway.intake.configuration
+        let rebuilt = try await ProjectionBuilder.facts(from: gateway.log, packs: configuration.packs, defaultPack: configuration.defaultPack)
+        func followUp(_ facts: [Fact]) -> Set<FactID> {
+            Set(facts.compactMap { fact in
+                switch fact {
+                case .referral, .referralReply: fact.id
+                default: nil
+                }
+            })
+        }
+        #expect(followUp(rebuilt) == followUp(gateway.gateway.intake.projection.allFacts()) && followUp(rebuilt).count == 2)
+        #expect(Set(rebuilt) == Set(gateway.gateway.intake.projection.allFacts()), "every fact, byte for byte")
+        for client in [health, drug, agency, admin] { try await client.shutdown() }
+    }
+}

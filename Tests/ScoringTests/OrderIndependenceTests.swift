@@ -198,6 +198,16 @@ extension Fact {
             notice.person += suffix
             notice.institutions = notice.institutions.map { $0 + suffix }
             return .practice(notice)
+        case .referral(var referral):
+            referral.id = id(referral.id)
+            referral.person += suffix
+            referral.cause = id(referral.cause)
+            return .referral(referral)
+        case .referralReply(var reply):
+            reply.id = id(reply.id)
+            reply.referral = id(reply.referral)
+            reply.related = reply.related.map(id)
+            return .referralReply(reply)
         }
     }
 }

@@ -135,6 +135,8 @@ extension Fact {
         case .finalDecision(let decision): decision.decidedOn
         case .correction(let correction): correction.decidedOn
         case .practice(let notice): notice.decidedOn
+        case .referral(let referral): referral.issuedOn
+        case .referralReply(let reply): reply.acceptedOn
         }
     }
 }

@@ -132,4 +132,21 @@ struct OutboundCommandTests {
         #expect(all.lines.contains("2025-06-19\tnotice-to-institution\topen\t440800-INS-ADMIN/A-3\tD440802000999"))
         #expect(try CLI.run(["outbox", "status", "--data", folder.data.path, "nonsense"]).status != 0)
     }
+
+    @Test("deadlines FILE... (no server): a referral's reply deadline from the files, met by the reply, in JSON lines; bad input exits 65")
+    func deadlinesFromFiles() throws {
+        let referral = CLI.example("examples/bulletins/referral.json")
+        let reply = CLI.example("examples/bulletins/referral-reply.json")
+        // Issued 2025-07-02: 20 working days later is 2025-07-30; the final reply is dated (issued) 07-28.
+        let open = try CLI.run(["deadlines", "--rules", "guangdong", "--date", "2025-07-20", referral])
+        #expect(open.status == 0, "\(open.stderr)")
+        #expect(open.lines == [#"{"step":"referral-reply","state":"open","due":"2025-07-30","act":"440800-GATEWAY/GATEWAY-2025-REF-0004","persons":["D440802000123"]}"#])
+        let met = try CLI.run(["deadlines", "--rules", "guangdong", "--date", "2025-08-31", referral, reply])
+        #expect(met.lines == [#"{"step":"referral-reply","state":"met","due":"2025-07-30","act":"440800-GATEWAY/GATEWAY-2025-REF-0004","persons":["D440802000123"]}"#])
+        let overdue = try CLI.run(["deadlines", "--rules", "guangdong", "--date", "2025-08-31", "--overdue", referral])
+        #expect(overdue.lines.count == 1 && overdue.lines.first?.contains(#""state":"overdue""#) == true, "\(overdue.stdout)")
+        #expect(try CLI.run(["deadlines", "--rules", "guangdong", "--date", "2025-08-31", "--overdue", referral, reply]).lines.isEmpty)
+        let broken = try CLI.run(["deadlines", "--rules", "guangdong", try CLI.file(#"{"id": "x", "type": "ReferralReply"}"#)])
+        #expect(broken.status == 65 && broken.stderr.contains("missing required field"), "\(broken.stderr)")
+    }
 }

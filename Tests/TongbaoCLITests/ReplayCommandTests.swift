@@ -226,5 +226,6 @@ struct WorkdaysAndRulesTests {
         #expect(result.lines.contains("repair.shortening = fixed 1 month(s), once per year"))
         #expect(result.lines.contains("restoration.windowWorkingDays = 10"))
         #expect(result.lines.contains("practice.blockingEvents = practice-suspended, registration-cancelled"))
+        #expect(result.lines.contains("referral.replyWorkingDays = 20 working day(s) from the referral's issue date"))
     }
 }
