@@ -4,8 +4,9 @@ import Ledger
 import Logging
 import ServiceLifecycle
 
-/// Issues each region's periodic bulletins once their period has ended: the `ScoreBulletin` and the
-/// `CreditRating`s of the last complete period, checked every `interval` (each is issued once).
+/// Issues each region's periodic bulletins once their period has ended (the `ScoreBulletin` and the
+/// `CreditRating`s of the last complete period) and the overdue notices of the steps overdue today,
+/// checked every `interval` (each is issued once).
 public final class PeriodicScheduler: Service, Sendable {
     let intake: BulletinIntake
     let length: ReportingPeriod.Length
@@ -27,11 +28,19 @@ public final class PeriodicScheduler: Service, Sendable {
         await repeatUntilShutdown(every: interval) { await self.issueDue() }
     }
 
-    /// Issues what is due on `now`; returns the number of bulletins newly issued.
+    /// Issues what is due on `now`: the periodic bulletins of the last complete period, and the notices of
+    /// the steps overdue today (D2). Returns the number of bulletins newly issued.
     @discardableResult
     public func issueDue(now: Date = Date()) async -> Int {
-        guard let period = ReportingPeriod.lastComplete(length, before: Timestamps.chinaDate(now)) else { return 0 }
         var issued = 0
+        do {
+            let new = try await intake.issueOverdueNotices(on: Timestamps.chinaDate(now), now: now).filter { if case .appended = $0 { true } else { false } }.count
+            if new > 0 { logger.info("overdue notices issued", metadata: ["count": .stringConvertible(new)]) }
+            issued += new
+        } catch {
+            logger.error("cannot issue the overdue notices", metadata: ["error": .string("\(error)")])
+        }
+        guard let period = ReportingPeriod.lastComplete(length, before: Timestamps.chinaDate(now)) else { return issued }
         for region in intake.bulletinRegions {
             do {
                 let outcomes = try await intake.issuePeriodic(region: region, period: period, creditModel: creditModel, now: now)

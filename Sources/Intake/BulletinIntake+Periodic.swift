@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Scoring
 
 extension BulletinIntake {
     /// The periodic bulletins of `region` for `period`, unsigned (what `tongbao bulletin` prints).
@@ -19,6 +20,15 @@ extension BulletinIntake {
     public func issuePeriodic(region: String, period: ReportingPeriod, creditModel: CreditModel, now: Date = Date()) async throws -> [AppendOutcome] {
         let (bulletin, ratings) = try periodicDrafts(region: region, period: period, creditModel: creditModel)
         return try await committer.issue([bulletin] + ratings, now: now)
+    }
+
+    /// Signs and issues the overdue notices (D2) of every tracked step overdue on `today` through the
+    /// committer; a notice issued before (the same step) is left as it is, so each is issued once.
+    public func issueOverdueNotices(on today: CalendarDate, now: Date = Date()) async throws -> [AppendOutcome] {
+        let drafts = try await OverdueNotices(routing: committer.derivation.routing, projection: projection, directory: committer.directory,
+                                              ledger: committer.ledger).drafts(on: today)
+        guard !drafts.isEmpty else { return [] }
+        return try await committer.issue(drafts, now: now)
     }
 
     /// The regions that receive periodic bulletins.

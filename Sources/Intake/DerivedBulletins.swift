@@ -37,6 +37,10 @@ public struct DerivedBulletins: Sendable {
             result.forwardTo = practiceNoticeRecipients(person: notice.person.code, region: bulletin.region)
         case .suspectedViolation:
             result.forwardTo = routing.recipients(.insuranceAgency, region: bulletin.region)
+        case .agreementHandling(let handling) where handling.measure.map(Self.reportedMeasures.contains) ?? false:
+            // D18 (GDI 48): a suspension, termination or resumption of an agreement is reported at once to the
+            // region's insurance administration, so its picture of the agreement stays complete.
+            result.forwardTo = routing.recipients(.insuranceAdmin, region: bulletin.region)
         case .referralReply(let reply):
             // Signed as received, to the insurance departments of the referral's region (SH 第七条).
             if case .referral(let referral)? = projection.fact(FactID(issuer: reply.referral.issuer, id: reply.referral.id)) {
@@ -129,13 +133,19 @@ public struct DerivedBulletins: Sendable {
                 referral.append(("respondBy", JSONText.quoted(respondBy.date.description)))
                 if respondBy.provisional { referral.append(("respondByProvisional", "true")) }
             }
+            // To the regulator that follows it up, copied to the region's insurance administration (D18,
+            // GD 第二十九条 及时), which owes no reply.
             let kind = kind(of: act.institutions, person: person)
             drafts.append(OutboundDraft(
                 id: Self.derivedID("REF", cause.id, person), type: .referral, region: region, rules: pack.name, issuedAt: issuedAt,
-                body: JSONText.object(referral), recipients: routing.recipients(routing.regulator(for: kind), region: region)))
+                body: JSONText.object(referral),
+                recipients: orderedUnion(routing.recipients(routing.regulator(for: kind), region: region), routing.recipients(.insuranceAdmin, region: region))))
         }
         return drafts
     }
+
+    /// The agreement measures reported to the insurance administration as they happen (D18, GDI 48).
+    static let reportedMeasures: Set<AgreementMeasure> = [.servicesSuspended, .agreementSuspended, .agreementTerminated, .agreementResumed]
 
     /// Decision D37: the insurance agency and the insurance admin of the notice's region (JN 三(二)(三),
     /// SH 第七条), and the agency of every other region where the person works (JN 四(六) 跨区域联动), in that

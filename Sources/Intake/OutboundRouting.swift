@@ -34,6 +34,11 @@ public struct OutboundRouting: Sendable {
         return participants.filter { $0.role == role && $0.region == homeRegion }.map(\.code)
     }
 
+    /// The role of the participant `code` among those routed to now, or nil for one not listed.
+    public func role(of code: String) -> Participant.Role? {
+        participants.first { $0.code == code }?.role
+    }
+
     /// The sector regulator that follows up a sanction (移送): drug for pharmacy persons, health otherwise.
     public func regulator(for kind: InstitutionKind) -> Participant.Role {
         kind == .pharmacy ? .drug : .health

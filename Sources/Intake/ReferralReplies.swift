@@ -7,7 +7,8 @@ import Scoring
 /// are told apart.
 struct ReferralReplyRules: Sendable {
     let projection: FactProjection
-    /// Whom each referral was queued for: the outbox is the record of who was asked.
+    /// Whom each referral was queued for: the outbox is the record of who was asked (the insurance
+    /// administration's copy among them, which may not answer: its role sends no reply at all).
     let ledger: any LedgerStore
 
     /// The referral `reply` answers, when `sender` may answer it now.

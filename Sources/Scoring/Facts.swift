@@ -317,9 +317,11 @@ public enum Fact: Sendable, Hashable {
     case finalDecision(FinalScoreDecision)
     case correction(CorrectionDecision)
     case registration(RegistrationFact)
-    case practice(PracticeNoticeFact)
-    case referral(ReferralFact)
-    case referralReply(ReferralReplyFact)
+    // Boxed: these are larger than the scoring facts, and an unboxed case would make every fact as large
+    // (a million facts in a replay, and the fold's memory traffic with them).
+    indirect case practice(PracticeNoticeFact)
+    indirect case referral(ReferralFact)
+    indirect case referralReply(ReferralReplyFact)
 
     /// The fact's identity.
     public var id: FactID {

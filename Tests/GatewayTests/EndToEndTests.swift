@@ -48,6 +48,8 @@ final class LiveGateway: Sendable {
     let log: any LedgerStore
     let gateway: Gateway
     let participants: [Participant]
+    /// What the gateway was made of: a restart makes another of the same.
+    let settings: GatewaySettings
 
     /// Starts a gateway; `endpoints` is called once the PKI exists and gives participants' push endpoints.
     /// Its own push worker passes once, at start: the tests push with ``deliveryWorker(_:)``.
@@ -108,9 +110,6 @@ final class LiveGateway: Sendable {
             creditModel: try CreditModel.load(Array(try Data(contentsOf: repository.appendingPathComponent("rules/credit/default.json"))), source: "default.json"))
         settings.pushPolicy.pollMilliseconds = 3_600_000
         settings.schedulerInterval = nil
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        settings.onAPIRunning = { port in continuation.yield(port) }
-        settings.onInternalRunning = { port in continuation.yield(-port) }
         if reloading {
             let file = folder.appendingPathComponent("participants.json")
             try Data(ParticipantsFile.text(participants).utf8).write(to: file)
@@ -125,6 +124,22 @@ final class LiveGateway: Sendable {
         }
         settings.reloadOnHangUp = false   // several gateways run in one test process
         configure(&settings)
+        return try await launch(settings, folder: folder, participants: participants)
+    }
+
+    /// Stops this gateway and starts another on the same folder, store and settings (a restart).
+    func restarted() async throws -> LiveGateway {
+        task.cancel()
+        _ = await task.result
+        return try await Self.launch(settings, folder: folder, participants: participants)
+    }
+
+    /// Makes and runs a gateway of `settings`, and waits until both its listeners listen.
+    private static func launch(_ settings: GatewaySettings, folder: URL, participants: [Participant]) async throws -> LiveGateway {
+        var settings = settings
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        settings.onAPIRunning = { port in continuation.yield(port) }
+        settings.onInternalRunning = { port in continuation.yield(-port) }
         let gateway = try await GatewayApp.makeGateway(settings, logger: Logger(label: "test"))
         // A gateway that stops before it listens (its store did not answer, say) ends the wait for its ports.
         let task = Task {
@@ -141,10 +156,11 @@ final class LiveGateway: Sendable {
             throw GatewayStartFailure()
         }
         return LiveGateway(folder: folder, port: ports.first { $0 > 0 } ?? 0, internalPort: -(ports.first { $0 < 0 } ?? 0), task: task,
-                           gateway: gateway, participants: participants)
+                           gateway: gateway, participants: participants, settings: settings)
     }
 
-    init(folder: URL, port: Int, internalPort: Int, task: Task<Void, any Error>, gateway: Gateway, participants: [Participant]) {
+    init(folder: URL, port: Int, internalPort: Int, task: Task<Void, any Error>, gateway: Gateway, participants: [Participant], settings: GatewaySettings) {
+        self.settings = settings
         self.folder = folder
         self.port = port
         self.internalPort = internalPort
@@ -383,7 +399,7 @@ struct EndToEndTests {
         #expect(metrics.contains("tongbao_intake_seconds_count 2"))
         // The revocation and the ScoreNotice and Referral it caused (the refused one is in the refusal record).
         #expect(metrics.contains("tongbao_ledger_entries 3"))
-        #expect(metrics.contains(#"tongbao_outbox_deliveries{state="pending"} 2"#))
+        #expect(metrics.contains(#"tongbao_outbox_deliveries{state="pending"} 3"#), "the notice, the referral and the admin's copy of it")
         #expect(metrics.contains(#"tongbao_http_requests_total{route="/v1/bulletins",status="201"} 1"#))
         let counted = try await fetch("/metrics").text
         #expect(counted.contains(#"tongbao_http_requests_total{route="/v1/persons/{code}/eligibility",status="200"} 1"#))

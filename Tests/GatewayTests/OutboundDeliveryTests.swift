@@ -134,8 +134,8 @@ struct OutboundDeliveryTests {
         let acked = try await agencyClient.execute(ack, timeout: .seconds(10))
         #expect(String(buffer: try await acked.body.collect(upTo: 1024)) == #"{"acknowledged":1}"#)
         #expect(try await pullInbox(agencyClient, gateway, after: notice.cursor).isEmpty)
-        // Nobody else sees the agency's inbox.
-        #expect(try await pullInbox(adminClient, gateway).isEmpty)
+        // Nobody else sees the agency's inbox: the admin's holds only its copy of the referral (D18).
+        #expect(try await pullInbox(adminClient, gateway).map(\.type) == ["Referral"])
 
         // A pharmacy principal's sanction goes to the drug regulator instead.
         let penalty = try signedJSON(pharmacyPenalty(id: "440800-INS-ADMIN-2025-0040"), as: "440800-INS-ADMIN", gateway)
@@ -150,7 +150,8 @@ struct OutboundDeliveryTests {
 
         // The broadcast ledger of one bulletin: who has it and who has not.
         let deliveries = try await gateway.log.deliveries(ofBulletin: referral.issuer, id: referral.id)
-        #expect(deliveries.map(\.recipient) == ["440800-HEALTH"] && deliveries.map(\.state) == [.delivered])
+        #expect(deliveries.map(\.recipient) == ["440800-HEALTH", "440800-INS-ADMIN"] && deliveries.map(\.state) == [.delivered, .pending],
+                "pushed to health, waiting in the admin's inbox: \(deliveries)")
         // The log still verifies with the issued bulletins in it.
         #expect(try await gateway.log.verifyChain().firstBroken == nil)
         try await worker.shutdown()
@@ -363,5 +364,86 @@ struct ReferralReplyTests {
         #expect(followUp(rebuilt) == followUp(gateway.gateway.intake.projection.allFacts()) && followUp(rebuilt).count == 2)
         #expect(Set(rebuilt) == Set(gateway.gateway.intake.projection.allFacts()), "every fact, byte for byte")
         for client in [health, drug, agency, admin] { try await client.shutdown() }
+    }
+}
+
+@Suite("overdue notices (D2)", .serialized)
+struct OverdueNoticeTests {
+    @Test("an unanswered referral's referral-reply gets one OD- notice on the day after it was due, to the recipient that owes it and the region's agency; exactly once, also after a restart")
+    func overdueReferralReply() async throws {
+        var gateway = try await LiveGateway.start()
+        let health = try gateway.client("440800-HEALTH")
+        let agency = try gateway.client("440800-INS-AGENCY")
+        #expect(try await post(health, gateway, try signedJSON(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", gateway),
+                               type: "application/jose+json").status == 201)
+        let referral = try #require(try await pullInbox(health, gateway).first { $0.type == "Referral" })
+        guard case .referral(let body) = referral.bulletin.body, let due = body.respondBy else { Issue.record("no respondBy"); return }
+
+        #expect(try await gateway.gateway.intake.issueOverdueNotices(on: due).isEmpty, "not overdue on its due date")
+        let dayAfter = due.adding(days: 1)
+        let issued = try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter.adding(days: 3))
+        #expect(issued.count == 1)
+        guard case .appended(let entry)? = issued.first else { Issue.record("not issued: \(issued)"); return }
+        #expect(entry.content.id.hasPrefix("OD-") && entry.content.id.count == 27 && entry.content.type == "ScoreNotice")
+        #expect(try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter.adding(days: 5)).allSatisfy { if case .duplicate = $0 { true } else { false } })
+
+        for client in [health, agency] {
+            let notices = try await pullInbox(client, gateway, after: 0).filter { $0.bulletin.id == entry.content.id }
+            #expect(notices.count == 1, "each recipient once")
+            guard case .scoreNotice(let notice)? = notices.first?.bulletin.body else { Issue.record("no notice"); continue }
+            #expect(notice.notice == .overdueDeadline && notice.deadline?.step == "referral-reply" && notice.deadline?.due == due)
+            #expect(notice.person?.code == "D440802000789" && notice.act?.id == referral.bulletin.id)
+            #expect(notices.first?.bulletin.issuedAt == "\(dayAfter)T00:00:00+08:00")
+        }
+        try await health.shutdown()
+        try await agency.shutdown()
+
+        // After a restart the gateway rebuilds its projection from the log and finds the notice issued.
+        gateway = try await gateway.restarted()
+        defer { gateway.stop() }
+        let again = try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter.adding(days: 10))
+        #expect(again.count == 1 && again.allSatisfy { if case .duplicate(let kept) = $0 { kept.content.id == entry.content.id } else { false } })
+        let entries = try await gateway.log.entries(after: 0, limit: 1000)
+        #expect(entries.filter { $0.content.id.hasPrefix("OD-") }.count == 1)
+    }
+}
+
+@Suite("reports to the insurance administration (D18)", .serialized)
+struct AdministrationReportTests {
+    @Test("every referral is copied to the region's insurance admin, which owes no reply; an agreement suspension, termination or resumption is forwarded to it, other measures are not")
+    func immediateReports() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let health = try gateway.client("440800-HEALTH")
+        let agency = try gateway.client("440800-INS-AGENCY")
+        let admin = try gateway.client("440800-INS-ADMIN")
+        #expect(try await post(health, gateway, try signedJSON(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", gateway),
+                               type: "application/jose+json").status == 201)
+        let measures = [("agreement-suspended", "agreement.suspended"), ("liquidated-damages", "agreement.liquidated-damages"),
+                        ("agreement-resumed", "")]
+        for (index, (measure, situation)) in measures.enumerated() {
+            var text = try reissued("agreement-handling", issuer: "440800-INS-AGENCY", id: "AG-D18-\(index)")
+                .replacingOccurrences(of: #""measure": "liquidated-damages""#, with: #""measure": "\#(measure)""#)
+                .replacingOccurrences(of: #"["agreement.liquidated-damages"]"#, with: #"["\#(situation)"]"#)
+                .replacingOccurrences(of: "湛医保协〔2025〕", with: "湛医保协〔2025〕D18-\(index)-")
+            if measure == "agreement-resumed", let findings = text.range(of: #""findings": \[[\s\S]*\]"#, options: .regularExpression) {
+                text.replaceSubrange(findings, with: #""findings": []"#)   // a resumption names no findings
+            }
+            let answer = try await post(agency, gateway, try signedJSON(text, as: "440800-INS-AGENCY", gateway), type: "application/jose+json")
+            #expect(answer.status == 201, "\(measure): \(answer.text)")
+        }
+        let inbox = try await pullInbox(admin, gateway)
+        let referral = try #require(inbox.first { $0.type == "Referral" }, "the admin has a copy of the referral: \(inbox.map(\.type))")
+        #expect(try await pullInbox(health, gateway).contains { $0.bulletin.id == referral.bulletin.id }, "and health has it")
+        #expect(inbox.filter { $0.type == "AgreementHandling" }.map(\.bulletin.id).sorted() == ["AG-D18-0", "AG-D18-2"])
+        // The copy is no request to answer: the admin may not reply, and an overdue reply is owed by health alone.
+        let reply = referralReply(id: "ADMIN-R-1", issuer: "440800-INS-ADMIN", referral: referral.bulletin.id, result: "education")
+        #expect(try await post(admin, gateway, try signedJSON(reply, as: "440800-INS-ADMIN", gateway), type: "application/jose+json").status == 403)
+        guard case .referral(let body) = referral.bulletin.body, let due = body.respondBy else { Issue.record("no respondBy"); return }
+        let overdue = try await gateway.gateway.intake.issueOverdueNotices(on: due.adding(days: 2))
+        guard case .appended(let entry)? = overdue.first else { Issue.record("no overdue notice"); return }
+        let deliveries = try await gateway.log.deliveries(ofBulletin: entry.content.issuer, id: entry.content.id).map(\.recipient).sorted()
+        #expect(deliveries == ["440800-HEALTH", "440800-INS-AGENCY"])
+        for client in [health, agency, admin] { try await client.shutdown() }
     }
 }

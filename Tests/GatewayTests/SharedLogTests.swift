@@ -113,7 +113,8 @@ struct SharedLogTests {
         }
         #expect(lifted.sanction == .lifted && lifted.points == 0 && lifted.until == nil)
         #expect(lifted.cause.id == "C-9" && lifted.cause.decisionNo == "湛医保更〔2025〕9号")
-        #expect(try await nodes.log.deliveries(ofBulletin: issued[3].content.issuer, id: issued[3].content.id).map(\.recipient) == ["440800-HEALTH"])
+        #expect(try await nodes.log.deliveries(ofBulletin: issued[3].content.issuer, id: issued[3].content.id).map(\.recipient) == ["440800-HEALTH", "440800-INS-ADMIN"],
+                "the regulator, and the admin's copy (D18)")
         #expect(notice.yearTotal == 0 && notice.status == .normal && notice.detail?.hasPrefix("更正") == true)
         let date = try #require(CalendarDate(iso: "2025-06-01"))
         #expect(try nodes.first.projection.state(of: "D9", on: date).status == .normal)

@@ -117,9 +117,11 @@ struct OutboundCommandTests {
         let folder = try await FilledDataFolder.make()
         let list = try CLI.run(["outbox", "list", "--data", folder.data.path, "--state", "pending"])
         #expect(list.status == 0, "\(list.stderr)")
-        // Four acts → five score notices to the agency (one per person), and two referrals (terminated pharmacist, suspended physician).
+        // Four acts → five score notices to the agency (one per person), and two referrals (terminated pharmacist, suspended physician),
+        // each copied to the insurance admin (D18).
         #expect(list.lines.filter { $0.contains("\tScoreNotice\t") && $0.contains("440800-INS-AGENCY") }.count == 5)
-        #expect(list.lines.filter { $0.contains("\tReferral\t") }.map { $0.split(separator: "\t")[3] }.sorted() == ["440800-DRUG", "440800-HEALTH"])
+        #expect(list.lines.filter { $0.contains("\tReferral\t") }.map { $0.split(separator: "\t")[3] }.sorted()
+                == ["440800-DRUG", "440800-HEALTH", "440800-INS-ADMIN", "440800-INS-ADMIN"])
         let dead = try CLI.run(["outbox", "dead", "--data", folder.data.path])
         #expect(dead.status == 0 && dead.stdout.isEmpty && dead.stderr.contains("0 dead letter(s)"))
         let retry = try CLI.run(["outbox", "retry", "--data", folder.data.path])

@@ -78,7 +78,8 @@ struct TwoNodeTests {
         let entries = try await log.entries(after: 0, limit: 100_000)
         let accepted = entries.filter { $0.content.outcome == .accepted }
         let chain = try await log.verifyChain()
-        let referralDeliveries = try await log.deliveries(in: nil, limit: 100_000).filter { $0.type == "Referral" }
+        // The regulator's deliveries (pushed); the insurance admin's copies wait in its inbox (D18).
+        let referralDeliveries = try await log.deliveries(in: nil, limit: 100_000).filter { $0.type == "Referral" && $0.recipient == "440800-HEALTH" }
         print("two-node test: \(count) submitted, \(progress.receipts.withLock { $0.count }) receipted, \(accepted.count) accepted in the log "
               + "(\(Set(accepted.map(\.content.id)).count) distinct), \(entries.count) log entries, chain \(chain.firstBroken == nil ? "intact" : "BROKEN"), "
               + "\(referrals.count) referrals received (\(redelivered) redelivered before dedup), "
