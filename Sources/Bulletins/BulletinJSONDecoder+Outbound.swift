@@ -150,6 +150,9 @@ extension BulletinJSONDecoder {
         if kind == .overdueDeadline, single == nil {
             throw body.error("deadline", "an overdue-deadline notice names the deadline")
         }
+        if kind == .keySupervision, body.node("act") == nil {
+            throw body.error("act", "a key-supervision notice names the fraud-flagged act")
+        }
         return ScoreNoticeBody(
             notice: kind, person: person, institutions: try institutionCodes(body, "institutions"),
             act: try body.node("act") == nil ? nil : decisionReference(body, "act"),

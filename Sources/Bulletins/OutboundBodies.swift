@@ -202,6 +202,8 @@ public struct ScoreNoticeBody: Sendable, Equatable {
         case overdueDeadline = "overdue-deadline"
         case overdueRestoration = "overdue-restoration"
         case overThreshold = "over-threshold"
+        /// An institution's first fraud-flagged act of a year: it is now under key supervision (重点监管, D41).
+        case keySupervision = "key-supervision"
     }
 
     /// A workflow deadline.

@@ -67,7 +67,28 @@ public struct DerivedBulletins: Sendable {
         for person in Set(act.personCodes).sorted() {
             result.drafts += try drafts(for: person, act: act, on: date, cause: fact, region: bulletin.region, issuedAt: issuedAt)
         }
+        if case .act = fact { result.drafts += keySupervisionNotices(act, year: (act.scoredOn ?? act.decidedOn).year, region: bulletin.region, issuedAt: issuedAt) }
         return result
+    }
+
+    /// D41 (GD 第二十二条 重点监管): at an institution's first fraud-flagged act of a year, a `ScoreNotice`
+    /// `key-supervision` to the insurance administration of the act's region. One per institution and year:
+    /// the id is `KS-INSTITUTION-YEAR`, and a bulletin already issued under its id is not issued again.
+    func keySupervisionNotices(_ act: ScoringAct, year: Int, region: String, issuedAt: String) -> [OutboundDraft] {
+        let pack = projection.scoring.pack
+        let fraud = act.fraud || act.findings.contains { $0.situations.contains(where: pack.fraudSituations.contains) }
+        guard fraud else { return [] }
+        let recipients = routing.recipients(.insuranceAdmin, region: region)
+        return act.institutions.map { institution in
+            OutboundDraft(
+                id: "KS-\(institution)-\(year)", type: .scoreNotice, region: region, rules: pack.name, issuedAt: issuedAt,
+                body: JSONText.object([
+                    ("notice", JSONText.quoted("key-supervision")), ("institutions", JSONText.array([institution])),
+                    ("act", decisionReference(act.id)),
+                    ("detail", JSONText.quoted("该定点医药机构\(year)年度出现欺诈骗保行为，依规纳入重点监管对象，并及时移送相关部门。")),
+                ]),
+                recipients: recipients)
+        }
     }
 
     private func drafts(for person: String, act: ScoringAct, on date: CalendarDate, cause: Fact, region: String,

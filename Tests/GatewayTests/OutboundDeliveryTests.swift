@@ -446,4 +446,22 @@ struct AdministrationReportTests {
         #expect(deliveries == ["440800-HEALTH", "440800-INS-AGENCY"])
         for client in [health, agency, admin] { try await client.shutdown() }
     }
+
+    @Test("key supervision (D41): an institution's first fraud-flagged act of a year sends one KS- notice to the region's insurance admin; a second one that year sends none")
+    func keySupervision() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let admin = try gateway.client("440800-INS-ADMIN")
+        for (index, person) in ["Y440802000321", "Y440802000322"].enumerated() {
+            let penalty = pharmacyPenalty(id: "440800-INS-ADMIN-2025-004\(index)", person: person)
+                .replacingOccurrences(of: "湛医保罚〔2025〕40号", with: "湛医保罚〔2025〕4\(index)号")
+            let answer = try await post(admin, gateway, try signedJSON(penalty, as: "440800-INS-ADMIN", gateway), type: "application/jose+json")
+            #expect(answer.status == 201, "\(answer.text)")
+        }
+        let notices = try await pullInbox(admin, gateway).filter { $0.bulletin.id.hasPrefix("KS-") }
+        #expect(notices.map(\.bulletin.id) == ["KS-P44080200007-2025"])
+        guard case .scoreNotice(let notice)? = notices.first?.bulletin.body else { Issue.record("no notice"); return }
+        #expect(notice.notice == .keySupervision && notice.institutions == ["P44080200007"] && notice.act?.id == "440800-INS-ADMIN-2025-0040")
+        try await admin.shutdown()
+    }
 }
