@@ -36,6 +36,9 @@ struct PersonFold {
     private(set) var diagnostics: [Diagnostic] = []
     /// (institution, year) of every act that put the person into a sanction.
     private(set) var sanctionedAt: [(institution: String, year: Int)] = []
+    /// The first day the person was registered at each institution (a registration in force before a
+    /// suspension may be recorded again during it, D39).
+    private(set) var firstRegistered: [String: CalendarDate] = [:]
     /// The practice notices applied, in timeline order (on the file; no scoring effect).
     private(set) var practice: [PracticeNoticeFact] = []
     /// The referrals of the person and the replies to them (on the file; no scoring effect).
@@ -336,15 +339,27 @@ struct PersonFold {
     }
 
     mutating func applyRegistration(_ registration: RegistrationFact) {
-        guard registration.action == .register, let current = termination else { return }
-        guard registration.on >= current.banUntil else {
-            return reject(registration.id, "registration-barred", "re-registration is barred until \(current.banUntil)")
+        guard registration.action == .register else { return }
+        if let current = termination {
+            guard registration.on >= current.banUntil else {
+                return reject(registration.id, "registration-barred", "re-registration is barred until \(current.banUntil)")
+            }
+            termination = nil
+            if historyScope.includes(registration.id) {
+                record(registration.id, kind: .registration, date: registration.on, points: nil, change: 0,
+                       outcome: "registered again after the ban", keys: [])
+            }
+        } else {
+            // D39 (GD 第十一条): while suspended, no institution registers the person anew; one where the person
+            // was registered before the suspension may record the registration again.
+            settle(on: registration.on)
+            if let start = [suspension?.start, linked.values.min()].compactMap({ $0 }).min(),
+               firstRegistered[registration.institution].map({ $0 > start }) ?? true {
+                return reject(registration.id, "registration-barred",
+                              "suspended since \(start): \(registration.institution) may not register the person until the suspension ends")
+            }
         }
-        termination = nil
-        if historyScope.includes(registration.id) {
-            record(registration.id, kind: .registration, date: registration.on, points: nil, change: 0,
-                   outcome: "registered again after the ban", keys: [])
-        }
+        if firstRegistered[registration.institution] == nil { firstRegistered[registration.institution] = registration.on }
     }
 
     // MARK: Reading

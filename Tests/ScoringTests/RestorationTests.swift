@@ -71,4 +71,23 @@ struct RestorationTests {
         let restored = try scorer.state([suspension, restoration("S1", on: "2025-10-20", applied: "2025-10-10")], asOf: "2025-11-01")
         #expect(restored.points == 9)
     }
+
+    @Test("D39: while suspended no institution registers the person anew; one where the person was registered before may record it again; after the suspension anyone may; in either order of arrival")
+    func noNewRegistrationWhileSuspended() throws {
+        let scorer = Scorer(pack: try Fixtures.pack("guangdong"), calendar: Fixtures.calendar)
+        func register(_ id: String, at institution: String, _ on: String) -> Fact {
+            .registration(RegistrationFact(id: FactID(issuer: "440800-INS-AGENCY", id: id), person: "D1", institution: institution, action: .register, on: d(on)))
+        }
+        // 3 + 6 points on 09-01: 9, one month, restored in time → normal from 10-01.
+        let suspended = [register("R0", at: "H1", "2025-01-02"), act("A1", on: "2025-09-01", [.otherT1]), act("A2", on: "2025-09-01", [.otherT2]),
+                         restoration("S1", on: "2025-09-20", applied: "2025-09-03")]
+        for facts in [suspended + [register("R1", at: "H2", "2025-09-10"), register("R2", at: "H1", "2025-09-10")],
+                      ([register("R2", at: "H1", "2025-09-10"), register("R1", at: "H2", "2025-09-10")] + suspended).reversed()] {
+            let evaluation = try scorer.evaluate(facts, asOf: d("2025-09-30"))
+            #expect(evaluation.diagnostics.map { "\($0.fact.id):\($0.code)" } == ["R1:registration-barred"], "H2 is new; H1 had the person before")
+            #expect(evaluation.persons.first?.status == .suspended)
+        }
+        let after = try scorer.evaluate(suspended + [register("R3", at: "H2", "2025-10-01")], asOf: d("2025-10-02"))
+        #expect(after.diagnostics.isEmpty && after.persons.first?.status == .normal, "\(after.diagnostics)")
+    }
 }
