@@ -10,7 +10,8 @@ extension Bulletin {
     /// - Throws: `rules-invalid` when the bulletin names another pack, or uses a situation or repair
     ///   category the pack does not have, with the JSON pointer of the offending value. `line` is the
     ///   line to report (the bulletin's first line when no finer position is known).
-    public func fact(under pack: RulePack, line: Int = 1, receivedAt: String? = nil) throws(BulletinError) -> Fact? {
+    /// `position` is its log position, when read from the log (it orders referrals issued in one second).
+    public func fact(under pack: RulePack, line: Int = 1, receivedAt: String? = nil, position: Int? = nil) throws(BulletinError) -> Fact? {
         if let rules, rules != pack.name {
             throw BulletinError(code: .rulesInvalid, pointer: "/rules", line: line,
                                 message: "bulletin is issued under \"\(rules)\" but is being applied under \"\(pack.name)\"")
@@ -60,7 +61,7 @@ extension Bulletin {
             }
             return .referral(ReferralFact(
                 id: id, person: body.person.code, sanction: body.sanction, from: body.from, until: body.until, issuedOn: issuedOn,
-                respondBy: body.respondBy, region: region, cause: FactID(issuer: body.cause.issuer, id: body.cause.id)))
+                issuedAt: Timestamp.secondsSince1970(issuedAt), position: position, respondBy: body.respondBy, region: region, cause: FactID(issuer: body.cause.issuer, id: body.cause.id)))
         case .referralReply(let body):
             guard let acceptedOn = Timestamp.chinaDate(of: receivedAt ?? issuedAt) else {
                 throw BulletinError(code: .schemaInvalid, pointer: "/issuedAt", line: line, message: "\"\(issuedAt)\" is not an RFC 3339 timestamp")

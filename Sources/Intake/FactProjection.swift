@@ -115,6 +115,16 @@ public final class FactProjection: Sendable {
         state.withLock { $0.byPerson[person] } ?? []
     }
 
+    /// The facts withdrawn by a correction of their own issuer (whatever its date: what the issuer took
+    /// back is not counted against it).
+    public func withdrawn() -> Set<FactID> {
+        state.withLock { state in
+            Set(state.shared.compactMap { fact in
+                if case .correction(let correction) = fact, correction.id.issuer == correction.target.issuer { correction.target } else { nil }
+            })
+        }
+    }
+
     /// The fact with this identity.
     public func fact(_ id: FactID) -> Fact? {
         state.withLock { $0.byID[id] }

@@ -17,13 +17,17 @@ struct OverdueNotices: Sendable {
 
     /// The steps the gateway sees done, each with someone who owes it: the others are `passed`, not overdue.
     static let tracked: Set<String> = ["final-without-objection", "referral-reply", "referral-final"]
+    /// How long after its due date a step still gets its notice: a gateway that was stopped for a while
+    /// catches up, but one that starts on an old log (or the first time with this version) does not send a
+    /// notice for every step that ever went overdue. The deadline report lists them all.
+    static let catchUpDays = 31
 
     /// The notices of every tracked step overdue on `today`, unsigned, in the deadline report's order.
     func drafts(on today: CalendarDate) async throws -> [OutboundDraft] {
         let scorer = projection.scoring
         var drafts: [OutboundDraft] = []
         for item in try DeadlineReport.items(facts: projection.allFacts(), scorer: scorer, on: today, overdueOnly: true)
-        where Self.tracked.contains(item.step) {
+        where Self.tracked.contains(item.step) && item.due.adding(days: Self.catchUpDays) >= today {
             guard let target = item.act, let draft = try await draft(for: item, target: target, pack: scorer.pack.name) else { continue }
             drafts.append(draft)
         }
@@ -38,8 +42,9 @@ struct OverdueNotices: Sendable {
         switch projection.fact(target) {
         case .referral(let referral)?:
             // The regulators it went to owe the reply; the insurance administration only has a copy (D18).
-            owedBy = try await ledger.deliveries(ofBulletin: referral.id.issuer, id: referral.id.id).map(\.recipient)
-                .filter { [.health, .drug].contains(routing.role(of: $0)) }.sorted()
+            let queued = try await ledger.deliveries(ofBulletin: referral.id.issuer, id: referral.id.id).map(\.recipient)
+            let regulators = queued.filter { [.health, .drug].contains(routing.role(of: $0)) }
+            owedBy = (regulators.isEmpty ? queued.filter { routing.role(of: $0) == nil } : regulators).sorted()
             (region, person) = (referral.region, referral.person)
             institutions = directory.workplaces(of: referral.person)
         case .act(let act)?:

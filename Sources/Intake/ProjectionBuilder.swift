@@ -42,7 +42,7 @@ public enum ProjectionBuilder {
         }
         let bulletin = try self.bulletin(of: entry, reader: reader)
         return (bulletin, try packs[bulletin.rules ?? defaultPack].flatMap { pack in
-            try bulletin.fact(under: pack, receivedAt: entry.content.receivedAt)
+            try bulletin.fact(under: pack, receivedAt: entry.content.receivedAt, position: entry.position)
         })
     }
 

@@ -28,30 +28,33 @@ struct ReferralReplyRules: Sendable {
             throw Self.refusal("unknown-referral", "referral \(referral.id.id) lifts a sanction: it asks for no reply")
         }
         let file = projection.facts(of: referral.person)
-        if let later = file.lazy.compactMap(Self.referral).first(where: { ($0.issuedOn, $0.id) > (referral.issuedOn, referral.id) }) {
+        if let later = ReferralFollowUp.replacement(of: referral, among: file.compactMap(Self.referral)) {
             throw Self.refusal("unknown-referral", "referral \(referral.id.id) was replaced by \(later.id.id) of \(later.issuedOn); answer that one")
         }
-        if reply.stage == .final, let earlier = file.lazy.compactMap(Self.reply).first(where: { $0.referral == referral.id && $0.stage == .final }) {
+        let withdrawn = projection.withdrawn()
+        if reply.stage == .final,
+           let earlier = file.lazy.compactMap(Self.reply).first(where: { $0.referral == referral.id && $0.stage == .final && !withdrawn.contains($0.id) }) {
             throw Self.refusal("already-decided", "referral \(referral.id.id) has its final reply already (\(earlier.id))")
         }
-        try checkRelated(reply)
+        try checkRelated(reply, person: referral.person, withdrawn: withdrawn)
         return referral
     }
 
-    /// D11: a result that is a scoring fact names the bulletin that carries it, by the same issuer.
-    private func checkRelated(_ reply: ReferralReplyFact) throws(GatewayError) {
+    /// D11: a result that is a scoring fact names the bulletin that carries it: by the same issuer, about
+    /// the referral's person, and not withdrawn.
+    private func checkRelated(_ reply: ReferralReplyFact, person: String, withdrawn: Set<FactID>) throws(GatewayError) {
         let carrier: (kind: String, matches: (Fact) -> Bool)
         switch reply.result {
         case .licenceRevoked:
-            carrier = ("LicenceRevocation", { if case .act(let act) = $0 { act.source == .licenceRevocation } else { false } })
+            carrier = ("LicenceRevocation", { if case .act(let act) = $0 { act.source == .licenceRevocation && act.personCodes.contains(person) } else { false } })
         case .practiceSuspended:
-            carrier = ("PracticeNotice", { if case .practice(let notice) = $0 { notice.event == .practiceSuspended } else { false } })
+            carrier = ("PracticeNotice", { if case .practice(let notice) = $0 { notice.event == .practiceSuspended && notice.person == person } else { false } })
         default:
             return
         }
-        let named = reply.related.filter { $0.issuer == reply.id.issuer }.compactMap { projection.fact($0) }
+        let named = reply.related.filter { $0.issuer == reply.id.issuer && !withdrawn.contains($0) }.compactMap { projection.fact($0) }
         guard named.contains(where: carrier.matches) else {
-            throw Self.refusal("related-missing", "a \(reply.result.rawValue) result is a fact of its own: send the \(carrier.kind) and name it in related (\(reply.id.issuer)'s own)")
+            throw Self.refusal("related-missing", "a \(reply.result.rawValue) result is a fact of its own: send the \(carrier.kind) of this person and name it in related (\(reply.id.issuer)'s own)")
         }
     }
 

@@ -18,6 +18,10 @@ public struct ReferralFact: Sendable, Hashable {
     public var until: CalendarDate?
     /// The referral's issue date: the China date of its `issuedAt`. The reply period counts from it (D13).
     public var issuedOn: CalendarDate
+    /// Its `issuedAt` in seconds since 1970: which of a person's referrals came later, also within a day.
+    public var issuedAt: Int
+    /// Its log position, when it was read from the log: the order of two referrals issued in one second.
+    public var position: Int?
     /// The respond-by date the referral carries, as issued.
     public var respondBy: CalendarDate?
     /// The region it was issued for.
@@ -26,17 +30,30 @@ public struct ReferralFact: Sendable, Hashable {
     public var cause: FactID
 
     /// Creates a referral.
+    /// Without `issuedAt`, the start of `issuedOn` in China.
     public init(id: FactID, person: String, sanction: Sanction, from: CalendarDate, until: CalendarDate? = nil, issuedOn: CalendarDate,
-                respondBy: CalendarDate? = nil, region: String, cause: FactID) {
+                issuedAt: Int? = nil, position: Int? = nil, respondBy: CalendarDate? = nil, region: String, cause: FactID) {
+        self.position = position
         self.id = id
         self.person = person
         self.sanction = sanction
         self.from = from
         self.until = until
         self.issuedOn = issuedOn
+        self.issuedAt = issuedAt ?? issuedOn.dayNumber * 86_400 - 8 * 3600
         self.respondBy = respondBy
         self.region = region
         self.cause = cause
+    }
+}
+
+extension ReferralFact {
+    /// Whether this referral, issued after `earlier` for the same person, replaces it (D14): it was issued
+    /// while the earlier sanction still ran (before its `until`, or at any time for an open-ended one), so it
+    /// states the person's current sanction, lifted or changed. A new case after the earlier sanction ended
+    /// leaves the earlier referral's follow-up as it is.
+    public func replaces(_ earlier: ReferralFact) -> Bool {
+        person == earlier.person && id != earlier.id && earlier.sanction != .lifted && earlier.until.map { issuedOn < $0 } ?? true
     }
 }
 
@@ -141,19 +158,36 @@ public struct ReferralDeadline: Sendable, Equatable {
 /// referral replaced which, and where each stands on a date. Pure: the same facts and date give the same
 /// records, whatever order the facts came in.
 public enum ReferralFollowUp {
-    /// The records of `referrals` with `replies` (each reply's referral among them), on `asOf`. Sorted by
-    /// issue date and id. A referral is replaced by the next one of the same person (a lifted or changed
-    /// sanction): its open steps are `cancelled` from that referral's issue date (D14).
+    /// The records of `referrals` with `replies` (each reply's referral among them), on `asOf`, in the order
+    /// issued. A referral is replaced by a later one of the same person issued while its sanction still
+    /// ran (a lifted or changed sanction): its steps still open then are `cancelled` (D14).
     public static func records(_ referrals: [ReferralFact], replies: [ReferralReplyFact], asOf: CalendarDate, pack: RulePack,
                                calendar: WorkingDayCalendar?) -> [ReferralRecord] {
-        let ordered = referrals.filter { $0.issuedOn <= asOf }.sorted { ($0.issuedOn, $0.id) < ($1.issuedOn, $1.id) }
+        let ordered = inOrder(referrals.filter { $0.issuedOn <= asOf })
         var byReferral: [FactID: [ReferralReplyFact]] = [:]
         for reply in replies where reply.acceptedOn <= asOf { byReferral[reply.referral, default: []].append(reply) }
         return ordered.enumerated().map { index, referral in
             let answers = (byReferral[referral.id] ?? []).sorted { ($0.acceptedOn, $0.id) < ($1.acceptedOn, $1.id) }
-            let replacedOn = index + 1 < ordered.count ? ordered[index + 1].issuedOn : nil
+            let replacedOn = ordered[(index + 1)...].first { $0.replaces(referral) }?.issuedOn
             return record(referral, replies: answers, replacedOn: replacedOn, asOf: asOf, pack: pack, calendar: calendar)
         }
+    }
+
+    /// A person's referrals in the order the gateway issued them (by `issuedAt`, then log position when
+    /// both are known, then id).
+    public static func inOrder(_ referrals: [ReferralFact]) -> [ReferralFact] {
+        referrals.sorted(by: isBefore)
+    }
+
+    static func isBefore(_ lhs: ReferralFact, _ rhs: ReferralFact) -> Bool {
+        if lhs.issuedAt != rhs.issuedAt { return lhs.issuedAt < rhs.issuedAt }
+        if let left = lhs.position, let right = rhs.position, left != right { return left < right }
+        return lhs.id < rhs.id
+    }
+
+    /// The first referral of `referrals` issued after `referral` that replaces it, if any.
+    public static func replacement(of referral: ReferralFact, among referrals: [ReferralFact]) -> ReferralFact? {
+        inOrder(referrals).first { isBefore(referral, $0) && $0.replaces(referral) }
     }
 
     /// The reply due date of a referral issued on `issuedOn`: `referral.replyWorkingDays` working days later
@@ -185,10 +219,10 @@ public enum ReferralFollowUp {
         let recordState: ReferralRecord.State
         if final != nil {
             recordState = .closed
-        } else if deadlines.contains(where: { $0.state == .cancelled }) {
-            recordState = .cancelled
         } else if deadlines.contains(where: { $0.state == .overdue }) {
             recordState = .overdue
+        } else if let replacedOn, replacedOn <= asOf {
+            recordState = .cancelled
         } else if replies.isEmpty {
             recordState = .open
         } else {
@@ -199,10 +233,11 @@ public enum ReferralFollowUp {
     }
 
     /// A step done on `doneOn` (nil: not yet), due on `due`: met or late once done before any replacement;
-    /// cancelled once a later referral replaced it; else overdue after the due date, open until then.
+    /// cancelled when a later referral replaced it while it was still open (by its due date); else overdue
+    /// after the due date, open until then. An overdue step stays overdue: its notice has gone out.
     private static func state(doneOn: CalendarDate?, due: CalendarDate, replacedOn: CalendarDate?, asOf: CalendarDate) -> DeadlineItem.State {
         if let doneOn, replacedOn.map({ doneOn <= $0 }) ?? true { return doneOn <= due ? .met : .late }
-        if let replacedOn, replacedOn <= asOf { return .cancelled }
+        if let replacedOn, replacedOn <= asOf, replacedOn <= due { return .cancelled }
         return due < asOf ? .overdue : .open
     }
 }

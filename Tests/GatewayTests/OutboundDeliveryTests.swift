@@ -367,6 +367,51 @@ struct ReferralReplyTests {
     }
 }
 
+extension ReferralReplyTests {
+    @Test("§2.4 example 3 over mutual TLS: a Correction lifts the sanction; the first referral's reply is cancelled, and a reply to either referral is refused; the person file shows both after a restart")
+    func liftedReferral() async throws {
+        var gateway = try await LiveGateway.start()
+        let health = try gateway.client("440800-HEALTH")
+        func submit(_ text: String) async throws -> Answer {
+            try await post(health, gateway, try signedJSON(text, as: "440800-HEALTH", gateway), type: "application/jose+json")
+        }
+        #expect(try await submit(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789")).status == 201)
+        let correction = """
+            {"id": "H-C-1", "type": "Correction", "issuer": "440800-HEALTH", "issuedAt": "2025-06-01T10:00:00+08:00", "region": "440800",
+             "rules": "guangdong", "body": {"decisionNo": "湛卫医更〔2025〕1号", "decidedOn": "2025-06-01",
+             "target": {"issuer": "440800-HEALTH", "id": "440800-HEALTH-2025-0012"}, "action": "withdraw"}}
+            """
+        #expect(try await submit(correction).status == 201)
+        let referrals = try await pullInbox(health, gateway).filter { $0.type == "Referral" }.map(\.bulletin)
+        #expect(referrals.count == 2)
+        let sanctions = referrals.compactMap { if case .referral(let body) = $0.body { body.sanction } else { nil } }
+        #expect(sanctions == [.terminated, .lifted], "\(sanctions)")
+        for (index, referral) in referrals.enumerated() {
+            let answer = try await submit(referralReply(id: "H-R-L\(index)", referral: referral.id, result: "education"))
+            #expect(answer.status == 422 && answer.text.contains(#""reason":"unknown-referral""#), "\(answer.text)")
+        }
+        let today = Timestamps.chinaDate(Date())
+        /// Each referral on the person file as `id:sanction:state`.
+        func fileStates(_ client: HTTPClient) async throws -> [String] {
+            let file = try await get(client, gateway, "/v1/persons/D440802000789?date=\(today)")
+            let root = try #require(try JSONSerialization.jsonObject(with: Data(file.body)) as? [String: Any])
+            return (root["referrals"] as? [[String: Any]] ?? []).map { record in
+                "\((record["referral"] as? [String: Any])?["id"] ?? ""):\(record["sanction"] ?? ""):\(record["state"] ?? "")"
+            }
+        }
+        let expected = ["\(referrals[0].id):terminated:cancelled", "\(referrals[1].id):lifted:closed"]
+        #expect(try await fileStates(health) == expected)
+        let deadlines = try await get(health, gateway, "/v1/deadlines?date=\(today)").text
+        #expect(deadlines.contains(#""step":"referral-reply""#) && deadlines.contains(#""state":"cancelled""#), "\(deadlines)")
+        try await health.shutdown()
+        gateway = try await gateway.restarted()
+        defer { gateway.stop() }
+        let again = try gateway.client("440800-HEALTH")
+        #expect(try await fileStates(again) == expected, "rebuilt from the log")
+        try await again.shutdown()
+    }
+}
+
 @Suite("overdue notices (D2)", .serialized)
 struct OverdueNoticeTests {
     @Test("an unanswered referral's referral-reply gets one OD- notice on the day after it was due, to the recipient that owes it and the region's agency; exactly once, also after a restart")
@@ -380,11 +425,14 @@ struct OverdueNoticeTests {
         guard case .referral(let body) = referral.bulletin.body, let due = body.respondBy else { Issue.record("no respondBy"); return }
 
         #expect(try await gateway.gateway.intake.issueOverdueNotices(on: due).isEmpty, "not overdue on its due date")
+        #expect(try await gateway.gateway.intake.issueOverdueNotices(on: due.adding(days: 33)).isEmpty,
+                "a gateway first looking more than 31 days after the due date sends no notice for it")
         let dayAfter = due.adding(days: 1)
-        let issued = try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter.adding(days: 3))
+        let issued = try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter)
         #expect(issued.count == 1)
         guard case .appended(let entry)? = issued.first else { Issue.record("not issued: \(issued)"); return }
-        #expect(entry.content.id.hasPrefix("OD-") && entry.content.id.count == 27 && entry.content.type == "ScoreNotice")
+        let expectedID = "OD-" + String(SHA256.hex(Array("referral-reply\n440800-GATEWAY\n\(referral.bulletin.id)\nD440802000789".utf8)).prefix(24))
+        #expect(entry.content.id == expectedID && entry.content.type == "ScoreNotice")
         #expect(try await gateway.gateway.intake.issueOverdueNotices(on: dayAfter.adding(days: 5)).allSatisfy { if case .duplicate = $0 { true } else { false } })
 
         for client in [health, agency] {

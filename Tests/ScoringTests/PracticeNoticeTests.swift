@@ -70,9 +70,15 @@ struct PracticeNoticeTests {
             let state = try guangdong.state([notice("PN-1", event, decided: "2025-03-01", from: "2025-03-01")], asOf: "2025-06-01")
             #expect(state.eligibility.eligible && state.practice.count == 1, "\(event)")
         }
-        // Both blocking events in force: the pack's order decides the reason.
+        // Both blocking events in force: the pack's order decides the reason, not which came last.
         let both = cancelled + [notice("PN-2", .practiceSuspended, decided: "2025-04-01", from: "2025-04-01")]
         #expect(try guangdong.state(both, asOf: "2025-05-01").eligibility.reason == "practice-suspended")
+        let suspendedFirst = [notice("PN-3", .practiceSuspended, decided: "2025-03-01", from: "2025-03-01"),
+                              notice("PN-4", .registrationCancelled, decided: "2025-04-01", from: "2025-04-01")]
+        #expect(try guangdong.state(suspendedFirst, asOf: "2025-05-01").eligibility.reason == "practice-suspended")
+        // A termination (a one-time 12) is the reason whatever practice notice is in force.
+        let terminated = try guangdong.state(suspendedFirst + [act("A1", on: "2025-04-10", [.otherT4])], asOf: "2025-05-01")
+        #expect(terminated.eligibility == Eligibility(eligible: false, reason: "terminated"))
     }
 
     @Test("a notice decided after the as-of date is not on the file yet, even when it applies from earlier")
@@ -106,6 +112,8 @@ struct PracticeNoticeTests {
         #expect(none.eligibility.eligible && none.practice.allSatisfy { !$0.blocking })
         pack.practice = PracticeRules(blockingEvents: [.assessmentFailed, .practiceSuspended])
         #expect(try Scorer(pack: pack).state(facts, asOf: "2025-09-01").eligibility.reason == "assessment-failed")
+        pack.practice = PracticeRules(blockingEvents: [.practiceSuspended, .assessmentFailed])
+        #expect(try Scorer(pack: pack).state(facts, asOf: "2025-09-01").eligibility.reason == "practice-suspended")
     }
 
     @Test("every shipped pack bars practice-suspended and registration-cancelled", arguments: Fixtures.allPacks)

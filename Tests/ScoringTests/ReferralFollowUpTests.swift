@@ -11,10 +11,12 @@ struct ReferralFollowUpTests {
         guangdong = Scorer(pack: try Fixtures.pack("guangdong"), calendar: Fixtures.calendar)
     }
 
-    func referral(_ id: String, issued: String, sanction: ReferralFact.Sanction = .suspended, person: String = "D1") -> Fact {
-        .referral(ReferralFact(id: FactID(issuer: "440800-GATEWAY", id: id), person: person, sanction: sanction, from: d(issued),
-                               until: sanction == .lifted ? nil : d(issued).adding(months: 3), issuedOn: d(issued), region: "440800",
-                               cause: FactID(issuer: issuer, id: "A-" + id)))
+    func referral(_ id: String, issued: String, at seconds: Int = 0, sanction: ReferralFact.Sanction = .suspended, months: Int = 3,
+                  person: String = "D1") -> Fact {
+        let start = d(issued).dayNumber * 86_400 - 8 * 3600
+        return .referral(ReferralFact(id: FactID(issuer: "440800-GATEWAY", id: id), person: person, sanction: sanction, from: d(issued),
+                                      until: sanction == .lifted ? nil : d(issued).adding(months: months), issuedOn: d(issued), issuedAt: start + seconds,
+                                      region: "440800", cause: FactID(issuer: issuer, id: "A-" + id)))
     }
 
     func reply(_ id: String, to referral: String, _ stage: ReferralReplyFact.Stage, _ result: ReferralReplyFact.Result, accepted: String,
@@ -115,5 +117,31 @@ struct ReferralFollowUpTests {
                      reply("R-2", to: "REF-2", .interim, .investigating, accepted: "2025-05-20", expectedBy: "2025-06-30")]
         let line = ReplayLine.render(try guangdong.state(facts, asOf: "2025-06-01"), explain: true)
         #expect(line.contains(#""referrals":[{"referral":{"issuer":"440800-GATEWAY","id":"REF-2"},"sanction":"suspended","from":"2025-04-25","until":"2025-07-25","respondBy":"2025-05-27","state":"answered-interim","replies":[{"issuer":"440800-HEALTH","id":"R-2","stage":"interim","result":"investigating","decidedOn":"2025-05-19","decisionNo":"湛卫医监〔2025〕R-2号","acceptedOn":"2025-05-20"}]}]"#), "\(line)")
+    }
+
+    @Test("D14 within a day: the referral issued later replaces the earlier one, whatever their ids")
+    func sameDayReplacement() throws {
+        // REF-Z is issued at 09:00, REF-A (lifting it) at 15:00 the same day: ids sort the other way.
+        let facts = [referral("REF-Z", issued: "2025-07-02", at: 9 * 3600), referral("REF-A", issued: "2025-07-02", at: 15 * 3600, sanction: .lifted)]
+        #expect(try deadlines(facts, on: "2025-08-31") == ["referral-reply:cancelled:2025-07-30"])
+        #expect(try guangdong.state(facts, asOf: "2025-08-31").referrals.map { "\($0.referral.id.id):\($0.state.rawValue)" } == ["REF-Z:cancelled", "REF-A:closed"])
+        let referrals = facts.compactMap { if case .referral(let referral) = $0 { referral } else { nil } }
+        #expect(ReferralFollowUp.replacement(of: referrals[0], among: referrals)?.id.id == "REF-A")
+        #expect(ReferralFollowUp.replacement(of: referrals[1], among: referrals) == nil)
+    }
+
+    @Test("D14 only while the earlier sanction runs: a new case after it ended leaves its follow-up as it was; a replacement after the due date leaves an overdue step overdue")
+    func replacementScope() throws {
+        // One month from 03-03 (until 04-03); a new referral on 06-02 is another case.
+        let separate = [referral("REF-1", issued: "2025-03-03", months: 1), referral("REF-2", issued: "2025-06-02")]
+        #expect(try deadlines(separate, on: "2025-06-10") == ["referral-reply:overdue:2025-03-31", "referral-reply:open:2025-06-30"])
+        // Replaced on 04-15, after its due date 03-31 (the sanction runs to 06-03): still overdue, its notice has gone out.
+        let late = [referral("REF-3", issued: "2025-03-03"), referral("REF-4", issued: "2025-04-15", sanction: .lifted)]
+        #expect(try deadlines(late, on: "2025-05-01") == ["referral-reply:overdue:2025-03-31"])
+        #expect(try guangdong.state(late, asOf: "2025-05-01").referrals.map(\.state) == [.overdue, .closed])
+        // Without a calendar there are no due dates, and a replaced referral is still cancelled.
+        let plain = Scorer(pack: try Fixtures.pack("guangdong"))
+        let replaced = [referral("REF-5", issued: "2025-07-02"), referral("REF-6", issued: "2025-07-20", sanction: .lifted)]
+        #expect(try plain.state(replaced, asOf: "2025-08-01").referrals.map(\.state) == [.cancelled, .closed])
     }
 }
