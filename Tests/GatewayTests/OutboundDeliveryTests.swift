@@ -272,10 +272,12 @@ struct OutboundDeliveryTests {
         let accepted = try await post(health, gateway, notice, type: "application/jose+json")
         #expect(accepted.status == 201, "\(accepted.text)")
 
-        for client in [admin, neighbour] {
+        let agency = try gateway.client("440800-INS-AGENCY")
+        for client in [agency, admin, neighbour] {
             let inbox = try await pullInbox(client, gateway)
-            #expect(inbox.contains { $0.type == "PracticeNotice" && $0.bulletin.id == "H-PN-37" && $0.bulletin.issuer == "440800-HEALTH" }, "\(inbox.map(\.type))")
+            #expect(inbox.filter { $0.type == "PracticeNotice" && $0.bulletin.id == "H-PN-37" && $0.bulletin.issuer == "440800-HEALTH" }.count == 1, "\(inbox.map(\.type))")
         }
+        try await agency.shutdown()
         // The §8 example's dates: in force 2025-08-15 up to (not including) 2026-02-15; status and points untouched.
         for (date, eligible, reason) in [("2025-08-14", true, "normal"), ("2025-08-15", false, "practice-suspended"), ("2026-02-15", true, "normal")] {
             let answer = try await get(admin, gateway, "/v1/persons/D440802000321/eligibility?date=\(date)")
@@ -456,6 +458,30 @@ struct OverdueNoticeTests {
     }
 }
 
+extension OverdueNoticeTests {
+    @Test("a Shanghai act with no final decision: final-without-objection is owed by the region's agency, which gets its OD- notice the day after")
+    func finalWithoutObjection() async throws {
+        let gateway = try await LiveGateway.start(configure: { settings in
+            if let shanghai = settings.gateway.packs["shanghai"] { settings.scorer = Scorer(pack: shanghai, calendar: settings.scorer.calendar) }
+        })
+        defer { gateway.stop() }
+        let admin = try gateway.client("440800-INS-ADMIN")
+        let act = penalty("A-SH-1", person: "D440802000555", situation: "penalty.art38-39", on: "2025-06-03").replacingOccurrences(of: "guangdong", with: "shanghai")
+        let answer = try await post(admin, gateway, try signedJSON(act, as: "440800-INS-ADMIN", gateway), type: "application/jose+json")
+        #expect(answer.status == 201, "\(answer.text)")
+        let projection = gateway.gateway.intake.projection
+        let dayAfterDecision = try #require(CalendarDate(iso: "2025-06-04"))
+        let items = try DeadlineReport.items(facts: projection.allFacts(), scorer: projection.scoring, on: dayAfterDecision, overdueOnly: false)
+        let step = try #require(items.first { $0.step == "final-without-objection" }, "\(items.map(\.step))")
+        #expect(try await gateway.gateway.intake.issueOverdueNotices(on: step.due).isEmpty)
+        let issued = try await gateway.gateway.intake.issueOverdueNotices(on: step.due.adding(days: 1))
+        guard issued.count == 1, case .appended(let entry)? = issued.first else { Issue.record("\(issued)"); return }
+        #expect(entry.content.id == "OD-" + String(SHA256.hex(Array("final-without-objection\n440800-INS-ADMIN\nA-SH-1\n-".utf8)).prefix(24)))
+        #expect(try await gateway.log.deliveries(ofBulletin: entry.content.issuer, id: entry.content.id).map(\.recipient) == ["440800-INS-AGENCY"])
+        try await admin.shutdown()
+    }
+}
+
 @Suite("reports to the insurance administration (D18)", .serialized)
 struct AdministrationReportTests {
     @Test("every referral is copied to the region's insurance admin, which owes no reply; an agreement suspension, termination or resumption is forwarded to it, other measures are not")
@@ -468,7 +494,7 @@ struct AdministrationReportTests {
         #expect(try await post(health, gateway, try signedJSON(revocation(id: "440800-HEALTH-2025-0012", person: "D440802000789"), as: "440800-HEALTH", gateway),
                                type: "application/jose+json").status == 201)
         let measures = [("agreement-suspended", "agreement.suspended"), ("liquidated-damages", "agreement.liquidated-damages"),
-                        ("agreement-resumed", "")]
+                        ("agreement-resumed", ""), ("services-suspended", "agreement.liquidated-damages"), ("agreement-terminated", "agreement.terminated")]
         for (index, (measure, situation)) in measures.enumerated() {
             var text = try reissued("agreement-handling", issuer: "440800-INS-AGENCY", id: "AG-D18-\(index)")
                 .replacingOccurrences(of: #""measure": "liquidated-damages""#, with: #""measure": "\#(measure)""#)
@@ -483,7 +509,7 @@ struct AdministrationReportTests {
         let inbox = try await pullInbox(admin, gateway)
         let referral = try #require(inbox.first { $0.type == "Referral" }, "the admin has a copy of the referral: \(inbox.map(\.type))")
         #expect(try await pullInbox(health, gateway).contains { $0.bulletin.id == referral.bulletin.id }, "and health has it")
-        #expect(inbox.filter { $0.type == "AgreementHandling" }.map(\.bulletin.id).sorted() == ["AG-D18-0", "AG-D18-2"])
+        #expect(inbox.filter { $0.type == "AgreementHandling" }.map(\.bulletin.id).sorted() == ["AG-D18-0", "AG-D18-2", "AG-D18-3", "AG-D18-4"])
         // The copy is no request to answer: the admin may not reply, and an overdue reply is owed by health alone.
         let reply = referralReply(id: "ADMIN-R-1", issuer: "440800-INS-ADMIN", referral: referral.bulletin.id, result: "education")
         #expect(try await post(admin, gateway, try signedJSON(reply, as: "440800-INS-ADMIN", gateway), type: "application/jose+json").status == 403)
