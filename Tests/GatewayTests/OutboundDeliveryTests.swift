@@ -75,7 +75,8 @@ func pullInbox(_ client: HTTPClient, _ gateway: LiveGateway, after: Int = 0) asy
 
 @Suite("outbound flows: referrals, score notices, push and pull delivery", .serialized)
 struct OutboundDeliveryTests {
-    static let fast = RetryPolicy(baseDelayMilliseconds: 40, maximumDelayMilliseconds: 400, attemptLimit: 4, timeoutMilliseconds: 1_000, pollMilliseconds: 50)
+    /// Quick retries; the timeout leaves room for a loaded CI machine (a push that times out is sent again, and would arrive twice).
+    static let fast = RetryPolicy(baseDelayMilliseconds: 40, maximumDelayMilliseconds: 400, attemptLimit: 4, timeoutMilliseconds: 5_000, pollMilliseconds: 50)
 
     @Test("a revocation refers the person to health once; score notices reach the agency; a pharmacy principal goes to drug")
     func routing() async throws {
