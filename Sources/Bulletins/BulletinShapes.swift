@@ -243,7 +243,7 @@ public enum BulletinShapes {
     /// deadline or restoration, or an over-threshold institution.
     static let scoreNotice = ObjectShape("ScoreNoticeBody", [
         FieldShape("notice", .enumeration(name: "ScoreNoticeKind", values: [
-            "score", "overdue-deadline", "overdue-restoration", "over-threshold", "key-supervision",
+            "score", "overdue-deadline", "overdue-restoration", "over-threshold", "key-supervision", "termination-ground",
         ])),
         FieldShape("person", .object(person), required: false),
         FieldShape("institutions", institutionCodes),

@@ -204,6 +204,8 @@ public struct ScoreNoticeBody: Sendable, Equatable {
         case overThreshold = "over-threshold"
         /// An institution's first fraud-flagged act of a year: it is now under key supervision (重点监管, D41).
         case keySupervision = "key-supervision"
+        /// A second agreement suspension within the pack's window: a ground for ending the agreement (D34).
+        case terminationGround = "termination-ground"
     }
 
     /// A workflow deadline.

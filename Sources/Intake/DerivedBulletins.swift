@@ -41,6 +41,10 @@ public struct DerivedBulletins: Sendable {
             // D18 (GDI 48): a suspension, termination or resumption of an agreement is reported at once to the
             // region's insurance administration, so its picture of the agreement stays complete.
             result.forwardTo = routing.recipients(.insuranceAdmin, region: bulletin.region)
+            if handling.measure == .agreementSuspended {
+                result.drafts += terminationGrounds(institution: handling.institution.code, suspendedOn: handling.decidedOn,
+                                                    region: bulletin.region, rules: bulletin.rules ?? projection.scoring.pack.name, issuedAt: issuedAt)
+            }
         case .referralReply(let reply):
             // Signed as received, to the insurance departments of the referral's region (SH 第七条).
             if case .referral(let referral)? = projection.fact(FactID(issuer: reply.referral.issuer, id: reply.referral.id)) {
@@ -163,6 +167,30 @@ public struct DerivedBulletins: Sendable {
                 recipients: orderedUnion(routing.recipients(routing.regulator(for: kind), region: region), routing.recipients(.insuranceAdmin, region: region))))
         }
         return drafts
+    }
+
+    /// D34 (GDI 42(一) "协议有效期内累计2次及以上被中止协议"): a second agreement suspension of an institution within
+    /// 365 days of an earlier one is a ground for ending the agreement, told to the region's agency and admin
+    /// as a `ScoreNotice` `termination-ground`, `TG-INSTITUTION-DECIDEDON` (the second suspension's date). A
+    /// suspension that arrives late may make an earlier-arrived one the second: each pair is found whichever
+    /// arrives last, and each id is issued once.
+    func terminationGrounds(institution: String, suspendedOn: CalendarDate, region: String, rules: String, issuedAt: String) -> [OutboundDraft] {
+        let window = projection.scoring.pack.institutionEvents.repeatSuspensionDays
+        let dates = directory.agreementSuspensions(of: institution)
+        // This suspension, and any later one it may have made a second, each with an earlier one within the window.
+        let seconds = dates.filter { second in
+            second >= suspendedOn && dates.contains { first in first < second && second.dayNumber - first.dayNumber <= window }
+        }
+        let recipients = orderedUnion(routing.recipients(.insuranceAgency, region: region), routing.recipients(.insuranceAdmin, region: region))
+        return seconds.map { second in
+            OutboundDraft(
+                id: "TG-\(institution)-\(second)", type: .scoreNotice, region: region, rules: rules, issuedAt: issuedAt,
+                body: JSONText.object([
+                    ("notice", JSONText.quoted("termination-ground")), ("institutions", JSONText.array([institution])),
+                    ("detail", JSONText.quoted("该定点医药机构于\(second)再次被中止医保协议（\(window)日内第2次），依规可作为解除医保协议的情形。")),
+                ]),
+                recipients: recipients)
+        }
     }
 
     /// The agreement measures reported to the insurance administration as they happen (D18, GDI 48).

@@ -16,6 +16,8 @@ public final class Directory: Sendable {
         var regions: [String: Set<String>] = [:]
         /// The regions of the bulletins that named each person.
         var personRegions: [String: Set<String>] = [:]
+        /// The decision dates of each institution's agreement suspensions (`agreement-suspended`).
+        var agreementSuspensions: [String: Set<CalendarDate>] = [:]
     }
 
     private let state = Mutex(State())
@@ -49,6 +51,9 @@ public final class Directory: Sendable {
             case .penaltyDecision(let body), .agreementHandling(let body):
                 decisionNo = body.decisionNo
                 institution(body.institution)
+                if bulletin.type == .agreementHandling, body.measure == .agreementSuspended {
+                    state.agreementSuspensions[body.institution.code, default: []].insert(body.decidedOn)
+                }
                 for finding in body.findings {
                     for named in finding.persons {
                         person(named.person)
@@ -86,6 +91,11 @@ public final class Directory: Sendable {
             }
             state.decisions[bulletin.factID] = (bulletin.region, decisionNo)
         }
+    }
+
+    /// The decision dates of the institution's agreement suspensions, in order.
+    public func agreementSuspensions(of institution: String) -> [CalendarDate] {
+        (state.withLock { $0.agreementSuspensions[institution] } ?? []).sorted()
     }
 
     /// The person as named in the bulletins (code only when never named).

@@ -169,9 +169,11 @@ public struct NoticeBand: Sendable, Equatable {
 public struct InstitutionEventRules: Sendable, Equatable {
     /// Years of ban after a termination linked to the institution's agreement termination.
     public var terminationBanYears: Int
+    /// Days within which a second agreement suspension is a ground for ending the agreement (D34, GDI 42(一);
+    /// the gateway does not know the agreement's term, "一般为1年").
+    public var repeatSuspensionDays: Int = 365
 }
 
-/// Institution indicator settings (scoring.md §7).
 /// What the regulators' practice notices do (Decision D38): the events that bar billing the fund while in
 /// force. The others are recorded on the person's file only. Scores and statuses are never touched.
 public struct PracticeRules: Sendable, Equatable {
@@ -197,6 +199,7 @@ public struct ReferralRules: Sendable, Equatable {
     }
 }
 
+/// Institution indicator settings (scoring.md §7).
 public struct IndicatorRules: Sendable, Equatable {
     /// The share of registered persons that sanctioned person-times must exceed.
     public var overThresholdShare: Double

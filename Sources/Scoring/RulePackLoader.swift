@@ -77,9 +77,7 @@ public enum RulePackLoader {
             scoreDate: try object.enumeration("scoreDate"),
             sanctions: try sanctions(try object.object("sanctions", allowedKeys: ["steps", "termination", "crossing", "overlap"])),
             notices: try notices(object),
-            institutionEvents: InstitutionEventRules(
-                terminationBanYears: try object.object("institutionEvents", allowedKeys: ["terminationBanYears"])
-                    .int("terminationBanYears", in: 0...50)),
+            institutionEvents: try institutionEvents(try object.object("institutionEvents", allowedKeys: ["terminationBanYears", "repeatSuspensionDays"])),
             indicators: IndicatorRules(
                 overThresholdShare: try object.object("indicators", allowedKeys: ["overThresholdShare"])
                     .double("overThresholdShare", in: 0...1)),
@@ -103,6 +101,12 @@ public enum RulePackLoader {
             pack.referral = ReferralRules(replyWorkingDays: try referral.int("replyWorkingDays", in: 1...365))
         }
         return pack
+    }
+
+    private static func institutionEvents(_ object: JSONObject) throws(JSONDecodingError) -> InstitutionEventRules {
+        var rules = InstitutionEventRules(terminationBanYears: try object.int("terminationBanYears", in: 0...50))
+        if object.node("repeatSuspensionDays") != nil { rules.repeatSuspensionDays = try object.int("repeatSuspensionDays", in: 1...3650) }
+        return rules
     }
 
     private static func range(_ object: JSONObject, _ key: String) throws(JSONDecodingError) -> ClosedRange<Int> {

@@ -540,3 +540,34 @@ struct AdministrationReportTests {
         try await admin.shutdown()
     }
 }
+
+extension AdministrationReportTests {
+    @Test("D34: a second agreement suspension of an institution within 365 days sends one TG- notice to the agency and the admin, in either order of arrival; one more than 365 days later sends none")
+    func repeatedSuspension() async throws {
+        let gateway = try await LiveGateway.start()
+        defer { gateway.stop() }
+        let agency = try gateway.client("440800-INS-AGENCY")
+        func suspend(_ id: String, on date: String, institution: String) async throws {
+            let text = try reissued("agreement-handling", issuer: "440800-INS-AGENCY", id: id)
+                .replacingOccurrences(of: #""measure": "liquidated-damages""#, with: #""measure": "agreement-suspended""#)
+                .replacingOccurrences(of: #""decidedOn": "2025-07-01""#, with: #""decidedOn": "\#(date)""#)
+                .replacingOccurrences(of: "H44080200001", with: institution)
+                .replacingOccurrences(of: "湛医保协〔2025〕7号", with: "湛医保协〔2025〕\(id)号")
+            let answer = try await post(agency, gateway, try signedJSON(text, as: "440800-INS-AGENCY", gateway), type: "application/jose+json")
+            #expect(answer.status == 201, "\(id): \(answer.text)")
+        }
+        // H…01: 2025-03-03, then 2025-11-03 (the second within 365 days). H…02: the same pair arriving in reverse.
+        try await suspend("S-1", on: "2025-03-03", institution: "H44080200001")
+        try await suspend("S-2", on: "2025-11-03", institution: "H44080200001")
+        try await suspend("S-3", on: "2025-11-03", institution: "H44080200002")
+        try await suspend("S-4", on: "2025-03-03", institution: "H44080200002")
+        // H…03: 2025-01-02 and 2026-01-05, more than 365 days apart.
+        try await suspend("S-5", on: "2025-01-02", institution: "H44080200003")
+        try await suspend("S-6", on: "2026-01-05", institution: "H44080200003")
+        let grounds = try await gateway.log.entries(after: 0, limit: 1000).filter { $0.content.id.hasPrefix("TG-") }.map(\.content.id)
+        #expect(grounds.sorted() == ["TG-H44080200001-2025-11-03", "TG-H44080200002-2025-11-03"])
+        let recipients = try await gateway.log.deliveries(ofBulletin: "440800-GATEWAY", id: "TG-H44080200002-2025-11-03").map(\.recipient)
+        #expect(recipients.sorted() == ["440800-INS-ADMIN", "440800-INS-AGENCY"])
+        try await agency.shutdown()
+    }
+}
