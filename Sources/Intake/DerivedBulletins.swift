@@ -15,6 +15,13 @@ public struct Consequences: Sendable, Equatable {
     public var drafts: [OutboundDraft] = []
 }
 
+/// The codes of `lists` in order, each once: recipients gathered from several routes, institutions from
+/// several sources.
+func orderedUnion(_ lists: [String]...) -> [String] {
+    var seen = Set<String>()
+    return lists.joined().filter { seen.insert($0).inserted }
+}
+
 /// Derives the consequences of a received bulletin from the projection as it stands plus the new fact
 /// (gateway.md §1 flows 7 and 10, §5; scoring.md §7 multi-site notices, §10 deadlines).
 public struct DerivedBulletins: Sendable {
@@ -203,7 +210,7 @@ public struct DerivedBulletins: Sendable {
         let elsewhere = Set(directory.workplaces(of: person).flatMap { directory.regions(ofInstitution: $0) }).subtracting([region]).sorted()
         let recipients = routing.recipients(.insuranceAgency, region: region) + routing.recipients(.insuranceAdmin, region: region)
             + elsewhere.flatMap { routing.recipients(.insuranceAgency, region: $0) }
-        return orderedUnion(recipients, [])
+        return orderedUnion(recipients)
     }
 
     /// The institution kind that decides the regulator: the first known kind of the act's institutions,
@@ -219,10 +226,6 @@ public struct DerivedBulletins: Sendable {
         return JSONText.object(members)
     }
 
-    private func orderedUnion(_ first: [String], _ second: [String]) -> [String] {
-        var seen = Set<String>()
-        return (first + second).filter { seen.insert($0).inserted }
-    }
 
     /// A derived bulletin's id: the prefix and 24 hex digits of SHA-256 over the cause and the person, so the
     /// same cause always gives the same id (and never a personal code in an id).

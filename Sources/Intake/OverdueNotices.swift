@@ -55,8 +55,7 @@ struct OverdueNotices: Sendable {
         default:
             return nil
         }
-        var seen = Set<String>()
-        let recipients = (owedBy + routing.recipients(.insuranceAgency, region: region)).filter { seen.insert($0).inserted }
+        let recipients = orderedUnion(owedBy, routing.recipients(.insuranceAgency, region: region))
         var reference = [("issuer", JSONText.quoted(target.issuer)), ("id", JSONText.quoted(target.id))]
         if let number = directory.decision(target)?.decisionNo { reference.append(("decisionNo", JSONText.quoted(number))) }
         var body: [(String, String)] = [("notice", JSONText.quoted("overdue-deadline"))]
